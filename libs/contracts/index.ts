@@ -1,0 +1,3 @@
+export * from './integration-events.js';
+export * from './job-catalogue.js';
+export * from './realtime-events.js';

@@ -1,0 +1,16 @@
+/**
+ * Server-to-client socket events, with their payloads. Clients can rely on these names and shapes; a
+ * breaking change gets a new event name.
+ */
+export interface RealtimeEventCatalogue {
+  /** The connection's session ended (logout, account disabled, roles changed, token expired). */
+  'session.ended': { reason: 'logout' | 'access-changed' | 'token-expired' | 'revoked' };
+  /** A room join was refused or accepted (also sent as the ack of `room.join`). */
+  'room.joined': { room: string };
+}
+
+export type RealtimeEventName = keyof RealtimeEventCatalogue;
+export type RealtimeEventPayload<N extends RealtimeEventName> = RealtimeEventCatalogue[N];
+
+/** Ack returned for `room.join` / `room.leave`: rejections are explicit, never silence. */
+export type RoomJoinAck = { ok: true; room: string } | { ok: false; room: string; code: string; message: string };

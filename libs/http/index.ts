@@ -1,0 +1,4 @@
+export * from './problem-details.js';
+export * from './problem-details.filter.js';
+export * from './request-validation.error.js';
+export * from './validation.pipe.js';

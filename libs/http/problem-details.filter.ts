@@ -1,0 +1,116 @@
+import { isDomainError } from '@app/ddd';
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { PROBLEM_CONTENT_TYPE, problemType, statusByKind, type ProblemDetails } from './problem-details.js';
+import { RequestValidationError } from './request-validation.error.js';
+
+const codeByStatus: Record<number, string> = {
+  400: 'HTTP.BAD_REQUEST',
+  401: 'HTTP.UNAUTHENTICATED',
+  403: 'HTTP.FORBIDDEN',
+  404: 'HTTP.NOT_FOUND',
+  405: 'HTTP.METHOD_NOT_ALLOWED',
+  406: 'HTTP.NOT_ACCEPTABLE',
+  409: 'HTTP.CONFLICT',
+  413: 'HTTP.PAYLOAD_TOO_LARGE',
+  415: 'HTTP.UNSUPPORTED_MEDIA_TYPE',
+  422: 'HTTP.UNPROCESSABLE',
+  429: 'HTTP.RATE_LIMITED',
+};
+
+/** Body-parser errors carry a status and a `type` such as `entity.parse.failed`. */
+interface BodyParserError {
+  status: number;
+  type: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { status?: unknown }).status === 'number' &&
+    typeof (error as { type?: unknown }).type === 'string'
+  );
+}
+
+/**
+ * The one place errors become HTTP responses: domain errors by their kind and stable code, framework
+ * errors by status, anything else as a 500 that carries only an error id (the details go to the log).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request & { id?: unknown }>();
+    const response = http.getResponse<Response>();
+    const problem = this.toProblem(exception);
+    problem.instance = request.originalUrl?.split('?')[0];
+    if (typeof request.id === 'string') problem.correlationId = request.id;
+    if (problem.status === 429 && exception instanceof ThrottlerException && !response.getHeader('Retry-After')) {
+      response.setHeader('Retry-After', '60');
+    }
+    if (response.headersSent) return;
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof RequestValidationError) {
+      return {
+        type: problemType(exception.code),
+        title: 'The request is not valid',
+        status: 400,
+        code: exception.code,
+        detail: exception.message,
+        errors: exception.errors,
+      };
+    }
+    if (isDomainError(exception)) {
+      const status = statusByKind[exception.kind];
+      const retryAfter = exception.details?.['retryAfterSeconds'];
+      return {
+        type: problemType(exception.code),
+        title: exception.message,
+        status,
+        code: exception.code,
+        ...(exception.details ?? {}),
+        ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        const code = codeByStatus[status] ?? 'HTTP.CLIENT_ERROR';
+        return { type: problemType(code), title: this.titleOf(exception), status, code };
+      }
+    }
+    if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
+      const code =
+        exception.type === 'entity.parse.failed' ? 'HTTP.MALFORMED_BODY' : (codeByStatus[exception.status] ?? 'HTTP.BAD_REQUEST');
+      const title = exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : 'The request body was refused';
+      return { type: problemType(code), title, status: exception.status, code };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ err: exception, errorId }, 'Unhandled error');
+    return {
+      type: problemType('INTERNAL.UNEXPECTED'),
+      title: 'An unexpected error occurred',
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      code: 'INTERNAL.UNEXPECTED',
+      detail: `Quote error id ${errorId} when reporting this problem.`,
+      errorId,
+    };
+  }
+
+  private titleOf(exception: HttpException): string {
+    const body = exception.getResponse();
+    if (typeof body === 'string') return body;
+    const message = (body as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    return exception.message;
+  }
+}

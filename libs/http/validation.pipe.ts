@@ -1,0 +1,18 @@
+import { ValidationPipe } from '@nestjs/common';
+import { RequestValidationError } from './request-validation.error.js';
+
+/**
+ * Rejects unknown properties (so a client cannot slip `roles` or `id` into a body that does not declare
+ * them) and converts payloads into their DTO classes.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => RequestValidationError.fromValidationErrors(errors),
+  });
+}

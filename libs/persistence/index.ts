@@ -1,0 +1,4 @@
+export * from './embedded-postgres.js';
+export * from './migration-runner.js';
+export * from './orm-options.js';
+export * from './persistence.module.js';

@@ -1,0 +1,6 @@
+export * from './bullmq-job-queue.js';
+export * from './in-process-job-queue.js';
+export * from './job-handler.decorator.js';
+export * from './job-handler.registry.js';
+export * from './job-queue.port.js';
+export * from './queue.module.js';

@@ -1,0 +1,21 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const JOB_HANDLER_METADATA = Symbol('homeroom:job-handler');
+
+export interface JobHandlerOptions {
+  /** A repeating trigger the worker role registers at start-up. */
+  schedule?: { cron: string; timeZone?: string; payload: unknown };
+}
+
+export interface JobHandlerMetadata extends JobHandlerOptions {
+  name: string;
+}
+
+/** The class that runs one job of the catalogue. It must have a `handle(payload, context)` method. */
+export function JobHandler(name: string, options: JobHandlerOptions = {}): ClassDecorator {
+  return SetMetadata(JOB_HANDLER_METADATA, { name, ...options } satisfies JobHandlerMetadata);
+}
+
+export interface HandlesJob<P = unknown> {
+  handle(payload: P, context: import('./job-queue.port.js').JobContext): Promise<void>;
+}

@@ -1,0 +1,89 @@
+import { MikroORM, RequestContext } from '@mikro-orm/core';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
+import { JOB_HANDLER_METADATA, type HandlesJob, type JobHandlerMetadata } from './job-handler.decorator.js';
+import { JobQueue, type JobDefinitions, type JobHandlerFunction } from './job-queue.port.js';
+
+export const QUEUE_SETTINGS = Symbol('QUEUE_SETTINGS');
+export const JOB_DEFINITIONS = Symbol('JOB_DEFINITIONS');
+
+export interface QueueSettings {
+  redisUrl?: string;
+  prefix: string;
+  /** Whether this process consumes jobs and registers schedules (worker role). */
+  process: boolean;
+  concurrency: number;
+}
+
+/**
+ * Finds every `@JobHandler` at boot, refuses to start when a catalogued job has no handler or two, and in
+ * the worker role starts the queue with each run wrapped in its own MikroORM request context.
+ */
+@Injectable()
+export class JobHandlerRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('JobQueue');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly reflector: Reflector,
+    private readonly queue: JobQueue,
+    @Inject(JOB_DEFINITIONS) private readonly definitions: JobDefinitions,
+    @Inject(QUEUE_SETTINGS) private readonly settings: QueueSettings,
+    @Optional() private readonly orm?: MikroORM,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const found = this.discoverHandlers();
+    if (!this.settings.process) return;
+    const handlers = new Map<string, JobHandlerFunction>();
+    for (const [name, { instance }] of found) {
+      handlers.set(name, (payload, context) => this.runInContext(() => instance.handle(payload, context)));
+    }
+    await this.queue.startProcessing(handlers, this.settings.concurrency);
+    for (const [name, { metadata }] of found) {
+      if (!metadata.schedule) continue;
+      await this.queue.schedule(name, metadata.schedule.payload, {
+        schedulerId: `schedule:${name}`,
+        cron: metadata.schedule.cron,
+        timeZone: metadata.schedule.timeZone,
+      });
+    }
+    this.logger.log(`Processing ${handlers.size} job type(s) on the ${this.queue.backend} queue`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private discoverHandlers(): Map<string, { instance: HandlesJob; metadata: JobHandlerMetadata }> {
+    const found = new Map<string, { instance: HandlesJob; metadata: JobHandlerMetadata }>();
+    for (const wrapper of this.discovery.getProviders()) {
+      if (!wrapper.metatype || !wrapper.instance) continue;
+      const metadata = this.reflector.get<JobHandlerMetadata | undefined>(JOB_HANDLER_METADATA, wrapper.metatype);
+      if (!metadata) continue;
+      if (!(metadata.name in this.definitions)) {
+        throw new Error(`${wrapper.name} handles "${metadata.name}", which is not in the job catalogue`);
+      }
+      if (found.has(metadata.name)) {
+        throw new Error(`Job "${metadata.name}" has two handlers; exactly one is allowed`);
+      }
+      found.set(metadata.name, { instance: wrapper.instance as HandlesJob, metadata });
+    }
+    const missing = Object.keys(this.definitions).filter((name) => !found.has(name));
+    if (missing.length > 0) throw new Error(`Jobs without a handler: ${missing.join(', ')}`);
+    return found;
+  }
+
+  private runInContext(run: () => Promise<void>): Promise<void> {
+    const orm = this.orm;
+    if (!orm) return run();
+    return RequestContext.create(orm.em, run);
+  }
+}

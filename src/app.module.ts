@@ -1,0 +1,59 @@
+import { jobDefinitions } from '@app/contracts';
+import { PersistenceModule } from '@app/persistence';
+import { QueueModule } from '@app/queue';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
+import { ConfigurationModule, type LoadedConfiguration } from './config/index.js';
+import { migrations } from './migrations/index.js';
+import { IdentityModule } from './modules/identity/index.js';
+import { ObservabilityModule } from './modules/observability/index.js';
+import { RealtimeModule } from './modules/realtime/index.js';
+import { createLoggerOptions } from './logger-options.js';
+
+/**
+ * `api` serves HTTP and sockets, `worker` runs jobs and schedules, `all` is both (the embedded default),
+ * `cli` loads the module graph for operator commands without serving or consuming anything.
+ */
+export type ProcessRole = 'all' | 'api' | 'worker' | 'cli';
+
+export interface AppModuleOptions {
+  role: ProcessRole;
+  configuration: LoadedConfiguration;
+  /** The operator's DATABASE_URL, or the embedded PGlite server's. */
+  databaseUrl: string;
+}
+
+@Module({})
+export class AppModule {
+  static forRole({ role, configuration, databaseUrl }: AppModuleOptions): DynamicModule {
+    const servesHttp = role === 'api' || role === 'all';
+    const processesJobs = role === 'worker' || role === 'all';
+    return {
+      module: AppModule,
+      imports: [
+        ConfigurationModule.forRoot(configuration),
+        LoggerModule.forRoot(createLoggerOptions(configuration.app)),
+        CqrsModule.forRoot(),
+        PersistenceModule.forRootAsync({
+          useFactory: () => ({
+            url: databaseUrl,
+            poolMax: configuration.database.poolMax,
+            debug: configuration.database.debug,
+            migrateOnStart: configuration.database.migrateOnStart,
+            migrations,
+          }),
+        }),
+        QueueModule.forRoot({
+          redisUrl: configuration.redis.url,
+          prefix: configuration.redis.prefix,
+          definitions: jobDefinitions,
+          useFactory: () => ({ process: processesJobs, concurrency: configuration.app.jobConcurrency }),
+        }),
+        IdentityModule.forRole({ servesHttp }),
+        ObservabilityModule.forRole({ servesHttp, role }),
+        ...(servesHttp ? [RealtimeModule] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { applyPendingMigrations, PERSISTENCE_SETTINGS, type PersistenceSettings } from '@app/persistence';
+import { MikroORM } from '@mikro-orm/core';
+import { Inject } from '@nestjs/common';
+import { Command, CommandRunner, SubCommand } from 'nest-commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+@Command({ name: 'migrate', description: 'Apply pending database migrations (also done at start-up by default)' })
+export class MigrateCommand extends CommandRunner {
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(PERSISTENCE_SETTINGS) private readonly settings: PersistenceSettings,
+  ) {
+    super();
+  }
+
+  async run(): Promise<void> {
+    const { applied } = await applyPendingMigrations(this.orm, this.settings.url);
+    console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`);
+  }
+}
+
+@SubCommand({
+  name: 'create',
+  arguments: '[name]',
+  description: 'Write a migration for the difference between the entity definitions and the database',
+})
+export class CreateMigrationCommand extends CommandRunner {
+  constructor(private readonly orm: MikroORM) {
+    super();
+  }
+
+  async run([name]: string[]): Promise<void> {
+    const directory = resolve('src/migrations');
+    const result = await this.orm.migrator.create(directory, false, false, name);
+    if (!result.fileName) {
+      console.log('No schema changes: nothing to write.');
+      return;
+    }
+    registerMigration(directory, result.fileName);
+    console.log(`Wrote src/migrations/${result.fileName} and registered it in src/migrations/index.ts`);
+  }
+}
+
+@Command({ name: 'migration', description: 'Schema migrations', subCommands: [CreateMigrationCommand] })
+export class MigrationCommand extends CommandRunner {
+  run(): Promise<void> {
+    this.command.help();
+    return Promise.resolve();
+  }
+}
+
+/** Adds the generated class to the explicit migrations list, which is what the app runs. */
+function registerMigration(directory: string, fileName: string): void {
+  const index = join(directory, 'index.ts');
+  const module = basename(fileName).replace(/\.ts$/, '');
+  const source = readFileSync(join(directory, fileName), 'utf8');
+  const className = /export class (\w+)/.exec(source)?.[1];
+  if (!className) throw new Error(`Could not find the migration class in ${fileName}`);
+  let text = readFileSync(index, 'utf8');
+  text = text.replace(/(import type \{ MigrationObject \} from '@mikro-orm\/core';\n)/, `$1import { ${className} } from './${module}.js';\n`);
+  text = text.replace(/\n\];\s*$/, `\n  { name: '${module}', class: ${className} },\n];\n`);
+  writeFileSync(index, text);
+}

@@ -1,0 +1,42 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AppConfig, loadAppConfig } from './app.config.js';
+import { AuthConfig, loadAuthConfig } from './auth.config.js';
+import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
+import { loadMetricsConfig, MetricsConfig } from './metrics.config.js';
+import { loadRedisConfig, RedisConfig } from './redis.config.js';
+
+export interface LoadedConfiguration {
+  app: AppConfig;
+  auth: AuthConfig;
+  database: DatabaseConfig;
+  redis: RedisConfig;
+  metrics: MetricsConfig;
+}
+
+/** Validates every concern up front, so a bad setting stops the process before it serves anything. */
+export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
+  const app = loadAppConfig(env);
+  return {
+    app,
+    auth: loadAuthConfig(env, { isProduction: app.isProduction }),
+    database: loadDatabaseConfig(env),
+    redis: loadRedisConfig(env),
+    metrics: loadMetricsConfig(env),
+  };
+}
+
+/** Each concern's settings are injectable by their class, e.g. `constructor(private readonly auth: AuthConfig)`. */
+@Global()
+@Module({})
+export class ConfigurationModule {
+  static forRoot(configuration: LoadedConfiguration): DynamicModule {
+    const providers = [
+      { provide: AppConfig, useValue: configuration.app },
+      { provide: AuthConfig, useValue: configuration.auth },
+      { provide: DatabaseConfig, useValue: configuration.database },
+      { provide: RedisConfig, useValue: configuration.redis },
+      { provide: MetricsConfig, useValue: configuration.metrics },
+    ];
+    return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
+  }
+}

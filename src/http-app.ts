@@ -1,0 +1,67 @@
+import { createValidationPipe, ProblemDetailsFilter } from '@app/http';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type ProcessRole } from './app.module.js';
+import { configureRealtimeAdapter } from './modules/realtime/index.js';
+import type { RuntimeEnvironment } from './runtime-environment.js';
+
+export const API_PREFIX = 'api/v1';
+const UNPREFIXED_ROUTES = ['health/live', 'health/ready'];
+
+/** Builds the HTTP (and socket.io) application for the `api` and `all` roles, without listening. */
+export async function createHttpApp(
+  runtime: RuntimeEnvironment,
+  role: Extract<ProcessRole, 'api' | 'all'>,
+): Promise<INestApplication> {
+  const { configuration } = runtime;
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRole({ role, configuration, databaseUrl: runtime.databaseUrl }),
+    { bufferLogs: true, bodyParser: false, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.disable('x-powered-by');
+  if (configuration.app.trustProxy) app.set('trust proxy', 1);
+  app.useBodyParser('json', { limit: configuration.app.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: configuration.app.bodyLimit, extended: false });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+      },
+    }),
+  );
+  app.enableCors({
+    origin: [...configuration.app.corsOrigins],
+    credentials: false,
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+  });
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  await configureRealtimeAdapter(app, configuration);
+  setUpOpenApi(app);
+  app.enableShutdownHooks();
+  return app;
+}
+
+function setUpOpenApi(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Homeroom API')
+    .setDescription(
+      'Roster sync, FERPA audit trail and attendance for K-12 districts. Errors are RFC 9457 problem documents with a stable `code`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, {
+    useGlobalPrefix: false,
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+  });
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { createHttpApp } from './http-app.js';
+import { prepareRuntimeEnvironment } from './runtime-environment.js';
+import { printFirstRunCredentials } from './modules/identity/index.js';
+
+/**
+ * API process. Without DATABASE_URL it is the embedded default: one process that also runs the worker
+ * role, on PGlite under HOMEROOM_DATA_DIR and an in-process queue.
+ */
+async function main(): Promise<void> {
+  const runtime = await prepareRuntimeEnvironment();
+  const role = runtime.embeddedDatabase || !runtime.configuration.redis.url ? 'all' : 'api';
+  const app = await createHttpApp(runtime, role);
+  app.enableShutdownHooks();
+  const { host, port } = runtime.configuration.app;
+  await app.listen(port, host);
+  printFirstRunCredentials(app);
+  const shutdown = async (): Promise<void> => {
+    await app.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

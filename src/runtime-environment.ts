@@ -1,0 +1,50 @@
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@app/persistence';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfiguration, type LoadedConfiguration } from './config/index.js';
+
+export interface RuntimeEnvironment {
+  configuration: LoadedConfiguration;
+  databaseUrl: string;
+  /** Present in the embedded default: the PGlite server this process started and must stop. */
+  embeddedDatabase?: EmbeddedPostgres;
+  stop(): Promise<void>;
+}
+
+/**
+ * Resolves what must exist before the Nest app is built: validated configuration, a database URL (the
+ * operator's, or an embedded PGlite server under HOMEROOM_DATA_DIR), and outside production a signing
+ * secret kept in the data directory so tokens survive a restart.
+ */
+export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = process.env): Promise<RuntimeEnvironment> {
+  const env = { ...source };
+  const production = env['NODE_ENV'] === 'production';
+  const dataDir = resolve(env['HOMEROOM_DATA_DIR'] || './data');
+  if (!production && !env['JWT_SECRET']) env['JWT_SECRET'] = localSecret(dataDir, 'jwt-secret');
+
+  const configuration = loadConfiguration(env);
+  if (configuration.database.url) {
+    return { configuration, databaseUrl: configuration.database.url, stop: () => Promise.resolve() };
+  }
+  const embeddedDatabase = await startEmbeddedPostgres({
+    dataDir,
+    maxConnections: configuration.database.poolMax + 2,
+  });
+  return {
+    configuration,
+    databaseUrl: embeddedDatabase.url,
+    embeddedDatabase,
+    stop: () => embeddedDatabase.stop(),
+  };
+}
+
+function localSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
