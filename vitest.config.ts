@@ -16,7 +16,10 @@ export default defineConfig({
     testTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'libs/**/*.spec.ts'] } },
-      { extends: true, test: { name: 'int', include: ['src/**/*.int-spec.ts', 'libs/**/*.int-spec.ts', 'test/**/*.int-spec.ts'] } },
+      {
+        extends: true,
+        test: { name: 'int', include: ['src/**/*.int-spec.ts', 'libs/**/*.int-spec.ts', 'test/**/*.int-spec.ts'] },
+      },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'] } },
     ],
   },

@@ -51,7 +51,7 @@ export class AppModule {
           useFactory: () => ({ process: processesJobs, concurrency: configuration.app.jobConcurrency }),
         }),
         IdentityModule.forRole({ servesHttp }),
-        ObservabilityModule.forRole({ servesHttp, role }),
+        ObservabilityModule.forRole({ servesHttp, servesMetrics: role !== 'cli' }),
         ...(servesHttp ? [RealtimeModule] : []),
       ],
     };

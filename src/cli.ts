@@ -27,8 +27,12 @@ async function main(): Promise<void> {
     const app = await CommandFactory.runWithoutClosing(CliModule.forRuntime(runtime), {
       logger: ['error', 'warn'],
       cliName: 'homeroom',
-      errorHandler: (error) => {
+      errorHandler: (error: Error & { code?: string }) => {
         if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return;
+        console.error(error.message);
+        process.exitCode = 1;
+      },
+      serviceErrorHandler: (error: Error) => {
         console.error(error.message);
         process.exitCode = 1;
       },

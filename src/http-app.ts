@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type ProcessRole } from './app.module.js';
+import { installHttpMetrics } from './modules/observability/index.js';
 import { configureRealtimeAdapter } from './modules/realtime/index.js';
 import type { RuntimeEnvironment } from './runtime-environment.js';
 
@@ -26,12 +27,17 @@ export async function createHttpApp(
   app.flushLogs();
   app.disable('x-powered-by');
   if (configuration.app.trustProxy) app.set('trust proxy', 1);
+  installHttpMetrics(app);
   app.useBodyParser('json', { limit: configuration.app.bodyLimit });
   app.useBodyParser('urlencoded', { limit: configuration.app.bodyLimit, extended: false });
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+        directives: {
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+        },
       },
     }),
   );
@@ -45,7 +51,6 @@ export async function createHttpApp(
   app.useGlobalFilters(new ProblemDetailsFilter());
   await configureRealtimeAdapter(app, configuration);
   setUpOpenApi(app);
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -11,7 +11,6 @@ async function main(): Promise<void> {
   const runtime = await prepareRuntimeEnvironment();
   const role = runtime.embeddedDatabase || !runtime.configuration.redis.url ? 'all' : 'api';
   const app = await createHttpApp(runtime, role);
-  app.enableShutdownHooks();
   const { host, port } = runtime.configuration.app;
   await app.listen(port, host);
   printFirstRunCredentials(app);

@@ -2,3 +2,4 @@ export * from './problem-details.js';
 export * from './problem-details.filter.js';
 export * from './request-validation.error.js';
 export * from './validation.pipe.js';
+export * from './redis-throttler.storage.js';

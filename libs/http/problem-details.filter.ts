@@ -81,6 +81,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
       };
     }
+    if (exception instanceof HttpException && isBodyParserError(exception.cause)) {
+      return this.toProblem(exception.cause);
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
@@ -90,8 +93,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
       const code =
-        exception.type === 'entity.parse.failed' ? 'HTTP.MALFORMED_BODY' : (codeByStatus[exception.status] ?? 'HTTP.BAD_REQUEST');
-      const title = exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : 'The request body was refused';
+        exception.type === 'entity.parse.failed'
+          ? 'HTTP.MALFORMED_BODY'
+          : (codeByStatus[exception.status] ?? 'HTTP.BAD_REQUEST');
+      const title =
+        exception.type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON'
+          : 'The request body was refused';
       return { type: problemType(code), title, status: exception.status, code };
     }
     const errorId = randomUUID();

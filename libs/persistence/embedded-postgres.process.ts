@@ -12,9 +12,7 @@ export interface EmbeddedPostgresStartMessage {
   maxConnections: number;
 }
 
-export type EmbeddedPostgresReply =
-  | { type: 'ready'; host: string; port: number }
-  | { type: 'failed'; message: string };
+export type EmbeddedPostgresReply = { type: 'ready'; host: string; port: number } | { type: 'failed'; message: string };
 
 function reply(message: EmbeddedPostgresReply): void {
   process.send?.(message);

@@ -57,7 +57,10 @@ function waitForReady(
   start: EmbeddedPostgresStartMessage,
 ): Promise<{ host: string; port: number }> {
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Embedded PostgreSQL did not start within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`Embedded PostgreSQL did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`Embedded PostgreSQL exited during start-up (code ${code})`));
@@ -95,6 +98,7 @@ function acquireDataDirLock(lockFile: string): () => void {
       throw new Error(
         `The embedded database in ${lockFile.replace(/\/[^/]+$/, '')} is in use by process ${holder}. ` +
           'Stop it, or set DATABASE_URL to share a PostgreSQL server between processes.',
+        { cause: error },
       );
     }
     writeFileSync(lockFile, String(process.pid));

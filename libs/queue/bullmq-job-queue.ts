@@ -88,7 +88,7 @@ export class BullMqJobQueue extends JobQueue {
     return jobs.map((job) => ({
       id: job.id ?? '',
       name: job.name,
-      payload: job.data,
+      payload: job.data as unknown,
       attemptsMade: job.attemptsMade,
       failedReason: job.failedReason,
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

@@ -55,7 +55,7 @@ export class InProcessJobQueue extends JobQueue {
 
   async schedule(name: string, payload: unknown, options: ScheduleOptions): Promise<void> {
     this.definitionOf(name);
-    this.crons.get(options.schedulerId)?.stop();
+    void this.crons.get(options.schedulerId)?.stop();
     const cron = CronJob.from({
       cronTime: options.cron,
       timeZone: options.timeZone,
@@ -74,7 +74,10 @@ export class InProcessJobQueue extends JobQueue {
 
   listDeadLetters(limit: number): Promise<DeadLetterJob[]> {
     return Promise.resolve(
-      [...this.deadLetters.values()].slice(-limit).reverse().map(({ job: _job, ...deadLetter }) => deadLetter),
+      [...this.deadLetters.values()]
+        .slice(-limit)
+        .reverse()
+        .map(({ job: _job, ...deadLetter }) => deadLetter),
     );
   }
 

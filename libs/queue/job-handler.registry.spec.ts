@@ -46,9 +46,7 @@ class UnlistedHandler implements HandlesJob {
 
 async function boot(providers: (new () => HandlesJob)[], process = true) {
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      QueueModule.forRoot({ prefix: 'test', definitions, useFactory: () => ({ process, concurrency: 1 }) }),
-    ],
+    imports: [QueueModule.forRoot({ prefix: 'test', definitions, useFactory: () => ({ process, concurrency: 1 }) })],
     providers,
   }).compile();
   const app = moduleRef.createNestApplication();

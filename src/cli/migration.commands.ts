@@ -58,7 +58,10 @@ function registerMigration(directory: string, fileName: string): void {
   const className = /export class (\w+)/.exec(source)?.[1];
   if (!className) throw new Error(`Could not find the migration class in ${fileName}`);
   let text = readFileSync(index, 'utf8');
-  text = text.replace(/(import type \{ MigrationObject \} from '@mikro-orm\/core';\n)/, `$1import { ${className} } from './${module}.js';\n`);
+  text = text.replace(
+    /(import type \{ MigrationObject \} from '@mikro-orm\/core';\n)/,
+    `$1import { ${className} } from './${module}.js';\n`,
+  );
   text = text.replace(/\n\];\s*$/, `\n  { name: '${module}', class: ${className} },\n];\n`);
   writeFileSync(index, text);
 }

@@ -6,7 +6,10 @@ const appSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, listFromEnv.optional()),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('1mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb')
+    .default('1mb'),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, booleanFromEnv.default(false)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOMEROOM_DATA_DIR: z.string().default('./data'),

@@ -42,7 +42,9 @@ export function loadAuthConfig(source: NodeJS.ProcessEnv, options: { isProductio
     );
   }
   if (env.HOMEROOM_ADMIN_PASSWORD && !env.HOMEROOM_ADMIN_EMAIL) {
-    throw new Error('Invalid auth configuration:\n  - HOMEROOM_ADMIN_EMAIL: required when HOMEROOM_ADMIN_PASSWORD is set');
+    throw new Error(
+      'Invalid auth configuration:\n  - HOMEROOM_ADMIN_EMAIL: required when HOMEROOM_ADMIN_PASSWORD is set',
+    );
   }
   return {
     jwtSecret: env.JWT_SECRET,

@@ -3,7 +3,10 @@ import { emptyAsUndefined, parseEnv } from './env-parsing.js';
 
 const redisSchema = z.object({
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
-  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('homeroom'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]+$/)
+    .default('homeroom'),
 });
 
 export abstract class RedisConfig {

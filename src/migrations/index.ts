@@ -1,7 +1,10 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124000000_identity } from './Migration20261124000000_identity.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
  * same build runs under tsc output, the test runner and the Docker image without file globbing.
  */
-export const migrations: MigrationObject[] = [];
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261124000000_identity', class: Migration20261124000000_identity },
+];

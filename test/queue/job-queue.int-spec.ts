@@ -1,4 +1,10 @@
-import { BullMqJobQueue, InProcessJobQueue, type JobDefinitions, type JobHandlerFunction, type JobQueue } from '@app/queue';
+import {
+  BullMqJobQueue,
+  InProcessJobQueue,
+  type JobDefinitions,
+  type JobHandlerFunction,
+  type JobQueue,
+} from '@app/queue';
 import { deleteRedisKeys, testRedisUrl, uniqueRedisPrefix } from '@app/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -81,8 +87,8 @@ describe.each(adapters)('JobQueue: %s', (_label, create) => {
     await eventually(async () => (outcomes.includes('test.flaky:completed') ? true : undefined));
 
     expect(attemptsAt).toHaveLength(3);
-    const firstGap = attemptsAt[1]! - attemptsAt[0]!;
-    const secondGap = attemptsAt[2]! - attemptsAt[1]!;
+    const firstGap = attemptsAt[1] - attemptsAt[0];
+    const secondGap = attemptsAt[2] - attemptsAt[1];
     expect(firstGap).toBeGreaterThanOrEqual(90);
     expect(secondGap).toBeGreaterThanOrEqual(190);
     expect(outcomes).toEqual(['test.flaky:retrying', 'test.flaky:retrying', 'test.flaky:completed']);

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfiguration } from './configuration.module.js';
+
+const secret = 'x'.repeat(40);
+
+describe('configuration', () => {
+  it('has safe defaults', () => {
+    const configuration = loadConfiguration({ JWT_SECRET: secret });
+    expect(configuration.app).toMatchObject({ port: 3000, corsOrigins: [], bodyLimit: '1mb', isProduction: false });
+    expect(configuration.database).toMatchObject({ url: undefined, migrateOnStart: true });
+    expect(configuration.redis.url).toBeUndefined();
+    expect(configuration.metrics.port).toBe(9464);
+    expect(configuration.auth).toMatchObject({
+      accessTokenTtlSeconds: 900,
+      maxFailedLogins: 5,
+      lockoutMinutes: 15,
+      bootstrapAdmin: undefined,
+    });
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    expect(() => loadConfiguration({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required in production/);
+  });
+
+  it('rejects a short signing secret', () => {
+    expect(() => loadConfiguration({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32 characters/);
+  });
+
+  it('lists every invalid setting of a concern at once', () => {
+    expect(() => loadConfiguration({ JWT_SECRET: secret, PORT: 'eighty', BODY_LIMIT: 'huge' })).toThrow(
+      /PORT[\s\S]*BODY_LIMIT/,
+    );
+  });
+
+  it('parses lists and URLs', () => {
+    const configuration = loadConfiguration({
+      JWT_SECRET: secret,
+      CORS_ORIGINS: 'https://a.district.org, https://b.district.org',
+      DATABASE_URL: 'postgres://u@db:5432/homeroom',
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(configuration.app.corsOrigins).toEqual(['https://a.district.org', 'https://b.district.org']);
+    expect(configuration.database.url).toBe('postgres://u@db:5432/homeroom');
+    expect(configuration.redis.url).toBe('redis://cache:6379');
+  });
+
+  it('refuses a database URL that is not PostgreSQL', () => {
+    expect(() => loadConfiguration({ JWT_SECRET: secret, DATABASE_URL: 'mysql://db/homeroom' })).toThrow(
+      /DATABASE_URL/,
+    );
+  });
+
+  it('needs an admin email when an admin password is given', () => {
+    expect(() => loadConfiguration({ JWT_SECRET: secret, HOMEROOM_ADMIN_PASSWORD: 'long-enough-password' })).toThrow(
+      /HOMEROOM_ADMIN_EMAIL/,
+    );
+  });
+});

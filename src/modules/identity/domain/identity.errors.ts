@@ -1,0 +1,73 @@
+import { DomainError } from '@app/ddd';
+
+export class InvalidCredentialsError extends DomainError {
+  readonly code = 'IDENTITY.INVALID_CREDENTIALS';
+  readonly kind = 'unauthenticated' as const;
+  constructor() {
+    super('The email or password is not correct');
+  }
+}
+
+export class AccountLockedError extends DomainError {
+  readonly code = 'IDENTITY.ACCOUNT_LOCKED';
+  readonly kind = 'unauthenticated' as const;
+  constructor(retryAfterSeconds: number) {
+    super('Too many failed sign-ins: the account is locked for a while', { retryAfterSeconds });
+  }
+}
+
+export class InvalidTokenError extends DomainError {
+  readonly code = 'IDENTITY.TOKEN_INVALID';
+  readonly kind = 'unauthenticated' as const;
+  constructor(message = 'The access token is missing, invalid, expired or revoked') {
+    super(message);
+  }
+}
+
+export class InvalidRefreshTokenError extends DomainError {
+  readonly code = 'IDENTITY.REFRESH_TOKEN_INVALID';
+  readonly kind = 'unauthenticated' as const;
+  constructor() {
+    super('The refresh token is invalid, expired or revoked');
+  }
+}
+
+export class RefreshTokenReusedError extends DomainError {
+  readonly code = 'IDENTITY.REFRESH_TOKEN_REUSED';
+  readonly kind = 'unauthenticated' as const;
+  constructor() {
+    super('This refresh token was already used: the session has been revoked, sign in again');
+  }
+}
+
+export class WeakPasswordError extends DomainError {
+  readonly code = 'IDENTITY.WEAK_PASSWORD';
+  readonly kind = 'validation' as const;
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+export class EmailTakenError extends DomainError {
+  readonly code = 'IDENTITY.EMAIL_TAKEN';
+  readonly kind = 'conflict' as const;
+  constructor() {
+    super('A user with this email already exists');
+  }
+}
+
+export class UserNotFoundError extends DomainError {
+  readonly code = 'IDENTITY.USER_NOT_FOUND';
+  readonly kind = 'not_found' as const;
+  constructor(userId: string) {
+    super('No user has that id', { userId });
+  }
+}
+
+export class SelfLockoutError extends DomainError {
+  readonly code = 'IDENTITY.SELF_LOCKOUT';
+  readonly kind = 'conflict' as const;
+  constructor() {
+    super('You cannot disable your own account or remove your own district_admin role');
+  }
+}

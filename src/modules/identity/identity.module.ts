@@ -1,0 +1,102 @@
+import { Clock, SystemClock } from '@app/ddd';
+import { RedisThrottlerStorage } from '@app/http';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { Redis } from 'ioredis';
+import { AuthConfig, RedisConfig } from '../../config/index.js';
+import { BootstrapAdministrator } from './application/bootstrap-administrator.service.js';
+import { CreateAdminHandler } from './application/commands/create-admin.command.js';
+import { CreateUserHandler } from './application/commands/create-user.command.js';
+import { LoginHandler } from './application/commands/login.command.js';
+import { LogoutHandler } from './application/commands/logout.command.js';
+import { RefreshTokensHandler } from './application/commands/refresh-tokens.command.js';
+import { UpdateUserHandler } from './application/commands/update-user.command.js';
+import { PasswordHasher } from './application/ports/password-hasher.port.js';
+import { SessionRepository } from './application/ports/session.repository.js';
+import { UserRepository } from './application/ports/user.repository.js';
+import { PurgeExpiredSessionsJob } from './application/purge-expired-sessions.job.js';
+import { AuthenticateAccessTokenHandler } from './application/queries/authenticate-access-token.query.js';
+import { GetUserHandler, ListUsersHandler } from './application/queries/user.queries.js';
+import { AccessTokenAuthenticator } from './application/services/access-token.authenticator.js';
+import { TokenService } from './application/services/token.service.js';
+import { Argon2PasswordHasher } from './infrastructure/argon2-password-hasher.js';
+import { RefreshTokenSchema, SessionSchema, UserSchema } from './infrastructure/identity.schemas.js';
+import { MikroOrmSessionRepository, MikroOrmUserRepository } from './infrastructure/mikro-orm-identity.repositories.js';
+import { AUTH_RATE_LIMITED } from './interface/http/auth.decorators.js';
+import { AuthController } from './interface/http/auth.controller.js';
+import { JwtAuthGuard, RolesGuard } from './interface/http/guards.js';
+import { JwtStrategy } from './interface/http/jwt.strategy.js';
+import { HttpThrottlerGuard } from './interface/http/throttler.guard.js';
+import { UsersController } from './interface/http/users.controller.js';
+
+const MINUTE_MS = 60_000;
+
+function throttlerModule(): DynamicModule {
+  return ThrottlerModule.forRootAsync({
+    inject: [AuthConfig, RedisConfig],
+    useFactory: (auth: AuthConfig, redis: RedisConfig) => {
+      const reflector = new Reflector();
+      return {
+        throttlers: [
+          { name: 'default', ttl: MINUTE_MS, limit: auth.apiRateLimitPerMinute },
+          {
+            name: 'auth',
+            ttl: MINUTE_MS,
+            limit: auth.authRateLimitPerMinute,
+            skipIf: (context) => !reflector.get<boolean | undefined>(AUTH_RATE_LIMITED, context.getClass()),
+          },
+        ],
+        storage: redis.url
+          ? new RedisThrottlerStorage(new Redis(redis.url, { maxRetriesPerRequest: 2 }), redis.prefix)
+          : undefined,
+      };
+    },
+  });
+}
+
+/** Users, roles, sign-in with rotating refresh tokens, and the guards every HTTP route passes through. */
+@Module({})
+export class IdentityModule {
+  static forRole({ servesHttp }: { servesHttp: boolean }): DynamicModule {
+    const core: Provider[] = [
+      { provide: Clock, useClass: SystemClock },
+      { provide: PasswordHasher, useClass: Argon2PasswordHasher },
+      { provide: UserRepository, useClass: MikroOrmUserRepository },
+      { provide: SessionRepository, useClass: MikroOrmSessionRepository },
+      TokenService,
+      AccessTokenAuthenticator,
+      LoginHandler,
+      RefreshTokensHandler,
+      LogoutHandler,
+      CreateUserHandler,
+      CreateAdminHandler,
+      UpdateUserHandler,
+      GetUserHandler,
+      ListUsersHandler,
+      AuthenticateAccessTokenHandler,
+      PurgeExpiredSessionsJob,
+    ];
+    const http: Provider[] = [
+      JwtStrategy,
+      BootstrapAdministrator,
+      // Order matters: rate limits first, then authentication, then roles.
+      { provide: APP_GUARD, useClass: HttpThrottlerGuard },
+      { provide: APP_GUARD, useClass: JwtAuthGuard },
+      { provide: APP_GUARD, useClass: RolesGuard },
+    ];
+    return {
+      module: IdentityModule,
+      imports: [
+        MikroOrmModule.forFeature([UserSchema, SessionSchema, RefreshTokenSchema]),
+        JwtModule.register({}),
+        ...(servesHttp ? [PassportModule, throttlerModule()] : []),
+      ],
+      controllers: servesHttp ? [AuthController, UsersController] : [],
+      providers: [...core, ...(servesHttp ? http : [])],
+    };
+  }
+}

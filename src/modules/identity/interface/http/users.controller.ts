@@ -1,0 +1,52 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../../application/authenticated-user.js';
+import { CreateUserCommand } from '../../application/commands/create-user.command.js';
+import { UpdateUserCommand } from '../../application/commands/update-user.command.js';
+import { GetUserQuery, ListUsersQuery } from '../../application/queries/user.queries.js';
+import { CurrentUser, RequireRoles } from './auth.decorators.js';
+import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto, UserPageDto } from './identity.dtos.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@RequireRoles('district_admin')
+@Controller('users')
+export class UsersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: UserDto })
+  async create(@Body() body: CreateUserDto): Promise<UserDto> {
+    const user = await this.commands.execute(
+      new CreateUserCommand(body.email, body.displayName, body.password, body.roles, body.schoolIds),
+    );
+    return UserDto.from(user);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: UserPageDto })
+  async list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
+    const page = await this.queries.execute(new ListUsersQuery(query.limit ?? 50, query.cursor));
+    return { items: page.items.map((user) => UserDto.from(user)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: UserDto })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<UserDto> {
+    return UserDto.from(await this.queries.execute(new GetUserQuery(id)));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: UserDto })
+  async update(
+    @CurrentUser() actor: AuthenticatedUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateUserDto,
+  ): Promise<UserDto> {
+    return UserDto.from(await this.commands.execute(new UpdateUserCommand(actor.id, id, body)));
+  }
+}
