@@ -23,7 +23,7 @@ module.exports = {
       comment: "A module reaches another only through that module's index.ts (or the buses and @app/contracts).",
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/' },
-      to: { path: '^src/modules/([^/]+)/.+', pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'] },
+      to: { path: '^src/modules/[^/]+/(domain|application|infrastructure|interface)/', pathNot: '^src/modules/$1/' },
     },
     {
       name: 'outside-modules-use-public-surfaces',
@@ -46,6 +46,13 @@ module.exports = {
       to: { path: '^src/modules/$1/(infrastructure|interface)/' },
     },
     {
+      name: 'not-to-unresolvable',
+      comment: 'An import the checker cannot resolve would slip past every rule above.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
@@ -57,7 +64,11 @@ module.exports = {
     exclude: { path: '(^dist/|\\.d\\.ts$)' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

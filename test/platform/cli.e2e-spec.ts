@@ -52,8 +52,8 @@ describe('homeroom CLI', () => {
     try {
       const { rows } = await client.query<{ email: string; roles: string[] }>('SELECT email, roles FROM users');
       expect(rows).toHaveLength(1);
-      expect(rows[0]!.email).toBe('it-admin@district.test');
-      expect(JSON.stringify(rows[0]!.roles)).toContain('district_admin');
+      expect(rows[0].email).toBe('it-admin@district.test');
+      expect(JSON.stringify(rows[0].roles)).toContain('district_admin');
     } finally {
       await client.end();
     }

@@ -20,7 +20,7 @@ export class QueueMetricsCollector implements OnModuleInit {
       registers: [this.metrics.registry],
       async collect() {
         const counts = await queue.counts();
-        for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
+        for (const [state, value] of Object.entries(counts) as [string, number][]) this.set({ state }, value);
       },
     });
     queue.onOutcome((job, outcome, durationMs) => {

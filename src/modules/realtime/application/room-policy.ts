@@ -21,5 +21,5 @@ export function parseRoom(room: unknown): { prefix: string; id: string | undefin
   if (typeof room !== 'string') return undefined;
   const match = ROOM_NAME.exec(room);
   if (!match) return undefined;
-  return { prefix: match[1]!, id: match[2] };
+  return { prefix: match[1], id: match[2] };
 }

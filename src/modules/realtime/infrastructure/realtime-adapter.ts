@@ -22,7 +22,7 @@ class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, withCors(options, this.corsOrigins)) as Server;
+    const server = super.createIOServer(port, withCors(options, this.corsOrigins));
     server.adapter(createAdapter(this.pub, this.sub, { key: `${this.prefix}:socket.io` }));
     return server;
   }
@@ -43,7 +43,7 @@ class InProcessIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    return super.createIOServer(port, withCors(options, this.corsOrigins)) as Server;
+    return super.createIOServer(port, withCors(options, this.corsOrigins));
   }
 }
 
