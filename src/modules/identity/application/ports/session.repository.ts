@@ -1,6 +1,21 @@
 import type { RefreshToken, Session } from '../../domain/session.js';
 
+/** What a request needs to know about its caller, read in one round trip on every authenticated request. */
+export interface SessionPrincipal {
+  userId: string;
+  email: string;
+  displayName: string;
+  roles: string[];
+  schoolIds: string[];
+  disabled: boolean;
+  tokenVersion: number;
+  sessionId: string;
+  sessionExpiresAt: Date;
+  sessionRevoked: boolean;
+}
+
 export abstract class SessionRepository {
+  abstract findPrincipal(userId: string, sessionId: string): Promise<SessionPrincipal | null>;
   abstract findById(id: string): Promise<Session | null>;
   abstract findToken(tokenHash: string): Promise<RefreshToken | null>;
   abstract activeForUser(userId: string): Promise<Session[]>;

@@ -6,7 +6,6 @@ import { InvalidTokenError } from '../../domain/identity.errors.js';
 import { isRole } from '../../domain/role.js';
 import type { AccessTokenClaims, AuthenticatedUser } from '../authenticated-user.js';
 import { SessionRepository } from '../ports/session.repository.js';
-import { UserRepository } from '../ports/user.repository.js';
 import { ACCESS_TOKEN_ALGORITHM } from './token.service.js';
 
 export interface Authentication {
@@ -24,7 +23,6 @@ export class AccessTokenAuthenticator {
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AuthConfig,
-    private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
   ) {}
@@ -51,17 +49,16 @@ export class AccessTokenAuthenticator {
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.ver !== 'number') {
       throw new InvalidTokenError();
     }
-    const [user, session] = await Promise.all([this.users.findById(claims.sub), this.sessions.findById(claims.sid)]);
-    const now = this.clock.now();
-    if (!user || user.disabled || user.tokenVersion !== claims.ver) throw new InvalidTokenError();
-    if (!session || session.userId !== user.id || !session.isActive(now)) throw new InvalidTokenError();
+    const principal = await this.sessions.findPrincipal(claims.sub, claims.sid);
+    if (!principal || principal.disabled || principal.tokenVersion !== claims.ver) throw new InvalidTokenError();
+    if (principal.sessionRevoked || principal.sessionExpiresAt <= this.clock.now()) throw new InvalidTokenError();
     return {
-      id: user.id,
-      email: user.email,
-      displayName: user.displayName,
-      roles: user.roles.filter(isRole),
-      schoolIds: user.schoolIds,
-      sessionId: session.id,
+      id: principal.userId,
+      email: principal.email,
+      displayName: principal.displayName,
+      roles: principal.roles.filter(isRole),
+      schoolIds: principal.schoolIds,
+      sessionId: principal.sessionId,
     };
   }
 }
