@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHttpApp } from './http-app.js';
-import { prepareRuntimeEnvironment } from './runtime-environment.js';
+import { prepareRuntimeEnvironment, runEntrypoint, stopOnSignal } from './runtime-environment.js';
 import { printFirstRunCredentials } from './modules/identity/index.js';
 
 /**
@@ -14,16 +14,7 @@ async function main(): Promise<void> {
   const { host, port } = runtime.configuration.app;
   await app.listen(port, host);
   printFirstRunCredentials(app);
-  const shutdown = async (): Promise<void> => {
-    await app.close();
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  stopOnSignal(app, runtime);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runEntrypoint(main);

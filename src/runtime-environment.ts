@@ -2,6 +2,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '@app/persistence';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
 import { loadConfiguration, type LoadedConfiguration } from './config/index.js';
 
 export interface RuntimeEnvironment {
@@ -47,4 +48,23 @@ function localSecret(dataDir: string, name: string): string {
   writeFileSync(file, secret, { mode: 0o600 });
   chmodSync(file, 0o600);
   return secret;
+}
+
+/** On SIGTERM/SIGINT: close the app (finishing in-flight work), then the embedded database, then exit. */
+export function stopOnSignal(app: INestApplicationContext, runtime: RuntimeEnvironment): void {
+  const shutdown = async (): Promise<void> => {
+    await app.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+/** Runs an entrypoint; a start-up failure (such as invalid configuration) prints its message and exits 1. */
+export function runEntrypoint(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { prepareRuntimeEnvironment } from './runtime-environment.js';
+import { prepareRuntimeEnvironment, runEntrypoint, stopOnSignal } from './runtime-environment.js';
 
 /** Worker process: consumes the job queue and fires schedules. Needs REDIS_URL to share work with the API. */
 async function main(): Promise<void> {
@@ -20,16 +20,7 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
   await app.init();
-  const shutdown = async (): Promise<void> => {
-    await app.close();
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  stopOnSignal(app, runtime);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runEntrypoint(main);
