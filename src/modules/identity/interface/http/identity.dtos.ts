@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -78,39 +78,14 @@ export class CreateUserDto {
   schoolIds?: string[];
 }
 
-export class UpdateUserDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  displayName?: string;
-
-  @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayUnique()
-  @IsIn(ROLES, { each: true })
-  roles?: Role[];
-
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(500)
-  @IsString({ each: true })
-  @MaxLength(100, { each: true })
-  schoolIds?: string[];
-
+/** Every field optional; email is the sign-in identity and cannot be changed here. */
+export class UpdateUserDto extends PartialType(
+  PickType(CreateUserDto, ['displayName', 'roles', 'schoolIds', 'password']),
+) {
   @ApiPropertyOptional()
   @IsOptional()
   @IsBoolean()
   disabled?: boolean;
-
-  @ApiPropertyOptional({ minLength: 12 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_PASSWORD_LENGTH)
-  password?: string;
 }
 
 export class ListUsersQueryDto {
