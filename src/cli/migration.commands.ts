@@ -31,6 +31,14 @@ export class CreateMigrationCommand extends CommandRunner {
   }
 
   async run([name]: string[]): Promise<void> {
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major < 22) {
+      // MikroORM 7's migration generator imports fs.globSync, which Node gained in 22.
+      throw new Error(
+        `migration create needs Node.js 22 or later (this is ${process.versions.node}). ` +
+          'Run it under Node 22, or write the migration by hand as in src/migrations/.',
+      );
+    }
     const directory = resolve('src/migrations');
     const result = await this.orm.migrator.create(directory, false, false, name);
     if (!result.fileName) {

@@ -22,19 +22,21 @@ export class Migration20261124000000_identity extends Migration {
     this.addSql(`
       CREATE TABLE sessions (
         id uuid PRIMARY KEY,
-        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
         created_at timestamptz NOT NULL,
         expires_at timestamptz NOT NULL,
         revoked_at timestamptz NULL,
-        revoked_reason text NULL
+        revoked_reason text NULL,
+        CONSTRAINT sessions_user_id_foreign FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
       )`);
     this.addSql('CREATE INDEX sessions_user_id_index ON sessions (user_id)');
     this.addSql(`
       CREATE TABLE refresh_tokens (
         token_hash text PRIMARY KEY,
-        session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        session_id uuid NOT NULL,
         created_at timestamptz NOT NULL,
-        rotated_at timestamptz NULL
+        rotated_at timestamptz NULL,
+        CONSTRAINT refresh_tokens_session_id_foreign FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE
       )`);
     this.addSql('CREATE INDEX refresh_tokens_session_id_index ON refresh_tokens (session_id)');
   }
