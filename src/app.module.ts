@@ -9,6 +9,8 @@ import { migrations } from './migrations/index.js';
 import { IdentityModule } from './modules/identity/index.js';
 import { ObservabilityModule } from './modules/observability/index.js';
 import { RealtimeModule } from './modules/realtime/index.js';
+import { RosterModule } from './modules/roster/index.js';
+import { SisSyncModule } from './modules/sis-sync/index.js';
 import { createLoggerOptions } from './logger-options.js';
 
 /**
@@ -52,7 +54,9 @@ export class AppModule {
         }),
         IdentityModule.forRole({ servesHttp }),
         ObservabilityModule.forRole({ servesHttp, servesMetrics: role !== 'cli' }),
-        ...(servesHttp ? [RealtimeModule] : []),
+        RealtimeModule.forRole({ servesSockets: servesHttp }),
+        RosterModule.forRole({ servesHttp }),
+        SisSyncModule.forRole({ servesHttp }),
       ],
     };
   }

@@ -23,6 +23,7 @@ export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = proc
   const production = env['NODE_ENV'] === 'production';
   const dataDir = resolve(env['HOMEROOM_DATA_DIR'] || './data');
   if (!production && !env['JWT_SECRET']) env['JWT_SECRET'] = localSecret(dataDir, 'jwt-secret');
+  if (!production && !env['SIS_SECRETS_KEY']) env['SIS_SECRETS_KEY'] = localSecret(dataDir, 'sis-secrets-key');
 
   const configuration = loadConfiguration(env);
   if (configuration.database.url) {

@@ -5,6 +5,12 @@
 export interface JobCatalogue {
   /** Deletes refresh-token sessions that expired or were revoked more than the retention period ago. */
   'identity.purge-expired-sessions': { olderThanDays: number };
+  /** Pulls, diffs and applies one SIS sync run (resumes from its checkpoint when retried). */
+  'sis-sync.run': { runId: string };
+  /** Starts the runs that connection schedules make due (once per tick across every worker). */
+  'sis-sync.dispatch-scheduled-runs': Record<string, never>;
+  /** Re-queues runs whose worker died (expired lease) or whose queued job was lost. */
+  'sis-sync.recover-stalled-runs': Record<string, never>;
 }
 
 export type JobName = keyof JobCatalogue;
@@ -19,4 +25,7 @@ export interface JobDefinition {
 
 export const jobDefinitions: Record<JobName, JobDefinition> = {
   'identity.purge-expired-sessions': { attempts: 3, backoffMs: 30_000 },
+  'sis-sync.run': { attempts: 5, backoffMs: 15_000 },
+  'sis-sync.dispatch-scheduled-runs': { attempts: 1, backoffMs: 1_000 },
+  'sis-sync.recover-stalled-runs': { attempts: 1, backoffMs: 1_000 },
 };

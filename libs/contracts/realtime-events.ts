@@ -7,6 +7,24 @@ export interface RealtimeEventCatalogue {
   'session.ended': { reason: 'logout' | 'access-changed' | 'token-expired' | 'revoked' };
   /** A room join was refused or accepted (also sent as the ack of `room.join`). */
   'room.joined': { room: string };
+  /** A sync run changed state (rooms `sync-run:<id>` and `sis-ops`). */
+  'sis-sync.run-state': {
+    runId: string;
+    connectionId: string;
+    state: 'queued' | 'running' | 'held' | 'succeeded' | 'succeeded_with_issues' | 'failed' | 'cancelled';
+    dryRun: boolean;
+    issueCount: number;
+    counts: Record<string, Record<string, number>>;
+    errorCode: string | null;
+  };
+  /** Progress inside a running sync run, throttled (rooms `sync-run:<id>` and `sis-ops`). */
+  'sis-sync.run-progress': {
+    runId: string;
+    connectionId: string;
+    phase: 'pull' | 'review' | 'apply' | 'deactivate';
+    entity: string;
+    processed: number;
+  };
 }
 
 export type RealtimeEventName = keyof RealtimeEventCatalogue;

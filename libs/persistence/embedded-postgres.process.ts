@@ -4,6 +4,7 @@
  * the app use the same `pg` driver, migrations and SQL as on a real PostgreSQL server.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgresStartMessage {
@@ -21,7 +22,8 @@ function reply(message: EmbeddedPostgresReply): void {
 let shutdown: (() => Promise<void>) | undefined;
 
 async function start(message: EmbeddedPostgresStartMessage): Promise<void> {
-  const db = await PGlite.create({ dataDir: message.dataDir });
+  // Extensions the migrations create (`CREATE EXTENSION pg_trgm` for roster search) must be loaded here.
+  const db = await PGlite.create({ dataDir: message.dataDir, extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: message.maxConnections });
   await server.start();
   const [host, port] = server.getServerConn().split(':');

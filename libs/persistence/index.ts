@@ -2,3 +2,5 @@ export * from './embedded-postgres.js';
 export * from './migration-runner.js';
 export * from './orm-options.js';
 export * from './persistence.module.js';
+export * from './sql.js';
+export * from './transaction-runner.js';

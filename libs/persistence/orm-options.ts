@@ -29,6 +29,8 @@ export function buildOrmOptions(settings: DatabaseConnectionSettings): Options {
       allOrNothing: true,
       snapshot: false,
       emit: 'ts',
+      // Bulk tables (roster mirror, staging) are written with SQL and have no entity definitions.
+      dropTables: false,
     },
     forceUtcTimezone: true,
     ensureDatabase: false,

@@ -4,6 +4,7 @@ import { AuthConfig, loadAuthConfig } from './auth.config.js';
 import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
 import { loadMetricsConfig, MetricsConfig } from './metrics.config.js';
 import { loadRedisConfig, RedisConfig } from './redis.config.js';
+import { loadSisSyncConfig, SisSyncConfig } from './sis-sync.config.js';
 
 export interface LoadedConfiguration {
   app: AppConfig;
@@ -11,6 +12,7 @@ export interface LoadedConfiguration {
   database: DatabaseConfig;
   redis: RedisConfig;
   metrics: MetricsConfig;
+  sisSync: SisSyncConfig;
 }
 
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
@@ -22,6 +24,7 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     database: loadDatabaseConfig(env),
     redis: loadRedisConfig(env),
     metrics: loadMetricsConfig(env),
+    sisSync: loadSisSyncConfig(env, { isProduction: app.isProduction }),
   };
 }
 
@@ -36,6 +39,7 @@ export class ConfigurationModule {
       { provide: DatabaseConfig, useValue: configuration.database },
       { provide: RedisConfig, useValue: configuration.redis },
       { provide: MetricsConfig, useValue: configuration.metrics },
+      { provide: SisSyncConfig, useValue: configuration.sisSync },
     ];
     return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
   }

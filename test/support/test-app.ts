@@ -48,7 +48,7 @@ export async function bootTestApp(options: BootTestAppOptions = {}): Promise<Tes
   const dataDir = mkdtempSync(join(tmpdir(), 'homeroom-test-'));
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
     METRICS_PORT: '0',

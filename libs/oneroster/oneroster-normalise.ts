@@ -1,0 +1,548 @@
+import {
+  PERSON_ROLES,
+  type AcademicSessionRecord,
+  type AcademicSessionType,
+  type ClassRecord,
+  type CourseRecord,
+  type DemographicsRecord,
+  type EnrollmentRecord,
+  type EnrollmentRole,
+  type OrgRecord,
+  type OrgType,
+  type PersonRecord,
+  type PersonRole,
+  type PersonRoleMembership,
+  type RosterEntity,
+  type RosterRecord,
+  type SourceRecordBase,
+  type SourceStatus,
+} from '@app/contracts';
+import type { OneRosterVersion } from './oneroster-version.js';
+import { booleanOf, calendarDateOf, instantOf, listOf, schoolYearOf, textOf, userIdsOf } from './oneroster-values.js';
+
+/** A record that cannot be normalised: the caller reports it and skips the record. Never carries values. */
+export interface OneRosterRecordIssue {
+  entity: RosterEntity;
+  sourcedId: string | null;
+  field: string | null;
+  message: string;
+}
+
+export type NormaliseResult<T> = { ok: true; record: T } | { ok: false; issue: OneRosterRecordIssue };
+
+/** One row of 1.2 `roles.csv`, ready to be joined onto its user. */
+export interface OneRosterCsvRole {
+  userSourcedId: string;
+  status: SourceStatus;
+  membership: PersonRoleMembership;
+}
+
+const ORG_TYPES: readonly OrgType[] = ['district', 'school', 'department', 'local', 'state', 'national'];
+const SESSION_TYPES: readonly AcademicSessionType[] = ['schoolYear', 'term', 'semester', 'gradingPeriod'];
+const CLASS_TYPES = ['homeroom', 'scheduled'] as const;
+const ROLES_1_1: readonly PersonRole[] = [
+  'administrator',
+  'aide',
+  'guardian',
+  'parent',
+  'proctor',
+  'relative',
+  'student',
+  'teacher',
+];
+const ENROLLMENT_ROLES: readonly EnrollmentRole[] = [
+  'student',
+  'teacher',
+  'administrator',
+  'proctor',
+  'aide',
+  'guardian',
+];
+const SEXES = ['male', 'female', 'unspecified', 'other'] as const;
+const ROLE_TYPES = ['primary', 'secondary'] as const;
+const METADATA_PREFIX = 'metadata.';
+
+/**
+ * REST fields that are GUIDRefs (`{ sourcedId, href, type }`), by the flat CSV name they become. Everything else
+ * a REST record carries either has its CSV name already, is dropped on purpose, or is kept in `metadata`.
+ */
+const REST_REFERENCES: Readonly<Record<RosterEntity, Readonly<Record<string, string>>>> = {
+  orgs: { parent: 'parentSourcedId' },
+  academicSessions: { parent: 'parentSourcedId', org: 'orgSourcedId' },
+  courses: { schoolYear: 'schoolYearSourcedId', org: 'orgSourcedId' },
+  classes: { course: 'courseSourcedId', school: 'schoolSourcedId', terms: 'termSourcedIds' },
+  people: { orgs: 'orgSourcedIds', agents: 'agentSourcedIds', primaryOrg: 'primaryOrgSourcedId' },
+  demographics: {},
+  enrollments: { user: 'userSourcedId', class: 'classSourcedId', school: 'schoolSourcedId' },
+};
+
+const REST_RENAMES: Readonly<Partial<Record<RosterEntity, Readonly<Record<string, string>>>>> = {
+  people: {
+    preferredFirstName: 'preferredGivenName',
+    preferredMiddleName: 'preferredMiddleName',
+    preferredLastName: 'preferredFamilyName',
+  },
+};
+
+const LIFECYCLE_FIELDS = ['sourcedId', 'status', 'dateLastModified'];
+
+/** REST fields read under their own name (the CSV column names), per entity. */
+const FLAT_FIELDS: Readonly<Record<RosterEntity, readonly string[]>> = {
+  orgs: [...LIFECYCLE_FIELDS, 'name', 'type', 'identifier'],
+  academicSessions: [...LIFECYCLE_FIELDS, 'title', 'type', 'startDate', 'endDate', 'schoolYear'],
+  courses: [...LIFECYCLE_FIELDS, 'title', 'courseCode', 'grades', 'subjects', 'subjectCodes'],
+  classes: [
+    ...LIFECYCLE_FIELDS,
+    'title',
+    'grades',
+    'classCode',
+    'classType',
+    'location',
+    'subjects',
+    'subjectCodes',
+    'periods',
+  ],
+  people: [
+    ...LIFECYCLE_FIELDS,
+    'enabledUser',
+    'role',
+    'username',
+    'userIds',
+    'givenName',
+    'familyName',
+    'middleName',
+    'identifier',
+    'email',
+    'sms',
+    'phone',
+    'grades',
+    'userMasterIdentifier',
+    'pronouns',
+  ],
+  demographics: [
+    ...LIFECYCLE_FIELDS,
+    'birthDate',
+    'sex',
+    'americanIndianOrAlaskaNative',
+    'asian',
+    'blackOrAfricanAmerican',
+    'nativeHawaiianOrOtherPacificIslander',
+    'white',
+    'demographicRaceTwoOrMoreRaces',
+    'hispanicOrLatinoEthnicity',
+    'countryOfBirthCode',
+    'stateOfBirthAbbreviation',
+    'cityOfBirth',
+    'publicSchoolResidenceStatus',
+  ],
+  enrollments: [...LIFECYCLE_FIELDS, 'role', 'primary', 'beginDate', 'endDate'],
+};
+
+/**
+ * Known fields deliberately not kept: derivable links (`children`), credentials (`password`, `userProfiles`) and
+ * resource links outside rostering. `roles` is read on its own.
+ */
+const REST_DROPPED: Readonly<Partial<Record<RosterEntity, readonly string[]>>> = {
+  orgs: ['children'],
+  academicSessions: ['children'],
+  courses: ['resources'],
+  classes: ['resources'],
+  people: ['password', 'userProfiles', 'resources', 'roles'],
+};
+
+/** Spec fields the roster contract has no place for, kept in `metadata` under their own name. */
+const KEPT_IN_METADATA: Readonly<Partial<Record<RosterEntity, readonly string[]>>> = {
+  courses: ['subjectCodes'],
+  classes: ['subjectCodes'],
+  people: ['userMasterIdentifier', 'preferredMiddleName'],
+};
+
+class RecordProblem extends Error {
+  constructor(
+    readonly field: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Typed, validating reads over a record flattened to CSV names. */
+class FlatFields {
+  constructor(private readonly values: Readonly<Record<string, unknown>>) {}
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+
+  raw(name: string): unknown {
+    return this.values[name];
+  }
+
+  text(name: string): string | null {
+    return this.read(name, textOf, 'is not text');
+  }
+
+  requiredText(name: string): string {
+    return this.required(name, this.text(name));
+  }
+
+  list(name: string): string[] {
+    return this.read(name, listOf, 'is not a list') ?? [];
+  }
+
+  requiredList(name: string): string[] {
+    const items = this.list(name);
+    if (items.length === 0) throw new RecordProblem(name, `${name} is required`);
+    return items;
+  }
+
+  boolean(name: string): boolean | null {
+    return this.read(name, booleanOf, 'must be true or false');
+  }
+
+  requiredBoolean(name: string): boolean {
+    return this.required(name, this.boolean(name));
+  }
+
+  calendarDate(name: string): string | null {
+    return this.read(name, calendarDateOf, 'is not a date (YYYY-MM-DD)');
+  }
+
+  requiredCalendarDate(name: string): string {
+    return this.required(name, this.calendarDate(name));
+  }
+
+  instant(name: string): string | null {
+    return this.read(name, instantOf, 'is not an ISO 8601 date-time');
+  }
+
+  requiredSchoolYear(name: string): number {
+    return this.required(name, this.read(name, schoolYearOf, 'is not a school year (the ending year, YYYY)'));
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | null {
+    const text = this.text(name);
+    if (text === null) return null;
+    const match =
+      allowed.find((value) => value === text) ?? allowed.find((value) => value.toLowerCase() === text.toLowerCase());
+    if (match === undefined) throw new RecordProblem(name, `${name} must be one of ${allowed.join(', ')}`);
+    return match;
+  }
+
+  requiredOneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    return this.required(name, this.oneOf(name, allowed));
+  }
+
+  private read<T>(name: string, parse: (value: unknown) => T | null | undefined, problem: string): T | null {
+    const parsed = parse(this.values[name]);
+    if (parsed === undefined) throw new RecordProblem(name, `${name} ${problem}`);
+    return parsed;
+  }
+
+  private required<T>(name: string, value: T | null): T {
+    if (value === null) throw new RecordProblem(name, `${name} is required`);
+    return value;
+  }
+}
+
+interface BuildContext {
+  version: OneRosterVersion;
+  binding: 'rest' | 'csv';
+  /** 1.2 role memberships (REST `roles[]`, or joined from roles.csv); undefined for the 1.1 `role` + `orgs` shape. */
+  memberships?: PersonRoleMembership[];
+}
+
+type Builder<E extends RosterEntity> = (
+  fields: FlatFields,
+  base: SourceRecordBase,
+  context: BuildContext,
+) => RosterRecord<E>;
+
+const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
+  orgs: (f, base): OrgRecord => ({
+    ...base,
+    name: f.requiredText('name'),
+    type: f.requiredOneOf('type', ORG_TYPES),
+    identifier: f.text('identifier'),
+    parentSourcedId: f.text('parentSourcedId'),
+  }),
+  academicSessions: (f, base): AcademicSessionRecord => ({
+    ...base,
+    title: f.requiredText('title'),
+    type: f.requiredOneOf('type', SESSION_TYPES),
+    startDate: f.requiredCalendarDate('startDate'),
+    endDate: f.requiredCalendarDate('endDate'),
+    schoolYear: f.requiredSchoolYear('schoolYear'),
+    parentSourcedId: f.text('parentSourcedId'),
+    orgSourcedId: f.text('orgSourcedId'),
+  }),
+  courses: (f, base): CourseRecord => ({
+    ...base,
+    title: f.requiredText('title'),
+    courseCode: f.text('courseCode'),
+    grades: f.list('grades'),
+    subjects: f.list('subjects'),
+    orgSourcedId: f.requiredText('orgSourcedId'),
+    schoolYearSourcedId: f.text('schoolYearSourcedId'),
+  }),
+  classes: (f, base): ClassRecord => ({
+    ...base,
+    title: f.requiredText('title'),
+    classCode: f.text('classCode'),
+    classType: f.requiredOneOf('classType', CLASS_TYPES),
+    location: f.text('location'),
+    grades: f.list('grades'),
+    subjects: f.list('subjects'),
+    periods: f.list('periods'),
+    courseSourcedId: f.requiredText('courseSourcedId'),
+    schoolSourcedId: f.requiredText('schoolSourcedId'),
+    termSourcedIds: f.requiredList('termSourcedIds'),
+  }),
+  people: (f, base, context): PersonRecord => {
+    let roles: PersonRoleMembership[];
+    if (context.memberships !== undefined) {
+      roles = context.memberships;
+      if (roles.length === 0) throw new RecordProblem('roles', 'The user has no role');
+    } else {
+      const role = f.requiredOneOf('role', ROLES_1_1);
+      roles = f.requiredList('orgSourcedIds').map((orgSourcedId) => ({
+        role,
+        roleType: 'primary' as const,
+        orgSourcedId,
+        beginDate: null,
+        endDate: null,
+      }));
+    }
+    const primary = roles.find((membership) => membership.roleType === 'primary') ?? roles[0];
+    const orgSourcedIds = [...new Set(roles.map((membership) => membership.orgSourcedId).filter((id) => id !== null))];
+    const usernameRequired = context.binding === 'csv' || context.version === '1.1';
+    return {
+      ...base,
+      givenName: f.requiredText('givenName'),
+      familyName: f.requiredText('familyName'),
+      middleName: f.text('middleName'),
+      preferredFirstName: f.text('preferredGivenName'),
+      preferredLastName: f.text('preferredFamilyName'),
+      pronouns: f.text('pronouns'),
+      username: usernameRequired ? f.requiredText('username') : f.text('username'),
+      email: f.text('email'),
+      identifier: f.text('identifier'),
+      enabled: f.requiredBoolean('enabledUser'),
+      roles,
+      primaryRole: primary.role,
+      orgSourcedIds,
+      primaryOrgSourcedId:
+        f.text('primaryOrgSourcedId') ?? (context.memberships === undefined ? (orgSourcedIds[0] ?? null) : null),
+      grades: f.list('grades'),
+      agentSourcedIds: f.list('agentSourcedIds'),
+      userIds: readUserIds(f),
+      phone: f.text('phone'),
+      sms: f.text('sms'),
+      sourceAliases: [],
+    };
+  },
+  demographics: (f, base): DemographicsRecord => ({
+    ...base,
+    birthDate: f.calendarDate('birthDate'),
+    sex: f.oneOf('sex', SEXES),
+    race: {
+      americanIndianOrAlaskaNative: f.boolean('americanIndianOrAlaskaNative'),
+      asian: f.boolean('asian'),
+      blackOrAfricanAmerican: f.boolean('blackOrAfricanAmerican'),
+      nativeHawaiianOrOtherPacificIslander: f.boolean('nativeHawaiianOrOtherPacificIslander'),
+      white: f.boolean('white'),
+      demographicRaceTwoOrMoreRaces: f.boolean('demographicRaceTwoOrMoreRaces'),
+    },
+    hispanicOrLatino: f.boolean('hispanicOrLatinoEthnicity'),
+    countryOfBirthCode: f.text('countryOfBirthCode'),
+    stateOfBirth: f.text('stateOfBirthAbbreviation'),
+    cityOfBirth: f.text('cityOfBirth'),
+    publicSchoolResidenceStatus: f.text('publicSchoolResidenceStatus'),
+  }),
+  enrollments: (f, base): EnrollmentRecord => ({
+    ...base,
+    classSourcedId: f.requiredText('classSourcedId'),
+    schoolSourcedId: f.requiredText('schoolSourcedId'),
+    userSourcedId: f.requiredText('userSourcedId'),
+    role: f.requiredOneOf('role', ENROLLMENT_ROLES),
+    primary: f.boolean('primary') ?? false,
+    beginDate: f.calendarDate('beginDate'),
+    endDate: f.calendarDate('endDate'),
+  }),
+};
+
+/**
+ * A OneRoster REST record (1.1 or 1.2 JSON) as the roster record of `entity` (`people` for users). The user shape
+ * is recognised from the payload, not the label: `roles[]` (1.2) or `role` + `orgs[]` (1.1).
+ */
+export function normaliseRestRecord<E extends RosterEntity>(
+  entity: E,
+  raw: unknown,
+  version: OneRosterVersion,
+): NormaliseResult<RosterRecord<E>> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, issue: { entity, sourcedId: null, field: null, message: 'The record is not a JSON object' } };
+  }
+  const source = raw as Record<string, unknown>;
+  const sourcedId =
+    typeof source.sourcedId === 'string' && source.sourcedId.trim() !== '' ? source.sourcedId.trim() : null;
+  return attempt(entity, sourcedId, () => {
+    const references = REST_REFERENCES[entity];
+    const renames: Readonly<Record<string, string>> = REST_RENAMES[entity] ?? {};
+    const known = new Set(FLAT_FIELDS[entity]);
+    const dropped = new Set(REST_DROPPED[entity] ?? []);
+    const flat: Record<string, unknown> = {};
+    const metadata: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(source)) {
+      if (name === 'metadata') continue;
+      if (Object.hasOwn(references, name)) flat[references[name]] = referencedIds(name, value);
+      else if (Object.hasOwn(renames, name)) flat[renames[name]] = value;
+      else if (known.has(name)) flat[name] = value;
+      else if (!dropped.has(name)) metadata[name] = value;
+    }
+    if (isPlainObject(source.metadata)) Object.assign(metadata, source.metadata);
+    let memberships: PersonRoleMembership[] | undefined;
+    if (entity === 'people' && (Array.isArray(source.roles) || (source.role === undefined && version === '1.2'))) {
+      memberships = restMemberships(source.roles);
+    }
+    return build(entity, new FlatFields(flat), metadata, { version, binding: 'rest', memberships });
+  });
+}
+
+/**
+ * A OneRoster CSV row (values by column) as the roster record of `entity`. For 1.2 users pass the memberships
+ * joined from roles.csv; 1.1 users carry `role` and `orgSourcedIds` themselves.
+ */
+export function normaliseCsvRow<E extends RosterEntity>(
+  entity: E,
+  values: Readonly<Record<string, string>>,
+  context: { version: OneRosterVersion; memberships?: PersonRoleMembership[] },
+): NormaliseResult<RosterRecord<E>> {
+  const sourcedId = textOf(values.sourcedId) ?? null;
+  return attempt(entity, sourcedId, () => {
+    const metadata: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(values)) {
+      if (column.startsWith(METADATA_PREFIX) && value.trim() !== '')
+        metadata[column.slice(METADATA_PREFIX.length)] = value;
+    }
+    const memberships = entity === 'people' && context.version === '1.2' ? (context.memberships ?? []) : undefined;
+    return build(entity, new FlatFields(values), metadata, { version: context.version, binding: 'csv', memberships });
+  });
+}
+
+/** A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`. */
+export function normaliseCsvRole(values: Readonly<Record<string, string>>): NormaliseResult<OneRosterCsvRole> {
+  const sourcedId = textOf(values.sourcedId) ?? null;
+  return attempt('people', sourcedId, () => {
+    const f = new FlatFields(values);
+    f.requiredText('sourcedId');
+    return {
+      userSourcedId: f.requiredText('userSourcedId'),
+      status: statusOf(f),
+      membership: {
+        role: f.requiredOneOf('role', PERSON_ROLES),
+        roleType: f.requiredOneOf('roleType', ROLE_TYPES),
+        orgSourcedId: f.requiredText('orgSourcedId'),
+        beginDate: f.calendarDate('beginDate'),
+        endDate: f.calendarDate('endDate'),
+      },
+    };
+  });
+}
+
+function build<E extends RosterEntity>(
+  entity: E,
+  fields: FlatFields,
+  metadata: Record<string, unknown>,
+  context: BuildContext,
+): RosterRecord<E> {
+  for (const name of KEPT_IN_METADATA[entity] ?? []) {
+    const value = fields.raw(name);
+    if (value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)) {
+      metadata[name] = value;
+    }
+  }
+  const base: SourceRecordBase = {
+    sourcedId: fields.requiredText('sourcedId'),
+    status: statusOf(fields),
+    dateLastModified: fields.instant('dateLastModified'),
+    metadata,
+  };
+  return (BUILDERS[entity] as Builder<E>)(fields, base, context);
+}
+
+function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T): NormaliseResult<T> {
+  try {
+    return { ok: true, record: run() };
+  } catch (error) {
+    if (!(error instanceof RecordProblem)) throw error;
+    return { ok: false, issue: { entity, sourcedId, field: error.field, message: error.message } };
+  }
+}
+
+/** Blank (bulk CSV) is active; OneRoster 1.0's `inactive` is treated as a deletion. */
+function statusOf(fields: FlatFields): SourceStatus {
+  const status = fields.oneOf('status', ['active', 'tobedeleted', 'inactive'] as const);
+  return status === 'tobedeleted' || status === 'inactive' ? 'tobedeleted' : 'active';
+}
+
+function readUserIds(fields: FlatFields): { type: string; identifier: string }[] {
+  const ids = userIdsOf(fields.raw('userIds'));
+  if (ids === undefined) throw new RecordProblem('userIds', 'userIds is not a list of {type:identifier}');
+  return ids;
+}
+
+/** A GUIDRef or list of GUIDRefs as sourcedIds; a bare string id is accepted too. */
+function referencedIds(field: string, value: unknown): string | string[] | null {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value))
+    return value.map((item) => referencedId(field, item)).filter((id): id is string => id !== null);
+  return referencedId(field, value);
+}
+
+function referencedId(field: string, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
+  if (isPlainObject(value)) {
+    const id = value.sourcedId;
+    if (id === null || id === undefined || id === '') return null;
+    if (typeof id === 'string') return id.trim();
+  }
+  throw new RecordProblem(field, `${field} is not a reference ({ sourcedId })`);
+}
+
+function restMemberships(value: unknown): PersonRoleMembership[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new RecordProblem('roles', 'roles is not a list');
+  return value.map((item, index) => {
+    try {
+      return restMembership(item);
+    } catch (error) {
+      if (!(error instanceof RecordProblem)) throw error;
+      const field = error.field === null ? `roles[${index}]` : `roles[${index}].${error.field}`;
+      throw new RecordProblem(field, `roles[${index}]: ${error.message}`);
+    }
+  });
+}
+
+function restMembership(item: unknown): PersonRoleMembership {
+  if (!isPlainObject(item)) throw new RecordProblem(null, 'the role is not an object');
+  const f = new FlatFields({
+    role: item.role,
+    roleType: item.roleType,
+    orgSourcedId: referencedId('org', item.org),
+    beginDate: item.beginDate,
+    endDate: item.endDate,
+  });
+  return {
+    role: f.requiredOneOf('role', PERSON_ROLES),
+    roleType: f.requiredOneOf('roleType', ROLE_TYPES),
+    orgSourcedId: f.requiredText('orgSourcedId'),
+    beginDate: f.calendarDate('beginDate'),
+    endDate: f.calendarDate('endDate'),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,48 @@
+export type OneRosterErrorCode =
+  | 'SIS_SYNC.SOURCE_UNREACHABLE'
+  | 'SIS_SYNC.SOURCE_AUTH_FAILED'
+  | 'SIS_SYNC.SOURCE_FORBIDDEN'
+  | 'SIS_SYNC.SOURCE_PROTOCOL_ERROR'
+  | 'SIS_SYNC.SOURCE_MALFORMED_PAGE'
+  | 'SIS_SYNC.SOURCE_INCOMPLETE_LISTING'
+  | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED'
+  | 'SIS_SYNC.CSV_INVALID';
+
+export interface OneRosterErrorDetails {
+  /** HTTP status of the failing response, when there was one. */
+  status?: number;
+  /** REST collection (`users`) being listed. */
+  collection?: string;
+  /** CSV file (`users.csv`) being read. */
+  file?: string;
+  /** 1-based physical line in the CSV file. */
+  line?: number;
+  field?: string;
+}
+
+/**
+ * A OneRoster listing or package that cannot be completed or trusted. The codes match the sync module's
+ * `SisSourceError` codes so adapters translate one to one. Messages never carry record values or secrets.
+ */
+export class OneRosterError extends Error {
+  readonly status?: number;
+  readonly collection?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly field?: string;
+
+  constructor(
+    readonly code: OneRosterErrorCode,
+    message: string,
+    details: OneRosterErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'OneRosterError';
+    this.status = details.status;
+    this.collection = details.collection;
+    this.file = details.file;
+    this.line = details.line;
+    this.field = details.field;
+  }
+}

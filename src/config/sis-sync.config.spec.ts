@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfiguration } from './configuration.module.js';
+
+const jwt = 'j'.repeat(40);
+const key = 'k'.repeat(40);
+
+describe('sis-sync configuration', () => {
+  it('requires SIS_SECRETS_KEY in production', () => {
+    expect(() => loadConfiguration({ NODE_ENV: 'production', JWT_SECRET: jwt })).toThrow(
+      /SIS_SECRETS_KEY: required in production/,
+    );
+    const configuration = loadConfiguration({ NODE_ENV: 'production', JWT_SECRET: jwt, SIS_SECRETS_KEY: key });
+    expect(configuration.sisSync).toEqual({ secretsKey: key, previousSecretsKeys: [], allowHttpSisUrls: false });
+  });
+
+  it('leaves the key unset outside production (the runtime environment generates one) and allows http SIS URLs', () => {
+    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync).toEqual({
+      secretsKey: undefined,
+      previousSecretsKeys: [],
+      allowHttpSisUrls: true,
+    });
+  });
+
+  it('refuses short keys without echoing them', () => {
+    const attempt = () => loadConfiguration({ JWT_SECRET: jwt, SIS_SECRETS_KEY: 'short-key-value' });
+    expect(attempt).toThrow(/SIS_SECRETS_KEY: must be at least 32 characters/);
+    expect(attempt).not.toThrow(/short-key-value/);
+    expect(() =>
+      loadConfiguration({ JWT_SECRET: jwt, SIS_SECRETS_KEY: key, SIS_SECRETS_PREVIOUS_KEYS: `${key}2, tiny` }),
+    ).toThrow(/SIS_SECRETS_PREVIOUS_KEYS/);
+  });
+
+  it('reads previous keys for rotation', () => {
+    const old = 'o'.repeat(44);
+    expect(
+      loadConfiguration({ JWT_SECRET: jwt, SIS_SECRETS_KEY: key, SIS_SECRETS_PREVIOUS_KEYS: ` ${old} ` }).sisSync
+        .previousSecretsKeys,
+    ).toEqual([old]);
+  });
+});

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { emptyAsUndefined, listFromEnv, parseEnv } from './env-parsing.js';
+
+const keyMaterial = z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+
+const sisSyncSchema = z.object({
+  SIS_SECRETS_KEY: z.preprocess(emptyAsUndefined, keyMaterial.optional()),
+  SIS_SECRETS_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, listFromEnv.pipe(z.array(keyMaterial)).optional()),
+});
+
+/**
+ * SIS connection settings.
+ *
+ * `SIS_SECRETS_KEY` encrypts SIS client/consumer secrets at rest (AES-256-GCM). Give either the base64 of 32
+ * random bytes (`openssl rand -base64 32`, used as is) or any string of at least 32 characters (stretched to
+ * a 256-bit key with HKDF-SHA-256; use a random one, not a passphrase). Required in production; elsewhere a
+ * random key is generated once into `HOMEROOM_DATA_DIR/sis-secrets-key`.
+ *
+ * To rotate: set the new key as `SIS_SECRETS_KEY` and list the old one in `SIS_SECRETS_PREVIOUS_KEYS`
+ * (comma-separated): stored secrets still decrypt, and each is re-encrypted with the new key when it is next
+ * written. Losing a key makes the secrets encrypted with it unreadable (`SIS_SYNC.SECRET_UNREADABLE`): the
+ * administrator re-enters them.
+ */
+export abstract class SisSyncConfig {
+  /** Unset only outside production when no generated key was provided; encrypting then fails. */
+  abstract readonly secretsKey: string | undefined;
+  abstract readonly previousSecretsKeys: readonly string[];
+  /** Plain-http SIS and token URLs are accepted outside production only. */
+  abstract readonly allowHttpSisUrls: boolean;
+}
+
+export function loadSisSyncConfig(source: NodeJS.ProcessEnv, options: { isProduction: boolean }): SisSyncConfig {
+  const env = parseEnv('sis-sync', sisSyncSchema, source);
+  if (!env.SIS_SECRETS_KEY && options.isProduction) {
+    throw new Error(
+      'Invalid sis-sync configuration:\n  - SIS_SECRETS_KEY: required in production (e.g. `openssl rand -base64 32`)',
+    );
+  }
+  return {
+    secretsKey: env.SIS_SECRETS_KEY,
+    previousSecretsKeys: env.SIS_SECRETS_PREVIOUS_KEYS ?? [],
+    allowHttpSisUrls: !options.isProduction,
+  };
+}

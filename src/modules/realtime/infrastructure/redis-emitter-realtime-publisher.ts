@@ -1,0 +1,43 @@
+import type { RealtimeEventName, RealtimeEventPayload } from '@app/contracts';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Emitter } from '@socket.io/redis-emitter';
+import { Redis } from 'ioredis';
+import { RedisConfig } from '../../../config/index.js';
+import { RealtimePublisher } from '../application/ports/realtime-publisher.port.js';
+
+/**
+ * For processes without a socket.io server (workers, the CLI): events go through the same Redis channel the
+ * API processes' adapter listens on, and reach the clients connected to any of them.
+ */
+@Injectable()
+export class RedisEmitterRealtimePublisher extends RealtimePublisher implements OnApplicationShutdown {
+  private readonly redis: Redis;
+  private readonly emitter: Emitter;
+
+  constructor(config: RedisConfig) {
+    super();
+    this.redis = new Redis(config.url!, { maxRetriesPerRequest: 2 });
+    this.emitter = new Emitter(this.redis, { key: `${config.prefix}:socket.io` });
+  }
+
+  publish<N extends RealtimeEventName>(room: string, event: N, payload: RealtimeEventPayload<N>): void {
+    this.emitter.to(room).emit(event, payload);
+  }
+
+  endConnections(room: string, reason: RealtimeEventPayload<'session.ended'>['reason']): void {
+    this.emitter.to(room).emit('session.ended', { reason });
+    setTimeout(() => this.emitter.in(room).disconnectSockets(true), 50).unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
+/** A process with neither sockets nor Redis (the CLI on the embedded default) has no one to tell. */
+@Injectable()
+export class NoListenersRealtimePublisher extends RealtimePublisher {
+  publish(): void {}
+
+  endConnections(): void {}
+}

@@ -1,0 +1,103 @@
+import type { RosterEntity, RosterRecord } from '@app/contracts';
+
+export type ChangeAction = 'create' | 'update' | 'restore' | 'deactivate' | 'unchanged';
+
+export interface EntityChangePreview {
+  create: number;
+  update: number;
+  restore: number;
+  deactivate: number;
+  unchanged: number;
+  /** Active records of this entity in the mirror before the change (the base of percentage thresholds). */
+  activeBefore: number;
+  samples: Partial<Record<Exclude<ChangeAction, 'unchanged'>, string[]>>;
+}
+
+export interface DeactivationScope {
+  /** Deactivate active records that are missing from the change set (a complete snapshot was pulled). */
+  absent: boolean;
+  /** Org sourcedIds: absence only counts for records of these schools. Empty = the whole connection. */
+  schoolScope: readonly string[];
+}
+
+export interface UnresolvedReference {
+  sourcedId: string;
+  field: string;
+  reference: string;
+}
+
+export interface ApplyChunkResult {
+  /** The last sourcedId of the chunk, the checkpoint to resume after; null when nothing was left. */
+  lastSourcedId: string | null;
+  processed: number;
+  created: string[];
+  updated: string[];
+  restored: string[];
+  unchanged: number;
+  unresolved: UnresolvedReference[];
+}
+
+export interface ChangeSetKey {
+  /** The change set (the sync run's id). */
+  changeSetId: string;
+  connectionId: string;
+}
+
+/**
+ * The district's roster mirror as the sync engine writes it: a change set is staged, previewed, then applied
+ * in chunks (creates/updates in dependency order, deactivations in reverse). Every step is idempotent, so a
+ * crashed run resumes from its last checkpoint to the same end state.
+ */
+export abstract class RosterMirror {
+  /** Adds records to a change set; a sourcedId staged twice keeps the last version. */
+  abstract stage<E extends RosterEntity>(
+    key: ChangeSetKey,
+    entity: E,
+    records: readonly RosterRecord<E>[],
+  ): Promise<void>;
+
+  /** Forgets what was staged (for one entity, before re-pulling it, or all of it). */
+  abstract discardStaged(changeSetId: string, entity?: RosterEntity): Promise<void>;
+
+  abstract stagedCount(changeSetId: string, entity: RosterEntity): Promise<number>;
+
+  /**
+   * Merges staged people that are one person (1.1 per-role users) under one sourcedId with the others as
+   * aliases. Returns how many staged users were folded into another.
+   */
+  abstract mergeStagedPeople(key: ChangeSetKey, rule: 'identifier' | 'ic-role-prefix'): Promise<number>;
+
+  /** sourcedId aliases known for the connection (mirror and change set): alias → canonical sourcedId. */
+  abstract personAliases(key: ChangeSetKey): Promise<Map<string, string>>;
+
+  abstract preview(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    deactivation: DeactivationScope,
+  ): Promise<EntityChangePreview>;
+
+  /**
+   * People in the change set that are mirror people under a new sourcedId (`metadata.ic.legacysourceId`),
+   * e.g. Infinite Campus 1.1 → 1.2: applying them as creates plus deactivations would replace everyone.
+   */
+  abstract countRemappedPeople(key: ChangeSetKey): Promise<number>;
+
+  /** Re-keys mirror people to their new sourcedIds (keeping local ids), before the change set is applied. */
+  abstract remapPeople(key: ChangeSetKey): Promise<number>;
+
+  /** Applies the next chunk of creates/updates/restores after `afterSourcedId`. Call inside a transaction. */
+  abstract applyChunk(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    afterSourcedId: string | null,
+    limit: number,
+  ): Promise<ApplyChunkResult>;
+
+  /** Deactivates up to `limit` records (explicit `tobedeleted`, or absent from a snapshot). Returns their ids. */
+  abstract deactivateChunk(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    deactivation: DeactivationScope,
+    limit: number,
+  ): Promise<string[]>;
+}

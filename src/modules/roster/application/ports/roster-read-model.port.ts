@@ -1,0 +1,87 @@
+import type { RosterAccessScope } from '../roster-access-scope.js';
+import type {
+  ClassMemberView,
+  ClassView,
+  ClassWithAccess,
+  DemographicsView,
+  GuardianView,
+  SchoolView,
+  StudentEnrollmentView,
+  StudentView,
+  StudentWithAccess,
+} from '../roster-views.js';
+
+/** Keyset positions: each list returns the rows strictly after its position in its own order. */
+export interface SchoolPosition {
+  name: string;
+  id: string;
+}
+
+export interface ClassPosition {
+  title: string;
+  id: string;
+}
+
+export interface StudentPosition {
+  familyName: string;
+  givenName: string;
+  id: string;
+}
+
+/** Search results are ordered by score first; the score is a decimal string so it compares exactly. */
+export interface RankedStudentPosition extends StudentPosition {
+  score: string;
+}
+
+export interface RankedStudent {
+  student: StudentView;
+  score: string;
+}
+
+export interface StudentFilter {
+  /** Local id of a school: students listed in its org or enrolled in one of its classes. */
+  schoolId?: string;
+}
+
+/**
+ * The roster mirror as the read side sees it: current (active) rows only, lists already narrowed to the
+ * caller's scope, single records returned with the facts their access check needs.
+ */
+export abstract class RosterReadModel {
+  abstract listSchools(scope: RosterAccessScope, after: SchoolPosition | null, limit: number): Promise<SchoolView[]>;
+
+  abstract listClasses(
+    scope: RosterAccessScope,
+    filter: { schoolId?: string },
+    after: ClassPosition | null,
+    limit: number,
+  ): Promise<ClassView[]>;
+
+  abstract findClass(classId: string): Promise<ClassWithAccess | null>;
+
+  abstract listClassMembers(classId: string): Promise<ClassMemberView[]>;
+
+  abstract listStudents(
+    scope: RosterAccessScope,
+    filter: StudentFilter,
+    after: StudentPosition | null,
+    limit: number,
+  ): Promise<StudentView[]>;
+
+  /** `search` is already folded by `normaliseSearchQuery` and not empty. Best matches first. */
+  abstract searchStudents(
+    scope: RosterAccessScope,
+    search: string,
+    filter: StudentFilter,
+    after: RankedStudentPosition | null,
+    limit: number,
+  ): Promise<RankedStudent[]>;
+
+  abstract findStudent(studentId: string): Promise<StudentWithAccess | null>;
+
+  abstract listStudentEnrollments(studentId: string): Promise<StudentEnrollmentView[]>;
+
+  abstract listGuardians(studentId: string): Promise<GuardianView[]>;
+
+  abstract findDemographics(studentId: string): Promise<DemographicsView | null>;
+}

@@ -1,0 +1,66 @@
+import { RosterReadModel } from '../ports/roster-read-model.port.js';
+import type {
+  ClassMemberView,
+  ClassWithAccess,
+  DemographicsView,
+  GuardianView,
+  StudentEnrollmentView,
+  StudentWithAccess,
+} from '../roster-views.js';
+
+/** Single-record lookups from maps; the lists are exercised against PostgreSQL in the e2e suite. */
+export class InMemoryRosterReadModel extends RosterReadModel {
+  readonly classes = new Map<string, ClassWithAccess & { members: ClassMemberView[] }>();
+  readonly students = new Map<
+    string,
+    StudentWithAccess & {
+      enrollments: StudentEnrollmentView[];
+      guardians: GuardianView[];
+      demographics: DemographicsView | null;
+    }
+  >();
+  readonly demographicsReads: string[] = [];
+
+  listSchools(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  listClasses(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  listStudents(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  searchStudents(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  findClass(classId: string): Promise<ClassWithAccess | null> {
+    const found = this.classes.get(classId);
+    return Promise.resolve(found ? { class: found.class, access: found.access } : null);
+  }
+
+  listClassMembers(classId: string): Promise<ClassMemberView[]> {
+    return Promise.resolve(this.classes.get(classId)?.members ?? []);
+  }
+
+  findStudent(studentId: string): Promise<StudentWithAccess | null> {
+    const found = this.students.get(studentId);
+    return Promise.resolve(found ? { student: found.student, access: found.access } : null);
+  }
+
+  listStudentEnrollments(studentId: string): Promise<StudentEnrollmentView[]> {
+    return Promise.resolve(this.students.get(studentId)?.enrollments ?? []);
+  }
+
+  listGuardians(studentId: string): Promise<GuardianView[]> {
+    return Promise.resolve(this.students.get(studentId)?.guardians ?? []);
+  }
+
+  findDemographics(studentId: string): Promise<DemographicsView | null> {
+    this.demographicsReads.push(studentId);
+    return Promise.resolve(this.students.get(studentId)?.demographics ?? null);
+  }
+}

@@ -1,0 +1,92 @@
+import type { AuthenticatedUser, Role } from '../../identity/index.js';
+
+/**
+ * Who may see which part of the roster mirror. Every rule lives here; the read model's SQL applies the same
+ * rules to lists (its filters name the function they mirror), and single records are checked with these
+ * functions against facts loaded for that record. Only current (active) rows ever grant access.
+ *
+ * - District roles see everything.
+ * - `school_admin` sees the active schools whose local id or sourcedId is in `schoolIds`, their active classes,
+ *   and the students of those schools: listed in the school's org, or enrolled in one of its classes.
+ * - `teacher` sees the active classes where a roster person with the teacher's email (case-insensitive) holds
+ *   an active teacher enrollment, and the students actively enrolled in them.
+ * - A user holding several roles sees the union.
+ */
+export type RosterViewer = Pick<AuthenticatedUser, 'roles' | 'schoolIds' | 'email'>;
+
+export const DISTRICT_WIDE_ROLES: readonly Role[] = ['district_admin', 'sis_operator', 'compliance_officer'];
+
+export type RosterAccessScope =
+  | { kind: 'district' }
+  | {
+      kind: 'restricted';
+      /** Local ids or sourcedIds of the schools the caller administers; empty when none. */
+      schoolKeys: readonly string[];
+      /** Lowercased email matched against roster teachers; null when the caller is not a teacher. */
+      teacherEmail: string | null;
+    };
+
+export interface SchoolReference {
+  id: string;
+  sourcedId: string;
+}
+
+/** What decides whether a class is visible: its active school, and the emails of its active teachers. */
+export interface ClassAccessFacts {
+  school: SchoolReference | null;
+  teacherEmails: readonly string[];
+}
+
+/** What decides whether a student is visible: their active schools and the active classes they attend. */
+export interface StudentAccessFacts {
+  schools: readonly SchoolReference[];
+  classes: readonly ClassAccessFacts[];
+}
+
+export function rosterAccessScope(viewer: RosterViewer): RosterAccessScope {
+  if (viewer.roles.some((role) => DISTRICT_WIDE_ROLES.includes(role))) return { kind: 'district' };
+  const schoolKeys = viewer.roles.includes('school_admin')
+    ? [...new Set(viewer.schoolIds.map((key) => key.trim()).filter((key) => key.length > 0))]
+    : [];
+  const email = viewer.email.trim().toLowerCase();
+  const teacherEmail = viewer.roles.includes('teacher') && email.length > 0 ? email : null;
+  return { kind: 'restricted', schoolKeys, teacherEmail };
+}
+
+/** Mirrored by the read model's `scope_schools`. */
+export function scopeCoversSchool(scope: RosterAccessScope, school: SchoolReference): boolean {
+  if (scope.kind === 'district') return true;
+  return scope.schoolKeys.includes(school.id) || scope.schoolKeys.includes(school.sourcedId);
+}
+
+/** Mirrored by the read model's `scope_classes`. */
+export function scopeCoversClass(scope: RosterAccessScope, facts: ClassAccessFacts): boolean {
+  if (scope.kind === 'district') return true;
+  if (facts.school && scopeCoversSchool(scope, facts.school)) return true;
+  const { teacherEmail } = scope;
+  return teacherEmail !== null && facts.teacherEmails.some((email) => email.toLowerCase() === teacherEmail);
+}
+
+/** Mirrored by the read model's `scope_students`. */
+export function scopeCoversStudent(scope: RosterAccessScope, facts: StudentAccessFacts): boolean {
+  if (scope.kind === 'district') return true;
+  return (
+    facts.schools.some((school) => scopeCoversSchool(scope, school)) ||
+    facts.classes.some((attended) => scopeCoversClass(scope, attended))
+  );
+}
+
+/**
+ * Birth date, sex, race and ethnicity are the most sensitive fields of a student record, and no one needs them to
+ * teach a class or run a sync. Administrators of the district and of the student's school do (state and
+ * civil-rights reporting, enrolment decisions). The compliance officer audits who saw what, not the data itself;
+ * the SIS operator checks a sync against the SIS, not through this API.
+ */
+export const DEMOGRAPHICS_ROLES: readonly Role[] = ['district_admin', 'school_admin'];
+
+/** A school admin sees them only for the students of their own schools, not for those they merely teach. */
+export function mayViewDemographics(viewer: RosterViewer, facts: StudentAccessFacts): boolean {
+  if (viewer.roles.includes('district_admin')) return true;
+  if (!viewer.roles.includes('school_admin')) return false;
+  return scopeCoversStudent(rosterAccessScope({ ...viewer, roles: ['school_admin'] }), facts);
+}

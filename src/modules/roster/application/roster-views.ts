@@ -1,0 +1,123 @@
+import type { EnrollmentRole, PersonRole } from '@app/contracts';
+import type { ClassAccessFacts, StudentAccessFacts } from './roster-access-scope.js';
+
+/** What every mirrored record shows of its source: the local id is the only id used in URLs. */
+export interface SourcedView {
+  id: string;
+  sourcedId: string;
+  status: 'active' | 'inactive';
+  /** The SIS's dateLastModified (ISO 8601), when it sent one. */
+  dateLastModified: string | null;
+}
+
+export interface SchoolView extends SourcedView {
+  name: string;
+  identifier: string | null;
+}
+
+export interface SchoolSummaryView {
+  id: string;
+  sourcedId: string;
+  name: string;
+}
+
+export interface CourseSummaryView {
+  id: string;
+  sourcedId: string;
+  title: string;
+  courseCode: string | null;
+}
+
+export interface ClassView extends SourcedView {
+  title: string;
+  classCode: string | null;
+  classType: string | null;
+  location: string | null;
+  grades: string[];
+  subjects: string[];
+  periods: string[];
+  school: SchoolSummaryView | null;
+  course: CourseSummaryView | null;
+}
+
+export interface PersonNameView extends SourcedView {
+  givenName: string;
+  familyName: string;
+  middleName: string | null;
+  preferredFirstName: string | null;
+  preferredLastName: string | null;
+}
+
+export interface StudentView extends PersonNameView {
+  pronouns: string | null;
+  identifier: string | null;
+  username: string | null;
+  email: string | null;
+  grades: string[];
+  schools: SchoolSummaryView[];
+}
+
+export interface ClassMemberView {
+  enrollment: SourcedView;
+  role: EnrollmentRole;
+  primary: boolean;
+  beginDate: string | null;
+  endDate: string | null;
+  person: PersonNameView & { identifier: string | null; email: string | null };
+}
+
+export interface StudentEnrollmentView {
+  enrollment: SourcedView;
+  role: EnrollmentRole;
+  primary: boolean;
+  beginDate: string | null;
+  endDate: string | null;
+  class: { id: string; sourcedId: string; title: string; classCode: string | null; school: SchoolSummaryView | null };
+}
+
+export interface GuardianView extends PersonNameView {
+  /** The linked person's primary role, e.g. guardian, parent or relative. */
+  role: PersonRole;
+  email: string | null;
+  phone: string | null;
+  sms: string | null;
+}
+
+export interface DemographicsView extends SourcedView {
+  birthDate: string | null;
+  sex: string | null;
+  race: Record<string, boolean | null>;
+  hispanicOrLatino: boolean | null;
+  countryOfBirthCode: string | null;
+  stateOfBirth: string | null;
+  cityOfBirth: string | null;
+  publicSchoolResidenceStatus: string | null;
+}
+
+export interface ClassRosterView {
+  class: ClassView;
+  members: ClassMemberView[];
+}
+
+export interface StudentDetailView {
+  student: StudentView;
+  enrollments: StudentEnrollmentView[];
+  guardians: GuardianView[];
+  /** Absent when the caller may not see demographics; null when the mirror holds none. */
+  demographics?: DemographicsView | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface ClassWithAccess {
+  class: ClassView;
+  access: ClassAccessFacts;
+}
+
+export interface StudentWithAccess {
+  student: StudentView;
+  access: StudentAccessFacts;
+}

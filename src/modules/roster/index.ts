@@ -1,0 +1,36 @@
+export {
+  RosterMirror,
+  type ApplyChunkResult,
+  type ChangeSetKey,
+  type DeactivationScope,
+  type EntityChangePreview,
+} from './application/ports/roster-mirror.port.js';
+export { GetClassRosterQuery } from './application/queries/get-class-roster.query.js';
+export { GetStudentQuery } from './application/queries/get-student.query.js';
+export { ListClassesQuery, type ListClassesOptions } from './application/queries/list-classes.query.js';
+export { ListSchoolsQuery, type ListSchoolsOptions } from './application/queries/list-schools.query.js';
+export { ListStudentsQuery, type ListStudentsOptions } from './application/queries/list-students.query.js';
+export { DEMOGRAPHICS_ROLES, DISTRICT_WIDE_ROLES, type RosterViewer } from './application/roster-access-scope.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './application/roster-page-cursor.js';
+export type {
+  ClassMemberView,
+  ClassRosterView,
+  ClassView,
+  DemographicsView,
+  GuardianView,
+  Page,
+  SchoolSummaryView,
+  SchoolView,
+  StudentDetailView,
+  StudentEnrollmentView,
+  StudentView,
+} from './application/roster-views.js';
+export { normaliseSearchQuery, personSearchText, type PersonSearchFields } from './domain/person-search-text.js';
+export {
+  InvalidRosterCursorError,
+  InvalidRosterPageSizeError,
+  RosterAccessDeniedError,
+  RosterClassNotFoundError,
+  RosterStudentNotFoundError,
+} from './domain/roster.errors.js';
+export { RosterModule } from './roster.module.js';

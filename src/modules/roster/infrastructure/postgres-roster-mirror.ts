@@ -1,0 +1,436 @@
+import type { PersonRecord, PersonRole, RosterEntity, RosterRecord } from '@app/contracts';
+import { runSql } from '@app/persistence';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import {
+  RosterMirror,
+  type ApplyChunkResult,
+  type ChangeSetKey,
+  type DeactivationScope,
+  type EntityChangePreview,
+  type UnresolvedReference,
+} from '../application/ports/roster-mirror.port.js';
+import { personSearchText } from '../domain/person-search-text.js';
+import { MIRROR_TABLES, type MirrorTable } from './roster-mirror.tables.js';
+
+const SAMPLE_SIZE = 5;
+/** A staged record's hash ignores bookkeeping fields, so only real changes count as updates. */
+const contentHash = (payload: string): string => `md5((${payload} - 'dateLastModified' - 'status')::text)`;
+const ROLE_PRIORITY: readonly PersonRole[] = [
+  'student',
+  'teacher',
+  'districtAdministrator',
+  'siteAdministrator',
+  'systemAdministrator',
+  'administrator',
+  'principal',
+  'counselor',
+  'aide',
+  'proctor',
+  'guardian',
+  'parent',
+  'relative',
+];
+
+/** The mirror on PostgreSQL: set-based statements over the staged change set, chunked by sourcedId. */
+@Injectable()
+export class PostgresRosterMirror extends RosterMirror {
+  constructor(private readonly em: EntityManager) {
+    super();
+  }
+
+  async stage<E extends RosterEntity>(
+    key: ChangeSetKey,
+    entity: E,
+    records: readonly RosterRecord<E>[],
+  ): Promise<void> {
+    if (records.length === 0) return;
+    const latest = new Map<string, RosterRecord<E>>();
+    for (const record of records) latest.set(record.sourcedId, record);
+    const rows = [...latest.values()];
+    const searchTexts = entity === 'people' ? rows.map((row) => personSearchText(row as PersonRecord)) : null;
+    await runSql(
+      this.em,
+      `INSERT INTO roster_staged_records (run_id, entity, sourced_id, status, source_hash, payload, search_text)
+       SELECT $1, $2, e.p->>'sourcedId', e.p->>'status', ${contentHash('e.p')}, e.p, s.t
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(p, i)
+         LEFT JOIN unnest($4::text[]) WITH ORDINALITY AS s(t, i) ON s.i = e.i
+       ON CONFLICT (run_id, entity, sourced_id) DO UPDATE
+         SET status = EXCLUDED.status, source_hash = EXCLUDED.source_hash,
+             payload = EXCLUDED.payload, search_text = EXCLUDED.search_text`,
+      [key.changeSetId, entity, JSON.stringify(rows), searchTexts],
+    );
+  }
+
+  async discardStaged(changeSetId: string, entity?: RosterEntity): Promise<void> {
+    await runSql(this.em, `DELETE FROM roster_staged_records WHERE run_id = $1 AND ($2::text IS NULL OR entity = $2)`, [
+      changeSetId,
+      entity ?? null,
+    ]);
+  }
+
+  async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {
+    const [row] = await runSql<{ count: string }>(
+      this.em,
+      'SELECT count(*) AS count FROM roster_staged_records WHERE run_id = $1 AND entity = $2',
+      [changeSetId, entity],
+    );
+    return Number(row?.count ?? 0);
+  }
+
+  async mergeStagedPeople(key: ChangeSetKey, rule: 'identifier' | 'ic-role-prefix'): Promise<number> {
+    const mergeKey =
+      rule === 'ic-role-prefix'
+        ? `regexp_replace(sourced_id, '^[A-Za-z](?=[0-9])', '')`
+        : `nullif(btrim(payload->>'identifier'), '')`;
+    const groups = await runSql<{ merge_key: string; payloads: PersonRecord[] }>(
+      this.em,
+      `SELECT merge_key, json_agg(payload ORDER BY sourced_id) AS payloads
+         FROM (SELECT ${mergeKey} AS merge_key, sourced_id, payload
+                 FROM roster_staged_records WHERE run_id = $1 AND entity = 'people') keyed
+        WHERE merge_key IS NOT NULL
+        GROUP BY merge_key HAVING count(*) > 1`,
+      [key.changeSetId],
+    );
+    let folded = 0;
+    const merged: PersonRecord[] = [];
+    for (const group of groups) {
+      const canonicalId = rule === 'ic-role-prefix' ? group.merge_key : group.payloads[0]!.sourcedId;
+      merged.push(mergePeople(canonicalId, group.payloads));
+      folded += group.payloads.length - 1;
+    }
+    for (let start = 0; start < groups.length; start += 1000) {
+      const slice = groups.slice(start, start + 1000);
+      await runSql(
+        this.em,
+        `DELETE FROM roster_staged_records WHERE run_id = $1 AND entity = 'people' AND sourced_id = ANY($2::text[])`,
+        [key.changeSetId, slice.flatMap((group) => group.payloads.map((payload) => payload.sourcedId))],
+      );
+      await this.stage(key, 'people', merged.slice(start, start + 1000));
+    }
+    if (rule === 'ic-role-prefix') {
+      // Every Infinite Campus 1.1 user id carries its role letter; the person is the id without it, so a
+      // teacher who later also becomes a parent keeps one key.
+      await runSql(
+        this.em,
+        `UPDATE roster_staged_records s
+            SET sourced_id = r.canonical,
+                payload = r.p,
+                source_hash = ${contentHash('r.p')}
+           FROM (SELECT sourced_id, regexp_replace(sourced_id, '^[A-Za-z](?=[0-9])', '') AS canonical,
+                        jsonb_set(jsonb_set(payload, '{sourcedId}', to_jsonb(regexp_replace(sourced_id, '^[A-Za-z](?=[0-9])', ''))),
+                                  '{sourceAliases}', coalesce(payload->'sourceAliases', '[]'::jsonb) || to_jsonb(sourced_id)) AS p
+                   FROM roster_staged_records
+                  WHERE run_id = $1 AND entity = 'people' AND sourced_id ~ '^[A-Za-z][0-9]') r
+          WHERE s.run_id = $1 AND s.entity = 'people' AND s.sourced_id = r.sourced_id`,
+        [key.changeSetId],
+      );
+    }
+    return folded;
+  }
+
+  async personAliases(key: ChangeSetKey): Promise<Map<string, string>> {
+    const rows = await runSql<{ alias: string; canonical: string }>(
+      this.em,
+      `SELECT a.alias, p.sourced_id AS canonical, 0 AS precedence
+         FROM roster_people p, jsonb_array_elements_text(p.source_aliases) AS a(alias)
+        WHERE p.connection_id = $2 AND p.source_aliases <> '[]'::jsonb
+       UNION ALL
+       SELECT a.alias, s.sourced_id, 1
+         FROM roster_staged_records s, jsonb_array_elements_text(coalesce(s.payload->'sourceAliases', '[]'::jsonb)) AS a(alias)
+        WHERE s.run_id = $1 AND s.entity = 'people'
+       ORDER BY precedence`,
+      [key.changeSetId, key.connectionId],
+    );
+    return new Map(rows.map((row) => [row.alias, row.canonical]));
+  }
+
+  async preview(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    deactivation: DeactivationScope,
+  ): Promise<EntityChangePreview> {
+    const { table } = MIRROR_TABLES[entity];
+    const [counts] = await runSql<Record<string, string>>(
+      this.em,
+      `SELECT count(*) FILTER (WHERE s.status = 'active' AND t.id IS NULL) AS create,
+              count(*) FILTER (WHERE s.status = 'active' AND t.status = 'active' AND t.source_hash <> s.source_hash) AS update,
+              count(*) FILTER (WHERE s.status = 'active' AND t.status = 'inactive') AS restore,
+              count(*) FILTER (WHERE s.status = 'active' AND t.status = 'active' AND t.source_hash = s.source_hash) AS unchanged,
+              (SELECT count(*) FROM ${table} a WHERE a.connection_id = $3 AND a.status = 'active') AS active_before
+         FROM roster_staged_records s
+         LEFT JOIN ${table} t ON t.connection_id = $3 AND t.sourced_id = s.sourced_id
+        WHERE s.run_id = $1 AND s.entity = $2`,
+      [key.changeSetId, entity, key.connectionId],
+    );
+    const samples = await runSql<{ action: 'create' | 'update' | 'restore'; ids: string[] }>(
+      this.em,
+      `SELECT action, (array_agg(sourced_id ORDER BY sourced_id))[1:${SAMPLE_SIZE}] AS ids
+         FROM (SELECT s.sourced_id,
+                      CASE WHEN t.id IS NULL THEN 'create' WHEN t.status = 'inactive' THEN 'restore'
+                           WHEN t.source_hash <> s.source_hash THEN 'update' END AS action
+                 FROM roster_staged_records s
+                 LEFT JOIN ${table} t ON t.connection_id = $3 AND t.sourced_id = s.sourced_id
+                WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active') changes
+        WHERE action IS NOT NULL GROUP BY action`,
+      [key.changeSetId, entity, key.connectionId],
+    );
+    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 4);
+    const [deactivations] = await runSql<{ count: string; ids: string[] | null }>(
+      this.em,
+      `SELECT count(*) AS count, (array_agg(t.sourced_id ORDER BY t.sourced_id))[1:${SAMPLE_SIZE}] AS ids
+         FROM ${table} t WHERE ${where}`,
+      [key.changeSetId, key.connectionId, entity, ...params],
+    );
+    const preview: EntityChangePreview = {
+      create: Number(counts?.['create'] ?? 0),
+      update: Number(counts?.['update'] ?? 0),
+      restore: Number(counts?.['restore'] ?? 0),
+      deactivate: Number(deactivations?.count ?? 0),
+      unchanged: Number(counts?.['unchanged'] ?? 0),
+      activeBefore: Number(counts?.['active_before'] ?? 0),
+      samples: {},
+    };
+    for (const sample of samples) preview.samples[sample.action] = sample.ids;
+    if (deactivations?.ids?.length) preview.samples.deactivate = deactivations.ids;
+    return preview;
+  }
+
+  async countRemappedPeople(key: ChangeSetKey): Promise<number> {
+    const [row] = await runSql<{ count: string }>(
+      this.em,
+      `${REMAPPED_PEOPLE} SELECT count(*) AS count FROM remapped`,
+      [key.changeSetId, key.connectionId],
+    );
+    return Number(row?.count ?? 0);
+  }
+
+  async remapPeople(key: ChangeSetKey): Promise<number> {
+    const rows = await runSql<{ old_id: string; new_id: string }>(
+      this.em,
+      `${REMAPPED_PEOPLE}
+       UPDATE roster_people t
+          SET sourced_id = r.new_id, source_aliases = t.source_aliases || to_jsonb(t.sourced_id),
+              updated_by_run = $1, updated_at = now()
+         FROM remapped r WHERE t.id = r.person_id
+       RETURNING r.old_id, r.new_id`,
+      [key.changeSetId, key.connectionId],
+    );
+    if (rows.length === 0) return 0;
+    const oldIds = rows.map((row) => row.old_id);
+    const newIds = rows.map((row) => row.new_id);
+    await runSql(
+      this.em,
+      `UPDATE roster_demographics d SET sourced_id = m.new_id, updated_by_run = $1, updated_at = now()
+         FROM unnest($3::text[], $4::text[]) AS m(old_id, new_id)
+        WHERE d.connection_id = $2 AND d.sourced_id = m.old_id
+          AND NOT EXISTS (SELECT 1 FROM roster_demographics x WHERE x.connection_id = $2 AND x.sourced_id = m.new_id)`,
+      [key.changeSetId, key.connectionId, oldIds, newIds],
+    );
+    await runSql(
+      this.em,
+      `UPDATE roster_enrollments e SET user_sourced_id = m.new_id, updated_at = now()
+         FROM unnest($2::text[], $3::text[]) AS m(old_id, new_id)
+        WHERE e.connection_id = $1 AND e.user_sourced_id = m.old_id`,
+      [key.connectionId, oldIds, newIds],
+    );
+    return rows.length;
+  }
+
+  async applyChunk(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    afterSourcedId: string | null,
+    limit: number,
+  ): Promise<ApplyChunkResult> {
+    const spec = MIRROR_TABLES[entity];
+    const [row] = await runSql<{
+      last_sourced_id: string | null;
+      processed: number;
+      changes: { id: string; kind: 'created' | 'updated' | 'restored' }[];
+      unresolved: UnresolvedReference[];
+    }>(this.em, buildApplySql(spec), [key.changeSetId, entity, afterSourcedId ?? '', limit, key.connectionId]);
+    const result: ApplyChunkResult = {
+      lastSourcedId: row?.last_sourced_id ?? null,
+      processed: Number(row?.processed ?? 0),
+      created: [],
+      updated: [],
+      restored: [],
+      unchanged: 0,
+      unresolved: row?.unresolved ?? [],
+    };
+    for (const change of row?.changes ?? []) result[change.kind].push(change.id);
+    result.unchanged =
+      result.processed -
+      result.created.length -
+      result.updated.length -
+      result.restored.length -
+      result.unresolved.length;
+    return result;
+  }
+
+  async deactivateChunk(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    deactivation: DeactivationScope,
+    limit: number,
+  ): Promise<string[]> {
+    const { table } = MIRROR_TABLES[entity];
+    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 5);
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `WITH victims AS (SELECT t.id FROM ${table} t WHERE ${where} LIMIT $4)
+       UPDATE ${table} t
+          SET status = 'inactive', deactivated_at = now(), deactivated_by_run = $1, updated_by_run = $1, updated_at = now()
+         FROM victims v WHERE t.id = v.id
+       RETURNING t.id`,
+      [key.changeSetId, key.connectionId, entity, limit, ...params],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Active mirror rows to deactivate: `$1` change set, `$2` connection, `$3` entity; extra params follow. */
+  private deactivationPredicate(
+    _key: ChangeSetKey,
+    entity: RosterEntity,
+    deactivation: DeactivationScope,
+    firstExtraParam: number,
+  ): { where: string; params: unknown[] } {
+    const explicit = `EXISTS (SELECT 1 FROM roster_staged_records s WHERE s.run_id = $1 AND s.entity = $3
+                        AND s.sourced_id = t.sourced_id AND s.status = 'tobedeleted')`;
+    if (!deactivation.absent) {
+      return { where: `t.connection_id = $2 AND t.status = 'active' AND ${explicit}`, params: [] };
+    }
+    const scoped = deactivation.schoolScope.length > 0;
+    const scope = scoped ? MIRROR_TABLES[entity].inScope.replaceAll('$scope', `$${firstExtraParam}::text[]`) : 'true';
+    const absent = `NOT EXISTS (SELECT 1 FROM roster_staged_records s WHERE s.run_id = $1 AND s.entity = $3
+                      AND s.sourced_id = t.sourced_id) AND ${scope}`;
+    return {
+      where: `t.connection_id = $2 AND t.status = 'active' AND (${explicit} OR (${absent}))`,
+      params: scoped ? [deactivation.schoolScope] : [],
+    };
+  }
+}
+
+const LEGACY_ID = `coalesce(s.payload->'metadata'->'ic'->>'legacysourceId', s.payload->'metadata'->>'ic.legacysourceId',
+                            s.payload->'metadata'->>'legacysourceId')`;
+
+/** People staged under a new sourcedId whose legacy id names an active mirror person ($1 run, $2 connection). */
+const REMAPPED_PEOPLE = `
+  WITH legacy AS (
+    SELECT s.sourced_id AS new_id, ${LEGACY_ID} AS old_id
+      FROM roster_staged_records s
+     WHERE s.run_id = $1 AND s.entity = 'people' AND s.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM roster_people x WHERE x.connection_id = $2 AND x.sourced_id = s.sourced_id)
+  ), candidates AS (
+    SELECT t.id AS person_id, t.sourced_id AS old_id, l.new_id
+      FROM legacy l JOIN roster_people t ON t.connection_id = $2 AND t.sourced_id = l.old_id
+     WHERE t.status = 'active' AND l.old_id <> l.new_id
+    UNION
+    SELECT t.id, t.sourced_id, l.new_id
+      FROM roster_people t, jsonb_array_elements_text(t.source_aliases) AS a(alias), legacy l
+     WHERE t.connection_id = $2 AND t.status = 'active' AND a.alias = l.old_id
+  ), remapped AS (
+    SELECT DISTINCT ON (person_id) person_id, old_id, new_id FROM candidates ORDER BY person_id, new_id
+  )`;
+
+function buildApplySql(spec: MirrorTable): string {
+  const columns = spec.columns.map((mapping) => mapping.column);
+  const checks = spec.requires.map(
+    (reference, index) =>
+      `EXISTS (SELECT 1 FROM ${reference.table} r WHERE r.connection_id = $5 AND r.status = 'active'
+                 AND r.sourced_id = ${reference.expression}) AS ok_${index}`,
+  );
+  const resolved = spec.requires.length === 0 ? 'true' : spec.requires.map((_, index) => `c.ok_${index}`).join(' AND ');
+  const unresolvedField =
+    spec.requires.length === 0
+      ? `NULL`
+      : `CASE ${spec.requires.map((reference, index) => `WHEN NOT c.ok_${index} THEN '${reference.field}'`).join(' ')} END`;
+  const unresolvedReference =
+    spec.requires.length === 0
+      ? `NULL`
+      : `CASE ${spec.requires.map((reference, index) => `WHEN NOT c.ok_${index} THEN ${reference.expression}`).join(' ')} END`;
+  return `
+    WITH chunk AS (
+      SELECT s.sourced_id, s.source_hash, s.payload AS p, s.search_text
+        FROM roster_staged_records s
+       WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active' AND s.sourced_id > $3
+       ORDER BY s.sourced_id LIMIT $4
+    ), checked AS (
+      SELECT c.*${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
+    ), prior AS (
+      SELECT t.sourced_id, t.status FROM ${spec.table} t JOIN chunk c ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
+    ), upserted AS (
+      INSERT INTO ${spec.table} AS t (id, connection_id, sourced_id, status, source_modified_at, source_hash, metadata,
+                                      created_by_run, updated_by_run, created_at, updated_at, ${columns.join(', ')})
+      SELECT gen_random_uuid(), $5, c.sourced_id, 'active', (p->>'dateLastModified')::timestamptz, c.source_hash,
+             coalesce(p->'metadata', '{}'::jsonb), $1::uuid, $1::uuid, now(), now(),
+             ${spec.columns.map((mapping) => mapping.from).join(', ')}
+        FROM checked c WHERE ${resolved}
+      ON CONFLICT (connection_id, sourced_id) DO UPDATE
+        SET status = 'active', source_modified_at = EXCLUDED.source_modified_at, source_hash = EXCLUDED.source_hash,
+            metadata = EXCLUDED.metadata, updated_by_run = EXCLUDED.updated_by_run, updated_at = now(),
+            deactivated_at = NULL, deactivated_by_run = NULL,
+            ${columns.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}
+        WHERE t.source_hash IS DISTINCT FROM EXCLUDED.source_hash OR t.status <> 'active'
+      RETURNING t.id, t.sourced_id, (t.xmax = 0) AS inserted
+    )
+    SELECT (SELECT max(sourced_id) FROM chunk) AS last_sourced_id,
+           (SELECT count(*) FROM chunk)::int AS processed,
+           (SELECT coalesce(json_agg(json_build_object('id', u.id, 'kind',
+                     CASE WHEN u.inserted THEN 'created' WHEN pr.status = 'inactive' THEN 'restored' ELSE 'updated' END)), '[]')
+              FROM upserted u LEFT JOIN prior pr ON pr.sourced_id = u.sourced_id) AS changes,
+           (SELECT coalesce(json_agg(json_build_object('sourcedId', c.sourced_id, 'field', ${unresolvedField},
+                                                       'reference', ${unresolvedReference})), '[]')
+              FROM checked c WHERE NOT (${resolved})) AS unresolved`;
+}
+
+function mergePeople(canonicalId: string, people: readonly PersonRecord[]): PersonRecord {
+  const union = <T>(values: T[], keyOf: (value: T) => string = String): T[] => {
+    const seen = new Map<string, T>();
+    for (const value of values) if (!seen.has(keyOf(value))) seen.set(keyOf(value), value);
+    return [...seen.values()];
+  };
+  const first = <K extends keyof PersonRecord>(field: K): PersonRecord[K] =>
+    people.find((person) => person[field] !== null && person[field] !== '')?.[field] ?? people[0]![field];
+  const roles = union(
+    people.flatMap((person) => person.roles),
+    (role) => `${role.role}|${role.orgSourcedId ?? ''}`,
+  );
+  const heldRoles = new Set(people.map((person) => person.primaryRole));
+  const primaryRole = ROLE_PRIORITY.find((role) => heldRoles.has(role)) ?? people[0]!.primaryRole;
+  return {
+    ...people[0]!,
+    sourcedId: canonicalId,
+    status: people.some((person) => person.status === 'active') ? 'active' : 'tobedeleted',
+    dateLastModified:
+      people
+        .map((person) => person.dateLastModified ?? '')
+        .sort()
+        .at(-1) || null,
+    metadata: Object.assign({}, ...people.map((person) => person.metadata)) as Record<string, unknown>,
+    middleName: first('middleName'),
+    preferredFirstName: first('preferredFirstName'),
+    preferredLastName: first('preferredLastName'),
+    pronouns: first('pronouns'),
+    username: first('username'),
+    email: first('email'),
+    identifier: first('identifier'),
+    phone: first('phone'),
+    sms: first('sms'),
+    enabled: people.some((person) => person.enabled),
+    roles,
+    primaryRole,
+    orgSourcedIds: union(people.flatMap((person) => person.orgSourcedIds)),
+    primaryOrgSourcedId: first('primaryOrgSourcedId'),
+    grades: union(people.flatMap((person) => person.grades)),
+    agentSourcedIds: union(people.flatMap((person) => person.agentSourcedIds)),
+    userIds: union(
+      people.flatMap((person) => person.userIds),
+      (id) => `${id.type}|${id.identifier}`,
+    ),
+    sourceAliases: union(
+      people.flatMap((person) => [person.sourcedId, ...person.sourceAliases]).filter((id) => id !== canonicalId),
+    ),
+  };
+}

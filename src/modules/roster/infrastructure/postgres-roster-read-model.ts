@@ -1,0 +1,600 @@
+import type { EnrollmentRole, PersonRole } from '@app/contracts';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import {
+  RosterReadModel,
+  type ClassPosition,
+  type RankedStudent,
+  type RankedStudentPosition,
+  type SchoolPosition,
+  type StudentFilter,
+  type StudentPosition,
+} from '../application/ports/roster-read-model.port.js';
+import type { ClassAccessFacts, RosterAccessScope } from '../application/roster-access-scope.js';
+import type {
+  ClassMemberView,
+  ClassView,
+  ClassWithAccess,
+  DemographicsView,
+  GuardianView,
+  SchoolSummaryView,
+  SchoolView,
+  SourcedView,
+  StudentEnrollmentView,
+  StudentView,
+  StudentWithAccess,
+} from '../application/roster-views.js';
+import { isRosterId } from '../domain/roster-id.js';
+import { joinSql, sql, SqlFragment } from './sql-fragment.js';
+
+/**
+ * Below the default 0.6 so that a typo in a short query still matches ("jsoe nunez" scores 0.55 against José
+ * Núñez). Set per transaction because the GIN index serves only the `<%` operator, which reads this setting.
+ */
+const WORD_SIMILARITY_THRESHOLD = '0.5';
+
+const IS_STUDENT = sql`(p.primary_role = 'student' OR p.roles @> '[{"role": "student"}]'::jsonb)`;
+
+const CLASS_COLUMNS = sql`c.id, c.sourced_id, c.status, c.source_modified_at, c.title, c.class_code, c.class_type,
+       c.location, c.grades, c.subjects, c.periods,
+       s.id AS school_id, s.sourced_id AS school_sourced_id, s.name AS school_name,
+       co.id AS course_id, co.sourced_id AS course_sourced_id, co.title AS course_title, co.course_code`;
+
+/** A class's school counts only as an active org of type school, exactly as in `scope_schools`. */
+const CLASS_JOINS = sql`
+  LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+        AND s.type = 'school' AND s.status = 'active'
+  LEFT JOIN roster_courses co ON co.connection_id = c.connection_id AND co.sourced_id = c.course_sourced_id
+        AND co.status = 'active'`;
+
+const PERSON_NAME_COLUMNS = sql`p.id, p.sourced_id, p.status, p.source_modified_at, p.given_name, p.family_name,
+       p.middle_name, p.preferred_first_name, p.preferred_last_name`;
+
+const STUDENT_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.pronouns, p.identifier, p.username, p.email, p.grades,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
+                                  ORDER BY o.name, o.id), '[]'::jsonb)
+          FROM jsonb_array_elements_text(p.org_sourced_ids) AS member(sourced_id)
+          JOIN roster_orgs o ON o.connection_id = p.connection_id AND o.sourced_id = member.sourced_id
+         WHERE o.type = 'school' AND o.status = 'active') AS schools`;
+
+/** Lowercased emails of the class's active teachers: the fact a teacher's scope matches on. */
+const TEACHER_EMAILS = sql`(SELECT coalesce(jsonb_agg(DISTINCT lower(tp.email)), '[]'::jsonb)
+          FROM roster_enrollments te
+          JOIN roster_people tp ON tp.connection_id = te.connection_id AND tp.sourced_id = te.user_sourced_id
+         WHERE te.connection_id = c.connection_id AND te.class_sourced_id = c.sourced_id AND te.role = 'teacher'
+           AND te.status = 'active' AND tp.status = 'active' AND tp.email IS NOT NULL) AS teacher_emails`;
+
+/**
+ * Set-based twin of `roster-access-scope.ts`: `<prefix>_schools` are the covered schools, `<prefix>_classes` the
+ * active classes of those schools plus `taughtClasses`, `<prefix>_students` the active people listed in a covered
+ * school's org or actively enrolled as students in a covered class.
+ */
+function coverageCtes(prefix: 'scope' | 'filter', schools: SqlFragment, taughtClasses?: SqlFragment): SqlFragment {
+  const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
+  const classesCte = new SqlFragment(`${prefix}_classes`, []);
+  const taughtClassesCte = new SqlFragment(`${prefix}_taught_classes`, []);
+  const taught = taughtClasses
+    ? sql`OR EXISTS (SELECT 1 FROM ${taughtClassesCte} x
+                      WHERE x.connection_id = c.connection_id AND x.sourced_id = c.sourced_id)`
+    : SqlFragment.empty;
+  return joinSql(
+    [
+      sql`${schoolsCte} AS (${schools})`,
+      taughtClasses ? sql`${taughtClassesCte} AS (${taughtClasses})` : SqlFragment.empty,
+      sql`${classesCte} AS (
+        SELECT c.connection_id, c.sourced_id, c.school_sourced_id FROM roster_classes c
+         WHERE c.status = 'active'
+           AND (EXISTS (SELECT 1 FROM ${schoolsCte} cs
+                         WHERE cs.connection_id = c.connection_id AND cs.sourced_id = c.school_sourced_id)
+                ${taught}))`,
+      sql`${new SqlFragment(`${prefix}_students`, [])} AS (
+        SELECT p.id FROM ${schoolsCte} cs
+          JOIN roster_people p ON p.connection_id = cs.connection_id
+                              AND p.org_sourced_ids @> jsonb_build_array(cs.sourced_id)
+         WHERE p.status = 'active'
+        UNION
+        SELECT p.id FROM ${classesCte} cc
+          JOIN roster_enrollments e ON e.connection_id = cc.connection_id AND e.class_sourced_id = cc.sourced_id
+                                   AND e.status = 'active' AND e.role = 'student'
+          JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+                              AND p.status = 'active')`,
+    ],
+    ',\n',
+  );
+}
+
+/** `scopeCoversSchool` and `scopeCoversClass` as CTEs; nothing for the district scope. */
+function scopeCtes(scope: RosterAccessScope): SqlFragment {
+  if (scope.kind === 'district') return SqlFragment.empty;
+  const keys = [...scope.schoolKeys];
+  const schools = sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
+     WHERE o.type = 'school' AND o.status = 'active'
+       AND (o.id::text = ANY(ARRAY[${keys}]::text[]) OR o.sourced_id = ANY(ARRAY[${keys}]::text[]))`;
+  const taught =
+    scope.teacherEmail === null
+      ? undefined
+      : sql`SELECT te.connection_id, te.class_sourced_id AS sourced_id
+      FROM roster_people tp
+      JOIN roster_enrollments te ON te.connection_id = tp.connection_id AND te.user_sourced_id = tp.sourced_id
+     WHERE lower(tp.email) = ${scope.teacherEmail} AND tp.status = 'active'
+       AND te.status = 'active' AND te.role = 'teacher'`;
+  return coverageCtes('scope', schools, taught);
+}
+
+/** The same membership rules as the scope, for the one school a list is filtered by. */
+function schoolFilterCtes(schoolId: string | undefined): SqlFragment {
+  if (schoolId === undefined) return SqlFragment.empty;
+  return coverageCtes(
+    'filter',
+    sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
+         WHERE o.id = ${schoolId}::uuid AND o.type = 'school' AND o.status = 'active'`,
+  );
+}
+
+function withClause(...ctes: SqlFragment[]): SqlFragment {
+  const present = joinSql(ctes, ',\n');
+  return present.isEmpty ? SqlFragment.empty : sql`WITH ${present}\n`;
+}
+
+function where(conditions: SqlFragment[]): SqlFragment {
+  return sql`WHERE ${joinSql(conditions, '\n   AND ')}`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+@Injectable()
+export class PostgresRosterReadModel extends RosterReadModel {
+  constructor(private readonly em: EntityManager) {
+    super();
+  }
+
+  async listSchools(scope: RosterAccessScope, after: SchoolPosition | null, limit: number): Promise<SchoolView[]> {
+    const rows = await this.query<SchoolRow>(sql`
+      ${withClause(scopeCtes(scope))}
+      SELECT o.id, o.sourced_id, o.status, o.source_modified_at, o.name, o.identifier
+        FROM roster_orgs o
+      ${where([
+        sql`o.type = 'school' AND o.status = 'active'`,
+        scope.kind === 'district'
+          ? SqlFragment.empty
+          : sql`(EXISTS (SELECT 1 FROM scope_schools cs WHERE cs.id = o.id)
+                 OR EXISTS (SELECT 1 FROM scope_classes cc
+                             WHERE cc.connection_id = o.connection_id AND cc.school_sourced_id = o.sourced_id))`,
+        after ? sql`(o.name, o.id) > (${after.name}, ${after.id}::uuid)` : SqlFragment.empty,
+      ])}
+       ORDER BY o.name, o.id
+       LIMIT ${limit}`);
+    return rows.map((row) => ({ ...sourcedView(row), name: row.name, identifier: row.identifier }));
+  }
+
+  async listClasses(
+    scope: RosterAccessScope,
+    filter: { schoolId?: string },
+    after: ClassPosition | null,
+    limit: number,
+  ): Promise<ClassView[]> {
+    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    const rows = await this.query<ClassRow>(sql`
+      ${withClause(scopeCtes(scope))}
+      SELECT ${CLASS_COLUMNS}
+        FROM roster_classes c ${CLASS_JOINS}
+      ${where([
+        sql`c.status = 'active'`,
+        filter.schoolId === undefined ? SqlFragment.empty : sql`s.id = ${filter.schoolId}::uuid`,
+        scope.kind === 'district'
+          ? SqlFragment.empty
+          : sql`EXISTS (SELECT 1 FROM scope_classes cc
+                         WHERE cc.connection_id = c.connection_id AND cc.sourced_id = c.sourced_id)`,
+        after ? sql`(c.title, c.id) > (${after.title}, ${after.id}::uuid)` : SqlFragment.empty,
+      ])}
+       ORDER BY c.title, c.id
+       LIMIT ${limit}`);
+    return rows.map(classView);
+  }
+
+  async findClass(classId: string): Promise<ClassWithAccess | null> {
+    if (!isRosterId(classId)) return null;
+    const [row] = await this.query<ClassRow & { teacher_emails: string[] }>(sql`
+      SELECT ${CLASS_COLUMNS}, ${TEACHER_EMAILS}
+        FROM roster_classes c ${CLASS_JOINS}
+       WHERE c.id = ${classId}::uuid AND c.status = 'active'`);
+    if (!row) return null;
+    return { class: classView(row), access: classAccess(row) };
+  }
+
+  async listClassMembers(classId: string): Promise<ClassMemberView[]> {
+    if (!isRosterId(classId)) return [];
+    const rows = await this.query<MemberRow>(sql`
+      SELECT ${PERSON_NAME_COLUMNS}, p.identifier, p.email,
+             e.id AS enrollment_id, e.sourced_id AS enrollment_sourced_id, e.status AS enrollment_status,
+             e.source_modified_at AS enrollment_modified_at, e.role, e.is_primary,
+             e.begin_date::text AS begin_date, e.end_date::text AS end_date
+        FROM roster_classes c
+        JOIN roster_enrollments e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
+                                 AND e.status = 'active'
+        JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+                            AND p.status = 'active'
+       WHERE c.id = ${classId}::uuid AND c.status = 'active'
+       ORDER BY CASE e.role WHEN 'teacher' THEN 0 WHEN 'student' THEN 2 ELSE 1 END, e.is_primary DESC,
+                p.family_name, p.given_name, p.id, e.id`);
+    return rows.map((row) => ({
+      ...enrollmentFields(row),
+      person: { ...personNameView(row), identifier: row.identifier, email: row.email },
+    }));
+  }
+
+  async listStudents(
+    scope: RosterAccessScope,
+    filter: StudentFilter,
+    after: StudentPosition | null,
+    limit: number,
+  ): Promise<StudentView[]> {
+    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    const rows = await this.query<StudentRow>(sql`
+      ${withClause(scopeCtes(scope), schoolFilterCtes(filter.schoolId))}
+      SELECT ${STUDENT_COLUMNS}
+        FROM roster_people p
+      ${where([
+        ...this.studentConditions(scope, filter),
+        after
+          ? sql`(p.family_name, p.given_name, p.id) > (${after.familyName}, ${after.givenName}, ${after.id}::uuid)`
+          : SqlFragment.empty,
+      ])}
+       ORDER BY p.family_name, p.given_name, p.id
+       LIMIT ${limit}`);
+    return rows.map(studentView);
+  }
+
+  /**
+   * Candidates: trigram word similarity (typos, transposed or missing words) or a plain substring. Ranked by
+   * word similarity, half the whole-text similarity, and a bonus when the query starts a word (1) or merely
+   * occurs (0.5), rounded so the score survives the cursor exactly.
+   */
+  async searchStudents(
+    scope: RosterAccessScope,
+    search: string,
+    filter: StudentFilter,
+    after: RankedStudentPosition | null,
+    limit: number,
+  ): Promise<RankedStudent[]> {
+    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    const escaped = escapeLike(search);
+    const anywhere = `%${escaped}%`;
+    const startsText = `${escaped}%`;
+    const startsWord = `% ${escaped}%`;
+    const query = sql`
+      ${withClause(scopeCtes(scope), schoolFilterCtes(filter.schoolId))}
+      SELECT * FROM (
+        SELECT ${STUDENT_COLUMNS},
+               round((word_similarity(${search}, p.search_text) + similarity(${search}, p.search_text) / 2
+                      + CASE WHEN p.search_text LIKE ${startsText} OR p.search_text LIKE ${startsWord} THEN 1
+                             WHEN p.search_text LIKE ${anywhere} THEN 0.5
+                             ELSE 0 END)::numeric, 6) AS score
+          FROM roster_people p
+        ${where([
+          ...this.studentConditions(scope, filter),
+          sql`(${search} <% p.search_text OR p.search_text LIKE ${anywhere})`,
+        ])}
+      ) ranked
+      ${
+        after
+          ? sql`WHERE ranked.score < ${after.score}::numeric
+                   OR (ranked.score = ${after.score}::numeric
+                       AND (ranked.family_name, ranked.given_name, ranked.id)
+                           > (${after.familyName}, ${after.givenName}, ${after.id}::uuid))`
+          : SqlFragment.empty
+      }
+       ORDER BY ranked.score DESC, ranked.family_name, ranked.given_name, ranked.id
+       LIMIT ${limit}`;
+    const rows = await this.em.transactional(async (em) => {
+      const connection = em.getConnection();
+      await connection.execute(
+        `SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`,
+        [WORD_SIMILARITY_THRESHOLD],
+        'all',
+        em.getTransactionContext(),
+      );
+      return connection.execute<(StudentRow & { score: string })[]>(
+        query.text,
+        [...query.params],
+        'all',
+        em.getTransactionContext(),
+      );
+    });
+    return rows.map((row) => ({ student: studentView(row), score: String(row.score) }));
+  }
+
+  async findStudent(studentId: string): Promise<StudentWithAccess | null> {
+    if (!isRosterId(studentId)) return null;
+    const [row] = await this.query<StudentRow>(sql`
+      SELECT ${STUDENT_COLUMNS}
+        FROM roster_people p
+       WHERE p.id = ${studentId}::uuid AND p.status = 'active' AND ${IS_STUDENT}`);
+    if (!row) return null;
+    const classes = await this.query<ClassAccessRow>(sql`
+      SELECT DISTINCT c.id, s.id AS school_id, s.sourced_id AS school_sourced_id, ${TEACHER_EMAILS}
+        FROM roster_people p
+        JOIN roster_enrollments e ON e.connection_id = p.connection_id AND e.user_sourced_id = p.sourced_id
+                                 AND e.status = 'active' AND e.role = 'student'
+        JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+                             AND c.status = 'active'
+        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+                               AND s.type = 'school' AND s.status = 'active'
+       WHERE p.id = ${studentId}::uuid`);
+    const student = studentView(row);
+    return {
+      student,
+      access: {
+        schools: student.schools.map(({ id, sourcedId }) => ({ id, sourcedId })),
+        classes: classes.map(classAccess),
+      },
+    };
+  }
+
+  async listStudentEnrollments(studentId: string): Promise<StudentEnrollmentView[]> {
+    if (!isRosterId(studentId)) return [];
+    const rows = await this.query<StudentEnrollmentRow>(sql`
+      SELECT e.id AS enrollment_id, e.sourced_id AS enrollment_sourced_id, e.status AS enrollment_status,
+             e.source_modified_at AS enrollment_modified_at, e.role, e.is_primary,
+             e.begin_date::text AS begin_date, e.end_date::text AS end_date,
+             c.id AS class_id, c.sourced_id AS class_sourced_id, c.title AS class_title, c.class_code,
+             s.id AS school_id, s.sourced_id AS school_sourced_id, s.name AS school_name
+        FROM roster_people p
+        JOIN roster_enrollments e ON e.connection_id = p.connection_id AND e.user_sourced_id = p.sourced_id
+                                 AND e.status = 'active'
+        JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+                             AND c.status = 'active'
+        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+                               AND s.type = 'school' AND s.status = 'active'
+       WHERE p.id = ${studentId}::uuid
+       ORDER BY c.title, c.id, e.id`);
+    return rows.map((row) => ({
+      ...enrollmentFields(row),
+      class: {
+        id: row.class_id,
+        sourcedId: row.class_sourced_id,
+        title: row.class_title,
+        classCode: row.class_code,
+        school: schoolSummary(row),
+      },
+    }));
+  }
+
+  async listGuardians(studentId: string): Promise<GuardianView[]> {
+    if (!isRosterId(studentId)) return [];
+    const rows = await this.query<GuardianRow>(sql`
+      SELECT ${PERSON_NAME_COLUMNS}, p.primary_role, p.email, p.phone, p.sms
+        FROM roster_people student
+        JOIN roster_people p ON p.connection_id = student.connection_id AND p.id <> student.id
+                            AND p.status = 'active'
+                            AND (student.agent_sourced_ids @> jsonb_build_array(p.sourced_id)
+                                 OR p.agent_sourced_ids @> jsonb_build_array(student.sourced_id))
+       WHERE student.id = ${studentId}::uuid
+       ORDER BY p.family_name, p.given_name, p.id`);
+    return rows.map((row) => ({
+      ...personNameView(row),
+      role: row.primary_role,
+      email: row.email,
+      phone: row.phone,
+      sms: row.sms,
+    }));
+  }
+
+  async findDemographics(studentId: string): Promise<DemographicsView | null> {
+    if (!isRosterId(studentId)) return null;
+    const [row] = await this.query<DemographicsRow>(sql`
+      SELECT d.id, d.sourced_id, d.status, d.source_modified_at, d.birth_date::text AS birth_date, d.sex, d.race,
+             d.hispanic_or_latino, d.country_of_birth_code, d.state_of_birth, d.city_of_birth,
+             d.public_school_residence_status
+        FROM roster_people p
+        JOIN roster_demographics d ON d.connection_id = p.connection_id AND d.sourced_id = p.sourced_id
+                                  AND d.status = 'active'
+       WHERE p.id = ${studentId}::uuid`);
+    if (!row) return null;
+    return {
+      ...sourcedView(row),
+      birthDate: row.birth_date,
+      sex: row.sex,
+      race: row.race,
+      hispanicOrLatino: row.hispanic_or_latino,
+      countryOfBirthCode: row.country_of_birth_code,
+      stateOfBirth: row.state_of_birth,
+      cityOfBirth: row.city_of_birth,
+      publicSchoolResidenceStatus: row.public_school_residence_status,
+    };
+  }
+
+  private studentConditions(scope: RosterAccessScope, filter: StudentFilter): SqlFragment[] {
+    return [
+      sql`p.status = 'active' AND ${IS_STUDENT}`,
+      filter.schoolId === undefined ? SqlFragment.empty : sql`p.id IN (SELECT id FROM filter_students)`,
+      scope.kind === 'district' ? SqlFragment.empty : sql`p.id IN (SELECT id FROM scope_students)`,
+    ];
+  }
+
+  private query<Row>(fragment: SqlFragment): Promise<Row[]> {
+    return this.em.getConnection().execute<Row[]>(fragment.text, [...fragment.params]);
+  }
+}
+
+interface SourcedRow {
+  id: string;
+  sourced_id: string;
+  status: 'active' | 'inactive';
+  source_modified_at: Date | string | null;
+}
+
+interface SchoolRow extends SourcedRow {
+  name: string;
+  identifier: string | null;
+}
+
+interface SchoolColumns {
+  school_id: string | null;
+  school_sourced_id: string | null;
+  school_name: string | null;
+}
+
+interface ClassRow extends SourcedRow, SchoolColumns {
+  title: string;
+  class_code: string | null;
+  class_type: string | null;
+  location: string | null;
+  grades: string[];
+  subjects: string[];
+  periods: string[];
+  course_id: string | null;
+  course_sourced_id: string | null;
+  course_title: string | null;
+  course_code: string | null;
+}
+
+interface ClassAccessRow {
+  school_id: string | null;
+  school_sourced_id: string | null;
+  teacher_emails: string[];
+}
+
+interface PersonNameRow extends SourcedRow {
+  given_name: string;
+  family_name: string;
+  middle_name: string | null;
+  preferred_first_name: string | null;
+  preferred_last_name: string | null;
+}
+
+interface StudentRow extends PersonNameRow {
+  pronouns: string | null;
+  identifier: string | null;
+  username: string | null;
+  email: string | null;
+  grades: string[];
+  schools: SchoolSummaryView[];
+}
+
+interface EnrollmentColumns {
+  enrollment_id: string;
+  enrollment_sourced_id: string;
+  enrollment_status: 'active' | 'inactive';
+  enrollment_modified_at: Date | string | null;
+  role: EnrollmentRole;
+  is_primary: boolean;
+  begin_date: string | null;
+  end_date: string | null;
+}
+
+interface MemberRow extends PersonNameRow, EnrollmentColumns {
+  identifier: string | null;
+  email: string | null;
+}
+
+interface StudentEnrollmentRow extends EnrollmentColumns, SchoolColumns {
+  class_id: string;
+  class_sourced_id: string;
+  class_title: string;
+  class_code: string | null;
+}
+
+interface GuardianRow extends PersonNameRow {
+  primary_role: PersonRole;
+  email: string | null;
+  phone: string | null;
+  sms: string | null;
+}
+
+interface DemographicsRow extends SourcedRow {
+  birth_date: string | null;
+  sex: string | null;
+  race: Record<string, boolean | null>;
+  hispanic_or_latino: boolean | null;
+  country_of_birth_code: string | null;
+  state_of_birth: string | null;
+  city_of_birth: string | null;
+  public_school_residence_status: string | null;
+}
+
+function isoInstant(value: Date | string | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}
+
+function sourcedView(row: SourcedRow): SourcedView {
+  return {
+    id: row.id,
+    sourcedId: row.sourced_id,
+    status: row.status,
+    dateLastModified: isoInstant(row.source_modified_at),
+  };
+}
+
+function schoolSummary(row: SchoolColumns): SchoolSummaryView | null {
+  if (row.school_id === null || row.school_sourced_id === null || row.school_name === null) return null;
+  return { id: row.school_id, sourcedId: row.school_sourced_id, name: row.school_name };
+}
+
+function classView(row: ClassRow): ClassView {
+  return {
+    ...sourcedView(row),
+    title: row.title,
+    classCode: row.class_code,
+    classType: row.class_type,
+    location: row.location,
+    grades: row.grades,
+    subjects: row.subjects,
+    periods: row.periods,
+    school: schoolSummary(row),
+    course:
+      row.course_id === null || row.course_sourced_id === null || row.course_title === null
+        ? null
+        : { id: row.course_id, sourcedId: row.course_sourced_id, title: row.course_title, courseCode: row.course_code },
+  };
+}
+
+function classAccess(row: ClassAccessRow): ClassAccessFacts {
+  return {
+    school:
+      row.school_id === null || row.school_sourced_id === null
+        ? null
+        : { id: row.school_id, sourcedId: row.school_sourced_id },
+    teacherEmails: row.teacher_emails,
+  };
+}
+
+function personNameView(row: PersonNameRow) {
+  return {
+    ...sourcedView(row),
+    givenName: row.given_name,
+    familyName: row.family_name,
+    middleName: row.middle_name,
+    preferredFirstName: row.preferred_first_name,
+    preferredLastName: row.preferred_last_name,
+  };
+}
+
+function studentView(row: StudentRow): StudentView {
+  return {
+    ...personNameView(row),
+    pronouns: row.pronouns,
+    identifier: row.identifier,
+    username: row.username,
+    email: row.email,
+    grades: row.grades,
+    schools: row.schools,
+  };
+}
+
+function enrollmentFields(row: EnrollmentColumns) {
+  return {
+    enrollment: {
+      id: row.enrollment_id,
+      sourcedId: row.enrollment_sourced_id,
+      status: row.enrollment_status,
+      dateLastModified: isoInstant(row.enrollment_modified_at),
+    },
+    role: row.role,
+    primary: row.is_primary,
+    beginDate: row.begin_date,
+    endDate: row.end_date,
+  };
+}

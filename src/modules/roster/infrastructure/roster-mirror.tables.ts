@@ -1,0 +1,145 @@
+import type { RosterEntity } from '@app/contracts';
+
+/** A column of a mirror table and the SQL that computes it from a staged record `p` (jsonb). */
+interface ColumnMapping {
+  column: string;
+  from: string;
+}
+
+/** A reference that must resolve to an active mirror record of the same connection, or the row is skipped. */
+interface RequiredReference {
+  field: string;
+  expression: string;
+  table: string;
+}
+
+export interface MirrorTable {
+  table: string;
+  columns: readonly ColumnMapping[];
+  requires: readonly RequiredReference[];
+  /** SQL predicate over alias `t` (a mirror row) with `$scope` (text[] of school sourcedIds) for scoped absence. */
+  inScope: string;
+}
+
+const text = (field: string): string => `p->>'${field}'`;
+const date = (field: string): string => `(p->>'${field}')::date`;
+const list = (field: string): string => `coalesce(p->'${field}', '[]'::jsonb)`;
+
+export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
+  orgs: {
+    table: 'roster_orgs',
+    columns: [
+      { column: 'name', from: text('name') },
+      { column: 'type', from: text('type') },
+      { column: 'identifier', from: text('identifier') },
+      { column: 'parent_sourced_id', from: text('parentSourcedId') },
+    ],
+    requires: [],
+    inScope: `t.sourced_id = ANY($scope)`,
+  },
+  academicSessions: {
+    table: 'roster_academic_sessions',
+    columns: [
+      { column: 'title', from: text('title') },
+      { column: 'type', from: text('type') },
+      { column: 'start_date', from: date('startDate') },
+      { column: 'end_date', from: date('endDate') },
+      { column: 'school_year', from: `(p->>'schoolYear')::integer` },
+      { column: 'parent_sourced_id', from: text('parentSourcedId') },
+      { column: 'org_sourced_id', from: text('orgSourcedId') },
+    ],
+    requires: [],
+    inScope: `t.org_sourced_id = ANY($scope)`,
+  },
+  courses: {
+    table: 'roster_courses',
+    columns: [
+      { column: 'title', from: text('title') },
+      { column: 'course_code', from: text('courseCode') },
+      { column: 'grades', from: list('grades') },
+      { column: 'subjects', from: list('subjects') },
+      { column: 'org_sourced_id', from: text('orgSourcedId') },
+      { column: 'school_year_sourced_id', from: text('schoolYearSourcedId') },
+    ],
+    requires: [],
+    inScope: `t.org_sourced_id = ANY($scope)`,
+  },
+  classes: {
+    table: 'roster_classes',
+    columns: [
+      { column: 'title', from: text('title') },
+      { column: 'class_code', from: text('classCode') },
+      { column: 'class_type', from: text('classType') },
+      { column: 'location', from: text('location') },
+      { column: 'grades', from: list('grades') },
+      { column: 'subjects', from: list('subjects') },
+      { column: 'periods', from: list('periods') },
+      { column: 'course_sourced_id', from: text('courseSourcedId') },
+      { column: 'school_sourced_id', from: text('schoolSourcedId') },
+      { column: 'term_sourced_ids', from: list('termSourcedIds') },
+    ],
+    requires: [{ field: 'courseSourcedId', expression: text('courseSourcedId'), table: 'roster_courses' }],
+    inScope: `t.school_sourced_id = ANY($scope)`,
+  },
+  people: {
+    table: 'roster_people',
+    columns: [
+      { column: 'given_name', from: text('givenName') },
+      { column: 'family_name', from: text('familyName') },
+      { column: 'middle_name', from: text('middleName') },
+      { column: 'preferred_first_name', from: text('preferredFirstName') },
+      { column: 'preferred_last_name', from: text('preferredLastName') },
+      { column: 'pronouns', from: text('pronouns') },
+      { column: 'username', from: text('username') },
+      { column: 'email', from: text('email') },
+      { column: 'identifier', from: text('identifier') },
+      { column: 'enabled', from: `coalesce((p->>'enabled')::boolean, true)` },
+      { column: 'roles', from: list('roles') },
+      { column: 'primary_role', from: text('primaryRole') },
+      { column: 'org_sourced_ids', from: list('orgSourcedIds') },
+      { column: 'primary_org_sourced_id', from: text('primaryOrgSourcedId') },
+      { column: 'grades', from: list('grades') },
+      { column: 'agent_sourced_ids', from: list('agentSourcedIds') },
+      { column: 'user_ids', from: list('userIds') },
+      { column: 'source_aliases', from: list('sourceAliases') },
+      { column: 'phone', from: text('phone') },
+      { column: 'sms', from: text('sms') },
+      { column: 'search_text', from: `coalesce(c.search_text, '')` },
+    ],
+    requires: [],
+    inScope: `t.org_sourced_ids ?| $scope`,
+  },
+  demographics: {
+    table: 'roster_demographics',
+    columns: [
+      { column: 'birth_date', from: date('birthDate') },
+      { column: 'sex', from: text('sex') },
+      { column: 'race', from: `coalesce(p->'race', '{}'::jsonb)` },
+      { column: 'hispanic_or_latino', from: `(p->>'hispanicOrLatino')::boolean` },
+      { column: 'country_of_birth_code', from: text('countryOfBirthCode') },
+      { column: 'state_of_birth', from: text('stateOfBirth') },
+      { column: 'city_of_birth', from: text('cityOfBirth') },
+      { column: 'public_school_residence_status', from: text('publicSchoolResidenceStatus') },
+    ],
+    requires: [{ field: 'sourcedId', expression: 'c.sourced_id', table: 'roster_people' }],
+    inScope: `EXISTS (SELECT 1 FROM roster_people pp WHERE pp.connection_id = t.connection_id
+                AND pp.sourced_id = t.sourced_id AND pp.org_sourced_ids ?| $scope)`,
+  },
+  enrollments: {
+    table: 'roster_enrollments',
+    columns: [
+      { column: 'class_sourced_id', from: text('classSourcedId') },
+      { column: 'school_sourced_id', from: text('schoolSourcedId') },
+      { column: 'user_sourced_id', from: text('userSourcedId') },
+      { column: 'role', from: text('role') },
+      { column: 'is_primary', from: `coalesce((p->>'primary')::boolean, false)` },
+      { column: 'begin_date', from: date('beginDate') },
+      { column: 'end_date', from: date('endDate') },
+    ],
+    requires: [
+      { field: 'classSourcedId', expression: text('classSourcedId'), table: 'roster_classes' },
+      { field: 'userSourcedId', expression: text('userSourcedId'), table: 'roster_people' },
+    ],
+    inScope: `t.school_sourced_id = ANY($scope)`,
+  },
+};

@@ -1,0 +1,357 @@
+import { PERSON_ROLES, type EnrollmentRole, type PersonRole } from '@app/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { DEMOGRAPHICS_ROLES } from '../../application/roster-access-scope.js';
+import { DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE } from '../../application/roster-page-cursor.js';
+import type {
+  ClassMemberView,
+  ClassRosterView,
+  ClassView,
+  CourseSummaryView,
+  DemographicsView,
+  GuardianView,
+  SchoolSummaryView,
+  SchoolView,
+  SourcedView,
+  StudentDetailView,
+  StudentEnrollmentView,
+  StudentView,
+} from '../../application/roster-views.js';
+import { ROSTER_ID_PATTERN } from '../../domain/roster-id.js';
+
+const ENROLLMENT_ROLES: EnrollmentRole[] = ['student', 'teacher', 'administrator', 'proctor', 'aide', 'guardian'];
+
+export class RosterPageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page, as given' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CURSOR_LENGTH)
+  cursor?: string;
+}
+
+export class ListClassesQueryDto extends RosterPageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only the classes of this school (its local id)' })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+  schoolId?: string;
+}
+
+export class ListStudentsQueryDto extends RosterPageQueryDto {
+  @ApiPropertyOptional({
+    description: 'Names, identifier, username or email; tolerant of typos and accents. Results come best match first.',
+    maxLength: 100,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "Only the students of this school (its local id): listed in the school's org or enrolled in its classes",
+  })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+  schoolId?: string;
+}
+
+class SourcedDto {
+  @ApiProperty({ format: 'uuid', description: 'Local id, used in URLs' }) id!: string;
+  @ApiProperty({ description: "The SIS's id; never accepted in URLs" }) sourcedId!: string;
+  @ApiProperty({ enum: ['active', 'inactive'] }) status!: 'active' | 'inactive';
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) dateLastModified!: string | null;
+
+  static fields(view: SourcedView): SourcedDto {
+    return {
+      id: view.id,
+      sourcedId: view.sourcedId,
+      status: view.status,
+      dateLastModified: view.dateLastModified,
+    };
+  }
+}
+
+export class SchoolSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() sourcedId!: string;
+  @ApiProperty() name!: string;
+
+  static from(view: SchoolSummaryView): SchoolSummaryDto {
+    return { id: view.id, sourcedId: view.sourcedId, name: view.name };
+  }
+}
+
+export class SchoolDto extends SourcedDto {
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) identifier!: string | null;
+
+  static from(view: SchoolView): SchoolDto {
+    return { ...SourcedDto.fields(view), name: view.name, identifier: view.identifier };
+  }
+}
+
+export class SchoolPageDto {
+  @ApiProperty({ type: [SchoolDto] }) items!: SchoolDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class CourseSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() sourcedId!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) courseCode!: string | null;
+
+  static from(view: CourseSummaryView): CourseSummaryDto {
+    return { id: view.id, sourcedId: view.sourcedId, title: view.title, courseCode: view.courseCode };
+  }
+}
+
+export class ClassDto extends SourcedDto {
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) classCode!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'scheduled' }) classType!: string | null;
+  @ApiProperty({ nullable: true, type: String }) location!: string | null;
+  @ApiProperty({ type: [String] }) grades!: string[];
+  @ApiProperty({ type: [String] }) subjects!: string[];
+  @ApiProperty({ type: [String] }) periods!: string[];
+  @ApiProperty({ nullable: true, type: SchoolSummaryDto }) school!: SchoolSummaryDto | null;
+  @ApiProperty({ nullable: true, type: CourseSummaryDto }) course!: CourseSummaryDto | null;
+
+  static from(view: ClassView): ClassDto {
+    return {
+      ...SourcedDto.fields(view),
+      title: view.title,
+      classCode: view.classCode,
+      classType: view.classType,
+      location: view.location,
+      grades: view.grades,
+      subjects: view.subjects,
+      periods: view.periods,
+      school: view.school ? SchoolSummaryDto.from(view.school) : null,
+      course: view.course ? CourseSummaryDto.from(view.course) : null,
+    };
+  }
+}
+
+export class ClassPageDto {
+  @ApiProperty({ type: [ClassDto] }) items!: ClassDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+class EnrollmentDto extends SourcedDto {}
+
+export class ClassMemberPersonDto extends SourcedDto {
+  @ApiProperty() givenName!: string;
+  @ApiProperty() familyName!: string;
+  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) identifier!: string | null;
+  @ApiProperty({ nullable: true, type: String }) email!: string | null;
+}
+
+export class ClassMemberDto {
+  @ApiProperty({ type: EnrollmentDto }) enrollment!: EnrollmentDto;
+  @ApiProperty({ enum: ENROLLMENT_ROLES }) role!: EnrollmentRole;
+  @ApiProperty() primary!: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date' }) beginDate!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date' }) endDate!: string | null;
+  @ApiProperty({ type: ClassMemberPersonDto }) person!: ClassMemberPersonDto;
+
+  static from(view: ClassMemberView): ClassMemberDto {
+    const { person } = view;
+    return {
+      enrollment: SourcedDto.fields(view.enrollment),
+      role: view.role,
+      primary: view.primary,
+      beginDate: view.beginDate,
+      endDate: view.endDate,
+      person: {
+        ...SourcedDto.fields(person),
+        givenName: person.givenName,
+        familyName: person.familyName,
+        middleName: person.middleName,
+        preferredFirstName: person.preferredFirstName,
+        preferredLastName: person.preferredLastName,
+        identifier: person.identifier,
+        email: person.email,
+      },
+    };
+  }
+}
+
+export class ClassRosterDto {
+  @ApiProperty({ type: ClassDto }) class!: ClassDto;
+  @ApiProperty({
+    type: [ClassMemberDto],
+    description: 'Active enrollments: teachers first, then others, then students',
+  })
+  members!: ClassMemberDto[];
+
+  static from(view: ClassRosterView): ClassRosterDto {
+    return { class: ClassDto.from(view.class), members: view.members.map((member) => ClassMemberDto.from(member)) };
+  }
+}
+
+export class StudentDto extends SourcedDto {
+  @ApiProperty() givenName!: string;
+  @ApiProperty() familyName!: string;
+  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) pronouns!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'e.g. the student number' }) identifier!: string | null;
+  @ApiProperty({ nullable: true, type: String }) username!: string | null;
+  @ApiProperty({ nullable: true, type: String }) email!: string | null;
+  @ApiProperty({ type: [String] }) grades!: string[];
+  @ApiProperty({ type: [SchoolSummaryDto], description: "Active schools in the student's orgs" })
+  schools!: SchoolSummaryDto[];
+
+  static from(view: StudentView): StudentDto {
+    return {
+      ...SourcedDto.fields(view),
+      givenName: view.givenName,
+      familyName: view.familyName,
+      middleName: view.middleName,
+      preferredFirstName: view.preferredFirstName,
+      preferredLastName: view.preferredLastName,
+      pronouns: view.pronouns,
+      identifier: view.identifier,
+      username: view.username,
+      email: view.email,
+      grades: view.grades,
+      schools: view.schools.map((school) => SchoolSummaryDto.from(school)),
+    };
+  }
+}
+
+export class StudentPageDto {
+  @ApiProperty({ type: [StudentDto] }) items!: StudentDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class EnrolledClassDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() sourcedId!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) classCode!: string | null;
+  @ApiProperty({ nullable: true, type: SchoolSummaryDto }) school!: SchoolSummaryDto | null;
+}
+
+export class StudentEnrollmentDto {
+  @ApiProperty({ type: EnrollmentDto }) enrollment!: EnrollmentDto;
+  @ApiProperty({ enum: ENROLLMENT_ROLES }) role!: EnrollmentRole;
+  @ApiProperty() primary!: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date' }) beginDate!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date' }) endDate!: string | null;
+  @ApiProperty({ type: EnrolledClassDto }) class!: EnrolledClassDto;
+
+  static from(view: StudentEnrollmentView): StudentEnrollmentDto {
+    return {
+      enrollment: SourcedDto.fields(view.enrollment),
+      role: view.role,
+      primary: view.primary,
+      beginDate: view.beginDate,
+      endDate: view.endDate,
+      class: {
+        id: view.class.id,
+        sourcedId: view.class.sourcedId,
+        title: view.class.title,
+        classCode: view.class.classCode,
+        school: view.class.school ? SchoolSummaryDto.from(view.class.school) : null,
+      },
+    };
+  }
+}
+
+export class GuardianDto extends SourcedDto {
+  @ApiProperty() givenName!: string;
+  @ApiProperty() familyName!: string;
+  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+  @ApiProperty({ enum: PERSON_ROLES, description: "The linked person's primary role (guardian, parent, relative…)" })
+  role!: PersonRole;
+  @ApiProperty({ nullable: true, type: String }) email!: string | null;
+  @ApiProperty({ nullable: true, type: String }) phone!: string | null;
+  @ApiProperty({ nullable: true, type: String }) sms!: string | null;
+
+  static from(view: GuardianView): GuardianDto {
+    return {
+      ...SourcedDto.fields(view),
+      givenName: view.givenName,
+      familyName: view.familyName,
+      middleName: view.middleName,
+      preferredFirstName: view.preferredFirstName,
+      preferredLastName: view.preferredLastName,
+      role: view.role,
+      email: view.email,
+      phone: view.phone,
+      sms: view.sms,
+    };
+  }
+}
+
+export class DemographicsDto extends SourcedDto {
+  @ApiProperty({ nullable: true, type: String, format: 'date' }) birthDate!: string | null;
+  @ApiProperty({ nullable: true, type: String }) sex!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'boolean', nullable: true } })
+  race!: Record<string, boolean | null>;
+  @ApiProperty({ nullable: true, type: Boolean }) hispanicOrLatino!: boolean | null;
+  @ApiProperty({ nullable: true, type: String }) countryOfBirthCode!: string | null;
+  @ApiProperty({ nullable: true, type: String }) stateOfBirth!: string | null;
+  @ApiProperty({ nullable: true, type: String }) cityOfBirth!: string | null;
+  @ApiProperty({ nullable: true, type: String }) publicSchoolResidenceStatus!: string | null;
+
+  static from(view: DemographicsView): DemographicsDto {
+    return {
+      ...SourcedDto.fields(view),
+      birthDate: view.birthDate,
+      sex: view.sex,
+      race: view.race,
+      hispanicOrLatino: view.hispanicOrLatino,
+      countryOfBirthCode: view.countryOfBirthCode,
+      stateOfBirth: view.stateOfBirth,
+      cityOfBirth: view.cityOfBirth,
+      publicSchoolResidenceStatus: view.publicSchoolResidenceStatus,
+    };
+  }
+}
+
+export class StudentDetailDto extends StudentDto {
+  @ApiProperty({ type: [StudentEnrollmentDto], description: 'Active enrollments in active classes' })
+  enrollments!: StudentEnrollmentDto[];
+
+  @ApiProperty({ type: [GuardianDto], description: 'Active people linked through agents, in either direction' })
+  guardians!: GuardianDto[];
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: DemographicsDto,
+    description:
+      `Present only for ${DEMOGRAPHICS_ROLES.join(' and ')} (a school admin: for the students of their own ` +
+      'schools); null when the SIS sent none.',
+  })
+  demographics?: DemographicsDto | null;
+
+  static fromDetail(view: StudentDetailView): StudentDetailDto {
+    return {
+      ...StudentDto.from(view.student),
+      enrollments: view.enrollments.map((enrollment) => StudentEnrollmentDto.from(enrollment)),
+      guardians: view.guardians.map((guardian) => GuardianDto.from(guardian)),
+      ...(view.demographics === undefined
+        ? {}
+        : { demographics: view.demographics ? DemographicsDto.from(view.demographics) : null }),
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, type AuthenticatedUser } from '../../../identity/index.js';
+import { ListSchoolsQuery } from '../../application/queries/list-schools.query.js';
+import { RosterPageQueryDto, SchoolDto, SchoolPageDto } from './roster.dtos.js';
+
+@ApiTags('roster')
+@ApiBearerAuth()
+@Controller('schools')
+export class SchoolsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOkResponse({ type: SchoolPageDto, description: 'Active schools you may see, by name' })
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: RosterPageQueryDto): Promise<SchoolPageDto> {
+    const page = await this.queries.execute(new ListSchoolsQuery(user, { limit: query.limit, cursor: query.cursor }));
+    return { items: page.items.map((school) => SchoolDto.from(school)), nextCursor: page.nextCursor };
+  }
+}

@@ -1,0 +1,41 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { RosterMirror } from './application/ports/roster-mirror.port.js';
+import { RosterReadModel } from './application/ports/roster-read-model.port.js';
+import { GetClassRosterHandler } from './application/queries/get-class-roster.query.js';
+import { GetStudentHandler } from './application/queries/get-student.query.js';
+import { ListClassesHandler } from './application/queries/list-classes.query.js';
+import { ListSchoolsHandler } from './application/queries/list-schools.query.js';
+import { ListStudentsHandler } from './application/queries/list-students.query.js';
+import { PostgresRosterMirror } from './infrastructure/postgres-roster-mirror.js';
+import { PostgresRosterReadModel } from './infrastructure/postgres-roster-read-model.js';
+import { ClassesController } from './interface/http/classes.controller.js';
+import { SchoolsController } from './interface/http/schools.controller.js';
+import { StudentsController } from './interface/http/students.controller.js';
+
+/**
+ * The district's roster mirror. `RosterMirror` (the write side) is exported for the sync engine; the read side
+ * (schools, classes, rosters, students) answers on the QueryBus in every process role, and over HTTP where
+ * HTTP is served.
+ */
+@Module({})
+export class RosterModule {
+  static forRole({ servesHttp }: { servesHttp: boolean }): DynamicModule {
+    const providers: Provider[] = [
+      { provide: RosterMirror, useClass: PostgresRosterMirror },
+      { provide: RosterReadModel, useClass: PostgresRosterReadModel },
+      ListSchoolsHandler,
+      ListClassesHandler,
+      GetClassRosterHandler,
+      ListStudentsHandler,
+      GetStudentHandler,
+    ];
+    return {
+      module: RosterModule,
+      // The sync engine (module sis-sync) writes the mirror through the exported port.
+      global: true,
+      controllers: servesHttp ? [SchoolsController, ClassesController, StudentsController] : [],
+      providers,
+      exports: [RosterMirror],
+    };
+  }
+}

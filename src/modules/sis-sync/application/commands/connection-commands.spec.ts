@@ -1,0 +1,175 @@
+import { Clock } from '@app/ddd';
+import { describe, expect, it } from 'vitest';
+import type { SisSyncConfig } from '../../../../config/index.js';
+import { csvImportConnectionSettings } from '../../domain/connection-defaults.js';
+import { CSV_IMPORT_CONNECTION_NAME, sameConnectionName, type SisConnection } from '../../domain/sis-connection.js';
+import {
+  ConnectionNameTakenError,
+  ConnectionNotFoundError,
+  InvalidConnectionSettingsError,
+  ProviderNotSupportedError,
+} from '../../domain/sis-sync.errors.js';
+import {
+  SisConnectionRepository,
+  type SisConnectionRevision,
+  type SisConnectionWithSecret,
+} from '../ports/sis-connection.repository.js';
+import { CreateConnectionCommand, CreateConnectionHandler, type NewConnection } from './create-connection.command.js';
+import { EnsureCsvImportConnectionHandler } from './ensure-csv-import-connection.command.js';
+import { UpdateConnectionCommand, UpdateConnectionHandler } from './update-connection.command.js';
+
+/** Keeps rows (with plain secrets) in memory and enforces the unique live name like the index does. */
+class InMemorySisConnectionRepository extends SisConnectionRepository {
+  readonly rows = new Map<string, { connection: SisConnection; secret: string | null }>();
+
+  findById(id: string): Promise<SisConnection | null> {
+    return Promise.resolve(this.rows.get(id)?.connection ?? null);
+  }
+  findWithSecret(id: string): Promise<SisConnectionWithSecret | null> {
+    return Promise.resolve(this.rows.get(id) ?? null);
+  }
+  list(): Promise<SisConnection[]> {
+    return Promise.resolve([...this.rows.values()].map((row) => row.connection));
+  }
+  insert(connection: SisConnection, secret: string | null): Promise<void> {
+    this.assertNameFree(connection);
+    this.rows.set(connection.id, { connection, secret });
+    return Promise.resolve();
+  }
+  async update(id: string, revise: (current: SisConnection) => SisConnectionRevision): Promise<SisConnection> {
+    const row = this.rows.get(id);
+    if (!row) throw new ConnectionNotFoundError(id);
+    const { connection, secret } = revise(row.connection);
+    this.assertNameFree(connection);
+    const next = {
+      connection: { ...connection, hasSecret: secret === undefined ? row.secret !== null : secret !== null },
+      secret: secret === undefined ? row.secret : secret,
+    };
+    this.rows.set(id, next);
+    return next.connection;
+  }
+  softDelete(id: string): Promise<void> {
+    this.rows.delete(id);
+    return Promise.resolve();
+  }
+  ensureCsvImportConnection(template: { id: string; name: string; at: Date }): Promise<string> {
+    const existing = [...this.rows.values()].find((row) => row.connection.provider === 'oneroster-csv');
+    if (existing) return Promise.resolve(existing.connection.id);
+    this.rows.set(template.id, {
+      connection: {
+        id: template.id,
+        name: template.name,
+        provider: 'oneroster-csv',
+        settings: csvImportConnectionSettings(),
+        hasSecret: false,
+        enabled: true,
+        createdAt: template.at,
+        updatedAt: template.at,
+      },
+      secret: null,
+    });
+    return Promise.resolve(template.id);
+  }
+
+  private assertNameFree(connection: SisConnection): void {
+    for (const { connection: other } of this.rows.values()) {
+      if (other.id !== connection.id && sameConnectionName(other.name, connection.name)) {
+        throw new ConnectionNameTakenError();
+      }
+    }
+  }
+}
+
+class FixedClock extends Clock {
+  constructor(private time = new Date('2026-11-25T08:00:00Z')) {
+    super();
+  }
+  now(): Date {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time = new Date(this.time.getTime() + ms);
+  }
+}
+
+const config: SisSyncConfig = { secretsKey: 'k'.repeat(32), previousSecretsKeys: [], allowHttpSisUrls: false };
+
+const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({
+  name: 'Campus',
+  provider: 'oneroster',
+  version: '1.2',
+  vendor: 'generic',
+  baseUrl: 'https://sis.district.test/ims/oneroster/rostering/v1p2',
+  auth: { type: 'oauth2', tokenUrl: 'https://sis.district.test/token', clientId: 'c', clientSecret: 'top-secret' },
+  ...overrides,
+});
+
+function setup() {
+  const repository = new InMemorySisConnectionRepository();
+  const clock = new FixedClock();
+  return {
+    repository,
+    clock,
+    create: new CreateConnectionHandler(repository, config, clock),
+    update: new UpdateConnectionHandler(repository, config, clock),
+    ensureCsv: new EnsureCsvImportConnectionHandler(repository, clock),
+  };
+}
+
+describe('connection commands', () => {
+  it('creates a connection, passing the secret to the repository and not into the settings', async () => {
+    const { create, repository } = setup();
+    const created = await create.execute(new CreateConnectionCommand('admin', body({ name: '  Campus  ' })));
+    expect(created).toMatchObject({ name: 'Campus', provider: 'oneroster', enabled: true, hasSecret: true });
+    expect(repository.rows.get(created.id)?.secret).toBe('top-secret');
+    expect(JSON.stringify(created)).not.toContain('top-secret');
+  });
+
+  it('refuses providers that cannot be created, the reserved CSV name, and http in production', async () => {
+    const { create } = setup();
+    await expect(
+      create.execute(new CreateConnectionCommand('a', body({ provider: 'powerschool' }))),
+    ).rejects.toBeInstanceOf(ProviderNotSupportedError);
+    await expect(
+      create.execute(new CreateConnectionCommand('a', body({ name: CSV_IMPORT_CONNECTION_NAME.toUpperCase() }))),
+    ).rejects.toBeInstanceOf(ConnectionNameTakenError);
+    await expect(
+      create.execute(new CreateConnectionCommand('a', body({ baseUrl: 'http://sis.district.test/oneroster' }))),
+    ).rejects.toMatchObject({ details: { field: 'baseUrl' } });
+  });
+
+  it('updates settings, keeps the secret and bumps updatedAt; the provider stays', async () => {
+    const { create, update, repository, clock } = setup();
+    const created = await create.execute(new CreateConnectionCommand('a', body()));
+    clock.advance(60_000);
+    const updated = await update.execute(
+      new UpdateConnectionCommand('a', created.id, { pageSize: 500, enabled: false, name: 'Campus (prod)' }),
+    );
+    expect(updated).toMatchObject({ name: 'Campus (prod)', enabled: false, provider: 'oneroster', hasSecret: true });
+    expect(updated.settings.pageSize).toBe(500);
+    expect(updated.updatedAt.getTime() - created.updatedAt.getTime()).toBe(60_000);
+    expect(repository.rows.get(created.id)?.secret).toBe('top-secret');
+  });
+
+  it('rejects an invalid update without changing anything', async () => {
+    const { create, update, repository } = setup();
+    const created = await create.execute(new CreateConnectionCommand('a', body()));
+    await expect(
+      update.execute(
+        new UpdateConnectionCommand('a', created.id, { schedule: { cron: 'every day', timeZone: 'UTC' } }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidConnectionSettingsError);
+    expect(repository.rows.get(created.id)?.connection).toEqual(created);
+  });
+
+  it('ensures one CSV upload connection', async () => {
+    const { ensureCsv, repository } = setup();
+    const first = await ensureCsv.execute();
+    expect(await ensureCsv.execute()).toBe(first);
+    expect(repository.rows.get(first)?.connection).toMatchObject({
+      name: CSV_IMPORT_CONNECTION_NAME,
+      provider: 'oneroster-csv',
+      hasSecret: false,
+    });
+  });
+});

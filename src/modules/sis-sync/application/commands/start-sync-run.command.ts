@@ -1,0 +1,55 @@
+import { Clock } from '@app/ddd';
+import { JobQueue } from '@app/queue';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
+import { ConnectionDisabledError } from '../../domain/sync-run.errors.js';
+import type { SyncMode, SyncRun, SyncTrigger } from '../../domain/sync-run.js';
+import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
+import { SyncRunRepository } from '../ports/sync-run.repository.js';
+import { SyncRunBroadcaster } from '../services/sync-run.broadcaster.js';
+
+export class StartSyncRunCommand extends Command<SyncRun> {
+  constructor(
+    readonly connectionId: string,
+    readonly mode: SyncMode,
+    readonly dryRun: boolean,
+    readonly trigger: SyncTrigger,
+    readonly requestedBy: string | null,
+    readonly importFile: string | null = null,
+  ) {
+    super();
+  }
+}
+
+/** Records a queued run (at most one active per connection) and hands it to the job queue. */
+@CommandHandler(StartSyncRunCommand)
+export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand, SyncRun> {
+  constructor(
+    private readonly connections: SisConnectionRepository,
+    private readonly runs: SyncRunRepository,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+    private readonly broadcaster: SyncRunBroadcaster,
+  ) {}
+
+  async execute(command: StartSyncRunCommand): Promise<SyncRun> {
+    const connection = await this.connections.findById(command.connectionId);
+    if (!connection) throw new ConnectionNotFoundError(command.connectionId);
+    if (!connection.enabled) throw new ConnectionDisabledError(connection.id);
+    const run = await this.runs.create({
+      id: randomUUID(),
+      connectionId: connection.id,
+      mode: command.mode,
+      dryRun: command.dryRun,
+      trigger: command.trigger,
+      requestedBy: command.requestedBy,
+      importFile: command.importFile,
+      createdAt: this.clock.now(),
+    });
+    // If this process dies before the enqueue, the stalled-run sweep queues the run.
+    await this.queue.enqueue('sis-sync.run', { runId: run.id }, { jobId: `sis-sync-run-${run.id}-0` });
+    this.broadcaster.stateChanged(run);
+    return run;
+  }
+}

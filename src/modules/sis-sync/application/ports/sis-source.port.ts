@@ -1,0 +1,73 @@
+import type { RosterEntity, RosterRecord } from '@app/contracts';
+
+/** What one entity's pull yields: pages of normalised records, streamed so memory stays flat. */
+export interface SisEntityPull<E extends RosterEntity = RosterEntity> {
+  /**
+   * True when the listing is a complete snapshot of the connection's scope for this entity (a full REST
+   * pull, or a `bulk` CSV file). Only then may records missing from it be deactivated.
+   */
+  snapshot: boolean;
+  pages: AsyncIterable<RosterRecord<E>[]>;
+}
+
+export interface SisPullOptions {
+  mode: 'full' | 'delta';
+  /** Delta watermark: records modified at or after this instant. */
+  since?: Date;
+  signal?: AbortSignal;
+  /** A record the source had to skip (bad value, missing required field): reported on the run, not fatal. */
+  onIssue?: (issue: SisRecordIssue) => void;
+}
+
+/** Observes the source's HTTP traffic, for metrics and progress. */
+export interface SisTrafficObserver {
+  onRequest(event: { status: number | 'error'; durationMs: number; retry: boolean }): void;
+}
+
+/**
+ * One SIS as the sync engine sees it. Adapters: `OneRosterRestSisSource`, `OneRosterCsvSisSource`,
+ * `PowerSchoolSisSource`. A source fails with `SisSourceError` for anything that makes a pull incomplete
+ * or untrustworthy (protocol violations, malformed pages, exhausted retries, bad credentials).
+ */
+export abstract class SisSource {
+  /** Entities this source supplies, in the order they should be pulled. */
+  abstract entities(): readonly RosterEntity[];
+
+  abstract pull<E extends RosterEntity>(entity: E, options: SisPullOptions): Promise<SisEntityPull<E>>;
+
+  /** How this source identifies itself on the run record (e.g. `OneRoster 1.2 REST https://…`). */
+  abstract describe(): string;
+
+  abstract close(): Promise<void>;
+}
+
+export type SisSourceErrorCode =
+  | 'SIS_SYNC.SOURCE_UNREACHABLE'
+  | 'SIS_SYNC.SOURCE_AUTH_FAILED'
+  | 'SIS_SYNC.SOURCE_FORBIDDEN'
+  | 'SIS_SYNC.SOURCE_PROTOCOL_ERROR'
+  | 'SIS_SYNC.SOURCE_MALFORMED_PAGE'
+  | 'SIS_SYNC.SOURCE_INCOMPLETE_LISTING'
+  | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED'
+  | 'SIS_SYNC.CSV_INVALID';
+
+/** A pull could not be completed or trusted. The run fails and nothing from the entity is applied. */
+export class SisSourceError extends Error {
+  constructor(
+    readonly code: SisSourceErrorCode,
+    message: string,
+    readonly entity?: RosterEntity,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'SisSourceError';
+  }
+}
+
+/** Per-record problems a source can report without failing the pull (the record is skipped). */
+export interface SisRecordIssue {
+  entity: RosterEntity;
+  sourcedId: string | null;
+  field: string | null;
+  message: string;
+}

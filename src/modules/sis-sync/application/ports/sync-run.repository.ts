@@ -1,0 +1,116 @@
+import type { RosterEntity } from '@app/contracts';
+import type {
+  HoldReason,
+  RunCheckpoint,
+  RunCounts,
+  RunPreview,
+  SyncMode,
+  SyncRun,
+  SyncRunState,
+  SyncTrigger,
+} from '../../domain/sync-run.js';
+
+export interface NewSyncRun {
+  id: string;
+  connectionId: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  trigger: SyncTrigger;
+  requestedBy: string | null;
+  importFile: string | null;
+  createdAt: Date;
+}
+
+export interface RunIssue {
+  entity: string;
+  sourcedId: string | null;
+  field: string | null;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface StoredRunIssue extends RunIssue {
+  id: number;
+  createdAt: Date;
+}
+
+export interface EntityPull {
+  entity: RosterEntity;
+  complete: boolean;
+  snapshot: boolean;
+  records: number;
+  pages: number;
+}
+
+export interface RunListFilter {
+  connectionId?: string;
+  state?: SyncRunState;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface SettleFields {
+  preview?: RunPreview | null;
+  holdReasons?: HoldReason[];
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  counts?: RunCounts;
+  checkpoint?: RunCheckpoint;
+}
+
+/** Sync runs, their issues and pull progress. The database arbitrates one active run per connection. */
+export abstract class SyncRunRepository {
+  /** Fails with `SIS_SYNC.RUN_ALREADY_ACTIVE` when the connection already has a queued, running or held run. */
+  abstract create(run: NewSyncRun): Promise<SyncRun>;
+
+  abstract findById(id: string): Promise<SyncRun | null>;
+
+  abstract list(filter: RunListFilter, limit: number, cursor: string | undefined): Promise<Page<SyncRun>>;
+
+  /**
+   * Takes the run for this worker: a queued run, or a running one whose lease expired (its worker died).
+   * Null when another worker holds it or it is no longer runnable.
+   */
+  abstract claim(id: string, owner: string, leaseMs: number, now: Date): Promise<SyncRun | null>;
+
+  /** Extends the lease; null when the lease was lost. Reports whether cancellation was requested. */
+  abstract renewLease(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    now: Date,
+  ): Promise<{ cancelRequested: boolean } | null>;
+
+  abstract saveProgress(id: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<void>;
+
+  abstract recordSource(id: string, description: string, deltaSince: Date | null, mode: SyncMode): Promise<void>;
+
+  abstract addIssues(id: string, issues: readonly RunIssue[]): Promise<void>;
+
+  abstract listIssues(id: string, limit: number, afterId: number): Promise<StoredRunIssue[]>;
+
+  abstract recordPull(id: string, pull: EntityPull): Promise<void>;
+
+  abstract pulls(id: string): Promise<Map<RosterEntity, EntityPull>>;
+
+  /** Moves a run to a resting state (or `held`) and releases its lease. */
+  abstract settle(id: string, state: SyncRunState, fields: SettleFields, now: Date): Promise<SyncRun>;
+
+  /** held → cancelled (discarded after review); null if the run was not held. */
+  abstract settleIfHeld(id: string, errorCode: string, message: string, now: Date): Promise<SyncRun | null>;
+
+  /** held → queued with the approval recorded; null if the run was not held. */
+  abstract approve(id: string, userId: string | null, now: Date): Promise<SyncRun | null>;
+
+  /** queued → cancelled at once, or a cancellation request for a running run. Null if neither applies. */
+  abstract requestCancel(id: string, now: Date): Promise<SyncRun | null>;
+
+  /** The newest run of the connection that applied its changes successfully (dry runs excluded). */
+  abstract lastSuccessful(connectionId: string, mode?: SyncMode): Promise<SyncRun | null>;
+
+  /** Runs whose worker died (running with an expired lease) or whose job was lost (queued too long). */
+  abstract findStalled(now: Date, queuedBefore: Date): Promise<SyncRun[]>;
+}

@@ -1,0 +1,549 @@
+import {
+  ROSTER_APPLY_ORDER,
+  RosterRecordsChangedV1,
+  SisSyncRunSettledV1,
+  type RosterEntity,
+  type RosterRecord,
+} from '@app/contracts';
+import { Clock } from '@app/ddd';
+import { TransactionRunner } from '@app/persistence';
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { RosterMirror, type ChangeSetKey, type DeactivationScope } from '../../../roster/index.js';
+import type { SisConnection } from '../../domain/sis-connection.js';
+import {
+  emptyEntityCounts,
+  exceededThresholds,
+  type EntityCounts,
+  type HoldReason,
+  type RunCounts,
+  type RunPreview,
+  type SyncMode,
+  type SyncRun,
+  type SyncRunState,
+} from '../../domain/sync-run.js';
+import { ImportFileStore } from '../ports/import-file.store.js';
+import { SyncRunStateConflictError } from '../../domain/sync-run.errors.js';
+import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
+import { SisSourceFactory } from '../ports/sis-source.factory.js';
+import { SisSourceError, type SisRecordIssue, type SisSource } from '../ports/sis-source.port.js';
+import { SyncMetrics } from '../ports/sync-metrics.port.js';
+import { SyncRunRepository, type EntityPull, type RunIssue } from '../ports/sync-run.repository.js';
+import { SyncRunBroadcaster } from './sync-run.broadcaster.js';
+
+/** A worker that stops renewing its lease for this long is presumed dead; another worker resumes the run. */
+export const RUN_LEASE_MS = 60_000;
+/** Tries of one run before it is failed for good (each worker crash or infrastructure error is one). */
+export const MAX_RUN_ATTEMPTS = 6;
+const APPLY_CHUNK = 5_000;
+
+class RunStopped extends Error {
+  constructor(readonly reason: 'cancelled' | 'lease-lost') {
+    super(reason);
+  }
+}
+
+/** Renews a run's lease while the run works, and tells it when to stop. */
+class RunLease {
+  private readonly controller = new AbortController();
+  private stopReason: RunStopped['reason'] | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly runs: SyncRunRepository,
+    private readonly runId: string,
+    private readonly owner: string,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setInterval(() => void this.renew(), RUN_LEASE_MS / 4);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Throws when the run was cancelled (honoured only before anything is applied) or the lease was lost. */
+  check(allowCancel: boolean): void {
+    if (this.stopReason === 'lease-lost' || (allowCancel && this.stopReason === 'cancelled')) {
+      throw new RunStopped(this.stopReason);
+    }
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    await this.runs.renewLease(this.runId, this.owner, 0, this.clock.now()).catch(() => undefined);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const lease = await this.runs.renewLease(this.runId, this.owner, RUN_LEASE_MS, this.clock.now());
+      if (!lease) this.halt('lease-lost');
+      else if (lease.cancelRequested) this.halt('cancelled');
+    } catch (error) {
+      this.logger.warn(`Could not renew the lease of run ${this.runId}: ${(error as Error).message}`);
+    }
+  }
+
+  private halt(reason: RunStopped['reason']): void {
+    if (this.stopReason === 'lease-lost') return;
+    this.stopReason = reason;
+    if (reason === 'lease-lost') this.controller.abort();
+  }
+}
+
+/**
+ * Runs one sync: pull every entity into the run's change set, preview it against the mirror, hold it when it
+ * exceeds the connection's thresholds (or remaps ids), then apply it in chunks with a checkpoint committed in
+ * the same transaction as each chunk. A retried or resumed run continues from its checkpoint.
+ */
+@Injectable()
+export class SyncEngine {
+  private readonly logger = new Logger('SisSync');
+  private readonly providers = new Map<string, string>();
+  /** Runs this process is executing: a duplicate job for one of them must not start a second execution. */
+  private readonly executing = new Set<string>();
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    private readonly runs: SyncRunRepository,
+    private readonly connections: SisConnectionRepository,
+    private readonly mirror: RosterMirror,
+    private readonly sources: SisSourceFactory,
+    private readonly transactions: TransactionRunner,
+    private readonly clock: Clock,
+    private readonly events: EventBus,
+    private readonly broadcaster: SyncRunBroadcaster,
+    private readonly metrics: SyncMetrics,
+    private readonly importFiles: ImportFileStore,
+  ) {}
+
+  /** Runs (or resumes) a run. Returns quietly when another worker holds it or it is already settled. */
+  async execute(runId: string): Promise<SyncRun | null> {
+    if (this.executing.has(runId)) return null;
+    this.executing.add(runId);
+    try {
+      return await this.claimAndRun(runId);
+    } finally {
+      this.executing.delete(runId);
+    }
+  }
+
+  private async claimAndRun(runId: string): Promise<SyncRun | null> {
+    const run = await this.runs.claim(runId, this.owner, RUN_LEASE_MS, this.clock.now());
+    if (!run) return null;
+    if (run.attempt > MAX_RUN_ATTEMPTS) {
+      return this.fail(
+        run,
+        run.counts,
+        'SIS_SYNC.RUN_ATTEMPTS_EXHAUSTED',
+        `Gave up after ${MAX_RUN_ATTEMPTS} attempts`,
+      );
+    }
+    const lease = new RunLease(this.runs, run.id, this.owner, this.clock, this.logger);
+    this.broadcaster.stateChanged(run);
+    try {
+      return await this.proceed(run, lease);
+    } catch (error) {
+      if (error instanceof RunStopped) {
+        if (error.reason === 'lease-lost') return null;
+        await this.mirror.discardStaged(run.id);
+        return this.settle(run, 'cancelled', { errorCode: 'SIS_SYNC.RUN_CANCELLED', errorMessage: 'Cancelled' });
+      }
+      if (error instanceof SisSourceError) {
+        await this.runs.addIssues(run.id, [
+          {
+            entity: error.entity ?? 'run',
+            sourcedId: null,
+            field: error.field ?? null,
+            severity: 'error',
+            message: error.message,
+          },
+        ]);
+        const latest = (await this.runs.findById(run.id)) ?? run;
+        return this.fail(latest, latest.counts, error.code, error.message);
+      }
+      // Infrastructure trouble (database, network of this process): let the queue retry from the checkpoint.
+      this.logger.error(`Sync run ${run.id} attempt ${run.attempt} failed: ${(error as Error).message}`);
+      await lease.release();
+      throw error;
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /** A held run's change set is dropped; nothing of it is applied. */
+  async discard(run: SyncRun): Promise<SyncRun> {
+    const settled = await this.runs.settleIfHeld(run.id, 'SIS_SYNC.RUN_DISCARDED', 'Discarded after review', this.clock.now());
+    if (!settled) throw new SyncRunStateConflictError('discarded', run.state, 'Only a held run can be discarded');
+    await this.mirror.discardStaged(run.id);
+    if (settled.importFile) await this.importFiles.delete(settled.importFile);
+    this.broadcaster.stateChanged(settled);
+    this.events.publish(
+      new SisSyncRunSettledV1(settled.id, settled.connectionId, 'cancelled', settled.dryRun, settled.counts as never),
+    );
+    return settled;
+  }
+
+  /** A queued run is cancelled at once; a running one stops before it applies anything. */
+  async cancel(run: SyncRun): Promise<SyncRun> {
+    const updated = await this.runs.requestCancel(run.id, this.clock.now());
+    if (!updated) {
+      throw new SyncRunStateConflictError(
+        'cancelled',
+        run.state,
+        run.state === 'running'
+          ? 'The run is already applying its changes; it cannot be cancelled half-way'
+          : `A run in state "${run.state}" cannot be cancelled`,
+      );
+    }
+    if (updated.state === 'cancelled') {
+      if (updated.importFile) await this.importFiles.delete(updated.importFile);
+      this.broadcaster.stateChanged(updated);
+    }
+    return updated;
+  }
+
+  private async proceed(run: SyncRun, lease: RunLease): Promise<SyncRun> {
+    const found = await this.connections.findWithSecret(run.connectionId);
+    if (!found) return this.fail(run, run.counts, 'SIS_SYNC.CONNECTION_NOT_FOUND', 'The connection no longer exists');
+    const { connection, secret } = found;
+    this.providers.set(run.id, connection.provider);
+    const key: ChangeSetKey = { changeSetId: run.id, connectionId: run.connectionId };
+    const counts: RunCounts = structuredClone(run.counts);
+    let checkpoint = run.checkpoint;
+
+    if (checkpoint.phase === 'pull') {
+      await this.pull(run, connection, secret, key, counts, lease);
+      checkpoint = { phase: 'review' };
+      await this.runs.saveProgress(run.id, checkpoint, counts);
+    }
+    const pulls = await this.runs.pulls(run.id);
+    const current = (await this.runs.findById(run.id)) ?? run;
+
+    if (checkpoint.phase === 'review') {
+      lease.check(true);
+      this.broadcaster.progress(current, { phase: 'review', entity: '*', processed: 0 }, true);
+      const preview: RunPreview = {};
+      for (const entity of ROSTER_APPLY_ORDER) {
+        const pull = pulls.get(entity);
+        if (pull)
+          preview[entity] = await this.mirror.preview(key, entity, this.deactivationScope(current, connection, pull));
+      }
+      const remapped = pulls.has('people') ? await this.mirror.countRemappedPeople(key) : 0;
+      const holdReasons: HoldReason[] = [
+        ...(remapped > 0 ? [{ kind: 'id_remap', entity: 'people', count: remapped } as const] : []),
+        ...exceededThresholds(preview, connection.settings.thresholds),
+      ];
+      if (current.dryRun) {
+        await this.mirror.discardStaged(run.id);
+        return this.settle(current, current.issueCount > 0 ? 'succeeded_with_issues' : 'succeeded', {
+          preview,
+          holdReasons,
+          counts,
+          checkpoint: { phase: 'done' },
+        });
+      }
+      if (holdReasons.length > 0 && !current.approvedAt) {
+        return this.settle(current, 'held', { preview, holdReasons, counts, checkpoint: { phase: 'review' } });
+      }
+      checkpoint = { phase: 'apply', entity: ROSTER_APPLY_ORDER[0]!, after: null, remapped: false };
+      await this.runs.saveProgress(run.id, checkpoint, counts);
+    }
+
+    if (checkpoint.phase === 'apply') {
+      const remapApproved = current.holdReasons.some((reason) => reason.kind === 'id_remap') && !!current.approvedAt;
+      await this.apply(current, key, pulls, counts, checkpoint, remapApproved, lease);
+      checkpoint = { phase: 'deactivate', entity: ROSTER_APPLY_ORDER.at(-1)! };
+      await this.runs.saveProgress(run.id, checkpoint, counts);
+    }
+    if (checkpoint.phase === 'deactivate') {
+      await this.deactivate(current, connection, key, pulls, counts, checkpoint.entity, lease);
+    }
+    await this.mirror.discardStaged(run.id);
+    const settled = await this.runs.findById(run.id);
+    const state = (settled?.issueCount ?? 0) > 0 ? 'succeeded_with_issues' : 'succeeded';
+    const result = await this.settle(settled ?? current, state, { counts, checkpoint: { phase: 'done' } });
+    this.metrics.lastSuccessfulSync(connection.id, result.startedAt ?? this.clock.now());
+    return result;
+  }
+
+  private async pull(
+    run: SyncRun,
+    connection: SisConnection,
+    secret: string | null,
+    key: ChangeSetKey,
+    counts: RunCounts,
+    lease: RunLease,
+  ): Promise<void> {
+    const { mode, since } = await this.effectiveMode(run, connection);
+    const provider = connection.provider;
+    const importPath = run.importFile ? await this.importFiles.materialise(run.importFile) : null;
+    let source: SisSource;
+    try {
+      source = await this.sources.open(connection, secret, {
+        importFile: importPath,
+        observer: { onRequest: (event) => this.metrics.sisRequest(provider, event.status, event.retry) },
+      });
+    } catch (error) {
+      if (importPath) await this.importFiles.release(importPath);
+      throw error;
+    }
+    try {
+      await this.runs.recordSource(run.id, source.describe(), since ?? null, mode);
+      const done = await this.runs.pulls(run.id);
+      const supplied = source.entities();
+      for (const entity of ROSTER_APPLY_ORDER) {
+        if (!supplied.includes(entity) || done.get(entity)?.complete) continue;
+        lease.check(true);
+        await this.mirror.discardStaged(run.id, entity);
+        const pulled = await this.pullEntity(run, source, key, entity, mode, since, lease);
+        if (
+          entity === 'people' &&
+          connection.settings.version === '1.1' &&
+          connection.settings.personMergeRule !== 'none'
+        ) {
+          const folded = await this.mirror.mergeStagedPeople(key, connection.settings.personMergeRule);
+          if (folded > 0) {
+            await this.runs.addIssues(run.id, [
+              {
+                entity,
+                sourcedId: null,
+                field: null,
+                severity: 'warning',
+                message: `${folded} OneRoster 1.1 user record(s) merged into the same person (rule: ${connection.settings.personMergeRule})`,
+              },
+            ]);
+          }
+        }
+        counts[entity] = { ...(counts[entity] ?? emptyEntityCounts()), pulled: pulled.records };
+        await this.runs.recordPull(run.id, pulled);
+        await this.runs.saveProgress(run.id, { phase: 'pull' }, counts);
+      }
+    } finally {
+      await source.close();
+      if (importPath) await this.importFiles.release(importPath);
+    }
+  }
+
+  private async pullEntity(
+    run: SyncRun,
+    source: SisSource,
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    mode: SyncMode,
+    since: Date | undefined,
+    lease: RunLease,
+  ): Promise<EntityPull> {
+    const issues: RunIssue[] = [];
+    const onIssue = (issue: SisRecordIssue): void => {
+      issues.push({ ...issue, severity: 'error' });
+    };
+    const aliases =
+      entity === 'enrollments' || entity === 'demographics'
+        ? await this.mirror.personAliases(key)
+        : new Map<string, string>();
+    const pull = await source.pull(entity, { mode, since, signal: lease.signal, onIssue });
+    let records = 0;
+    let pages = 0;
+    for await (const page of pull.pages) {
+      lease.check(true);
+      await this.mirror.stage(
+        key,
+        entity,
+        aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page,
+      );
+      if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
+      records += page.length;
+      pages += 1;
+      this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
+    }
+    if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
+    return { entity, complete: true, snapshot: pull.snapshot, records, pages };
+  }
+
+  private async apply(
+    run: SyncRun,
+    key: ChangeSetKey,
+    pulls: Map<RosterEntity, EntityPull>,
+    counts: RunCounts,
+    checkpoint: { entity: RosterEntity; after: string | null; remapped: boolean },
+    remapApproved: boolean,
+    lease: RunLease,
+  ): Promise<void> {
+    let remapped = checkpoint.remapped;
+    for (const entity of ROSTER_APPLY_ORDER.slice(ROSTER_APPLY_ORDER.indexOf(checkpoint.entity))) {
+      if (!pulls.has(entity)) continue;
+      let after = entity === checkpoint.entity ? checkpoint.after : null;
+      const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
+      let applied = 0;
+      for (;;) {
+        lease.check(false);
+        const result = await this.transactions.run(async () => {
+          if (entity === 'people' && remapApproved && !remapped) {
+            const count = await this.mirror.remapPeople(key);
+            remapped = true;
+            await this.runs.addIssues(run.id, [
+              {
+                entity,
+                sourcedId: null,
+                field: 'sourcedId',
+                severity: 'warning',
+                message: `${count} people re-keyed to their new SIS ids (approved id remap); local ids kept`,
+              },
+            ]);
+          }
+          const chunk = await this.mirror.applyChunk(key, entity, after, APPLY_CHUNK);
+          if (chunk.processed === 0) return chunk;
+          entityCounts.created += chunk.created.length;
+          entityCounts.updated += chunk.updated.length;
+          entityCounts.restored += chunk.restored.length;
+          entityCounts.unchanged += chunk.unchanged;
+          entityCounts.skipped += chunk.unresolved.length;
+          await this.runs.addIssues(
+            run.id,
+            chunk.unresolved.map((unresolved) => ({
+              entity,
+              sourcedId: unresolved.sourcedId,
+              field: unresolved.field,
+              severity: 'error' as const,
+              message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
+            })),
+          );
+          await this.runs.saveProgress(
+            run.id,
+            { phase: 'apply', entity, after: chunk.lastSourcedId, remapped },
+            counts,
+          );
+          return chunk;
+        });
+        if (result.processed === 0) break;
+        after = result.lastSourcedId;
+        applied += result.processed;
+        this.publishChanges(run, entity, result.created, result.updated, result.restored, []);
+        this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
+        if (result.processed < APPLY_CHUNK) break;
+      }
+    }
+  }
+
+  private async deactivate(
+    run: SyncRun,
+    connection: SisConnection,
+    key: ChangeSetKey,
+    pulls: Map<RosterEntity, EntityPull>,
+    counts: RunCounts,
+    from: RosterEntity,
+    lease: RunLease,
+  ): Promise<void> {
+    const reverse = [...ROSTER_APPLY_ORDER].reverse();
+    for (const entity of reverse.slice(reverse.indexOf(from))) {
+      const pull = pulls.get(entity);
+      if (!pull) continue;
+      const scope = this.deactivationScope(run, connection, pull);
+      const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
+      for (;;) {
+        lease.check(false);
+        const ids = await this.transactions.run(async () => {
+          const deactivated = await this.mirror.deactivateChunk(key, entity, scope, APPLY_CHUNK);
+          if (deactivated.length === 0) return deactivated;
+          entityCounts.deactivated += deactivated.length;
+          await this.runs.saveProgress(run.id, { phase: 'deactivate', entity }, counts);
+          return deactivated;
+        });
+        if (ids.length === 0) break;
+        this.publishChanges(run, entity, [], [], [], ids);
+        this.broadcaster.progress(run, { phase: 'deactivate', entity, processed: entityCounts.deactivated });
+      }
+    }
+  }
+
+  /** Absence means deletion only in a complete, non-empty snapshot pulled by a full run. */
+  private deactivationScope(run: SyncRun, connection: SisConnection, pull: EntityPull): DeactivationScope {
+    return {
+      absent: run.mode === 'full' && pull.complete && pull.snapshot && pull.records > 0,
+      schoolScope: connection.settings.schoolScope,
+    };
+  }
+
+  private async effectiveMode(run: SyncRun, connection: SisConnection): Promise<{ mode: SyncMode; since?: Date }> {
+    if (run.mode === 'full') return { mode: 'full' };
+    const last = await this.runs.lastSuccessful(connection.id);
+    if (!last?.startedAt) return { mode: 'full' };
+    return {
+      mode: 'delta',
+      since: new Date(last.startedAt.getTime() - connection.settings.deltaOverlapSeconds * 1000),
+    };
+  }
+
+  private publishChanges(
+    run: SyncRun,
+    entity: RosterEntity,
+    created: string[],
+    updated: string[],
+    restored: string[],
+    deactivated: string[],
+  ): void {
+    for (const [action, ids] of [
+      ['created', created],
+      ['updated', updated],
+      ['restored', restored],
+      ['deactivated', deactivated],
+    ] as const) {
+      if (ids.length > 0) this.metrics.recordsApplied(entity, action, ids.length);
+    }
+    this.events.publish(
+      new RosterRecordsChangedV1(run.connectionId, run.id, entity, created, updated, restored, deactivated),
+    );
+  }
+
+  private async fail(run: SyncRun, counts: RunCounts, code: string, message: string): Promise<SyncRun> {
+    await this.mirror.discardStaged(run.id);
+    return this.settle(run, 'failed', { errorCode: code, errorMessage: message, counts });
+  }
+
+  private async settle(
+    run: SyncRun,
+    state: SyncRunState,
+    fields: Parameters<SyncRunRepository['settle']>[2],
+  ): Promise<SyncRun> {
+    const settled = await this.runs.settle(run.id, state, fields, this.clock.now());
+    if (state !== 'held' && settled.importFile) await this.importFiles.delete(settled.importFile);
+    this.broadcaster.stateChanged(settled);
+    if (state !== 'held') {
+      const seconds = settled.startedAt ? (this.clock.now().getTime() - settled.startedAt.getTime()) / 1000 : 0;
+      this.metrics.runSettled(this.providers.get(run.id) ?? 'unknown', state, seconds);
+      this.providers.delete(run.id);
+    }
+    this.events.publish(
+      new SisSyncRunSettledV1(
+        settled.id,
+        settled.connectionId,
+        state as 'succeeded' | 'succeeded_with_issues' | 'failed' | 'cancelled' | 'held',
+        settled.dryRun,
+        settled.counts as Record<string, Record<string, number>>,
+      ),
+    );
+    return settled;
+  }
+}
+
+/** Rewrites references to people known under another sourcedId (merged 1.1 per-role users). */
+function canonicalise<E extends RosterEntity>(record: RosterRecord<E>, aliases: Map<string, string>): RosterRecord<E> {
+  if ('userSourcedId' in record) {
+    const canonical = aliases.get(record.userSourcedId);
+    return canonical ? { ...record, userSourcedId: canonical } : record;
+  }
+  if ('birthDate' in record) {
+    const canonical = aliases.get(record.sourcedId);
+    return canonical ? { ...record, sourcedId: canonical } : record;
+  }
+  return record;
+}

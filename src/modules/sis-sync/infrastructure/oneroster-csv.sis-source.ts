@@ -1,0 +1,178 @@
+import { basename } from 'node:path';
+import { ROSTER_ENTITIES, type PersonRoleMembership, type RosterEntity, type RosterRecord } from '@app/contracts';
+import {
+  ONEROSTER_CSV_FILES_BY_ENTITY,
+  OneRosterError,
+  OneRosterSchoolScope,
+  normaliseCsvRole,
+  normaliseCsvRow,
+  openOneRosterCsvZip,
+  type OneRosterCsvLimits,
+  type OneRosterCsvPackage,
+  type OneRosterCsvRowIssue,
+} from '@app/oneroster';
+import {
+  SisSource,
+  SisSourceError,
+  type SisEntityPull,
+  type SisPullOptions,
+  type SisRecordIssue,
+} from '../application/ports/sis-source.port.js';
+
+export interface OneRosterCsvSisSourceOptions {
+  zipPath: string;
+  limits?: Partial<OneRosterCsvLimits>;
+  /** Org sourcedIds of the schools to keep; empty or absent keeps the whole package. */
+  schoolScope?: readonly string[];
+  /** Records per page. */
+  batchSize?: number;
+}
+
+/**
+ * A OneRoster 1.1/1.2 CSV package (zip) as a `SisSource`. The package's structure (manifest, headers, limits) is
+ * checked when it is opened; rows that cannot be used are reported through `onIssue` and skipped. An entity's
+ * listing is a snapshot exactly when its file is `bulk`.
+ *
+ * For 1.2, people are users.csv rows with their memberships joined from roles.csv; the roles are held in memory
+ * (userSourcedId → memberships) for the life of the source.
+ */
+export class OneRosterCsvSisSource extends SisSource {
+  private readonly scope: OneRosterSchoolScope;
+  private readonly batchSize: number;
+  private rolesByUser?: Promise<Map<string, PersonRoleMembership[]>>;
+  private orgsSeen = false;
+
+  private constructor(
+    private readonly csvPackage: OneRosterCsvPackage,
+    private readonly zipPath: string,
+    options: OneRosterCsvSisSourceOptions,
+  ) {
+    super();
+    this.scope = new OneRosterSchoolScope(options.schoolScope ?? []);
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  /** Opens and validates the package; fails with `SIS_SYNC.CSV_INVALID` when its structure is wrong. */
+  static async open(options: OneRosterCsvSisSourceOptions): Promise<OneRosterCsvSisSource> {
+    try {
+      const csvPackage = await openOneRosterCsvZip(options.zipPath, { limits: options.limits });
+      return new OneRosterCsvSisSource(csvPackage, options.zipPath, options);
+    } catch (error) {
+      throw toSisSourceError(error);
+    }
+  }
+
+  entities(): readonly RosterEntity[] {
+    return ROSTER_ENTITIES.filter(
+      (entity) => this.csvPackage.files[ONEROSTER_CSV_FILES_BY_ENTITY[entity]] !== 'absent',
+    );
+  }
+
+  async pull<E extends RosterEntity>(entity: E, options: SisPullOptions): Promise<SisEntityPull<E>> {
+    const file = ONEROSTER_CSV_FILES_BY_ENTITY[entity];
+    const mode = this.csvPackage.files[file];
+    if (mode === 'absent') {
+      throw new SisSourceError('SIS_SYNC.CSV_INVALID', `${file}.csv is not in this package`, entity);
+    }
+    return { snapshot: mode === 'bulk', pages: this.pages(entity, options) };
+  }
+
+  describe(): string {
+    return `OneRoster ${this.csvPackage.version} CSV ${basename(this.zipPath)}`;
+  }
+
+  async close(): Promise<void> {
+    await this.csvPackage.close();
+  }
+
+  private async *pages<E extends RosterEntity>(entity: E, options: SisPullOptions): AsyncGenerator<RosterRecord<E>[]> {
+    const file = ONEROSTER_CSV_FILES_BY_ENTITY[entity];
+    const report = (issue: SisRecordIssue) => options.onIssue?.(issue);
+    try {
+      const version = this.csvPackage.version;
+      const rolesByUser = entity === 'people' && version === '1.2' ? await this.roles(report) : undefined;
+      if (entity === 'courses' && this.scope.active && !this.orgsSeen) await this.learnOrgs();
+      const rows = this.csvPackage.rows(file, {
+        batchSize: this.batchSize,
+        onIssue: (issue) => report(rowIssue(entity, issue)),
+      });
+      for await (const batch of rows) {
+        options.signal?.throwIfAborted();
+        const records: RosterRecord<E>[] = [];
+        for (const row of batch) {
+          const memberships = rolesByUser?.get(row.values.sourcedId.trim());
+          const result = normaliseCsvRow(entity, row.values, { version, memberships });
+          if (!result.ok) {
+            const reason =
+              result.issue.field === 'roles' ? 'no active role for this user in roles.csv' : result.issue.message;
+            report({ ...result.issue, message: `${file}.csv line ${row.line}: ${reason}` });
+            continue;
+          }
+          if (this.scope.includes(entity, result.record)) records.push(result.record);
+        }
+        if (records.length > 0) yield records;
+      }
+      if (entity === 'orgs') this.orgsSeen = true;
+    } catch (error) {
+      throw toSisSourceError(error, entity);
+    }
+  }
+
+  private roles(report: (issue: SisRecordIssue) => void): Promise<Map<string, PersonRoleMembership[]>> {
+    this.rolesByUser ??= this.readRoles(report);
+    return this.rolesByUser;
+  }
+
+  /** Active roles.csv rows by user. A package without roles.csv yields users without roles, which are reported. */
+  private async readRoles(report: (issue: SisRecordIssue) => void): Promise<Map<string, PersonRoleMembership[]>> {
+    const byUser = new Map<string, PersonRoleMembership[]>();
+    if (this.csvPackage.files.roles === 'absent') return byUser;
+    const rows = this.csvPackage.rows('roles', {
+      batchSize: this.batchSize,
+      onIssue: (issue) => report(rowIssue('people', issue)),
+    });
+    for await (const batch of rows) {
+      for (const row of batch) {
+        const result = normaliseCsvRole(row.values);
+        if (!result.ok) {
+          report({ ...result.issue, message: `roles.csv line ${row.line}: ${result.issue.message}` });
+          continue;
+        }
+        if (result.record.status !== 'active') continue;
+        const memberships = byUser.get(result.record.userSourcedId);
+        if (memberships) memberships.push(result.record.membership);
+        else byUser.set(result.record.userSourcedId, [result.record.membership]);
+      }
+    }
+    return byUser;
+  }
+
+  /** Reads orgs.csv once so the scope knows which orgs are district-level (courses often belong to the district). */
+  private async learnOrgs(): Promise<void> {
+    if (this.csvPackage.files.orgs !== 'absent') {
+      for await (const batch of this.csvPackage.rows('orgs', { batchSize: this.batchSize })) {
+        for (const row of batch) {
+          const result = normaliseCsvRow('orgs', row.values, { version: this.csvPackage.version });
+          if (result.ok) this.scope.rememberOrg(result.record);
+        }
+      }
+    }
+    this.orgsSeen = true;
+  }
+}
+
+function rowIssue(entity: RosterEntity, issue: OneRosterCsvRowIssue): SisRecordIssue {
+  return {
+    entity,
+    sourcedId: issue.sourcedId,
+    field: issue.field,
+    message: `${issue.file} line ${issue.line}: ${issue.message}`,
+  };
+}
+
+function toSisSourceError(error: unknown, entity?: RosterEntity): unknown {
+  if (!(error instanceof OneRosterError)) return error;
+  const translated = new SisSourceError(error.code, error.message, entity, error.field);
+  translated.cause = error;
+  return translated;
+}

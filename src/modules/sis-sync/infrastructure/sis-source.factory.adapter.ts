@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { SisSourceFactory, type OpenSourceContext } from '../application/ports/sis-source.factory.js';
+import { SisSourceError, type SisSource } from '../application/ports/sis-source.port.js';
+import type { SisConnection } from '../domain/sis-connection.js';
+import { OneRosterCsvSisSource } from './oneroster-csv.sis-source.js';
+import { OneRosterRestSisSource } from './oneroster-rest.sis-source.js';
+
+const CSV_PAGE = 2_000;
+
+/** An uploaded file is always read as a OneRoster CSV package; otherwise the connection's provider decides. */
+@Injectable()
+export class ProviderSisSourceFactory extends SisSourceFactory {
+  async open(connection: SisConnection, secret: string | null, context: OpenSourceContext): Promise<SisSource> {
+    if (context.importFile) {
+      return OneRosterCsvSisSource.open({
+        zipPath: context.importFile,
+        schoolScope: connection.settings.schoolScope,
+        batchSize: CSV_PAGE,
+      });
+    }
+    switch (connection.provider) {
+      case 'oneroster':
+        return new OneRosterRestSisSource({ settings: connection.settings, secret, observer: context.observer });
+      case 'oneroster-csv':
+        throw new SisSourceError('SIS_SYNC.CSV_INVALID', 'CSV connections sync only from an uploaded file');
+      case 'powerschool':
+        throw new SisSourceError('SIS_SYNC.SOURCE_PROTOCOL_ERROR', 'PowerSchool connections are not supported yet');
+    }
+  }
+}

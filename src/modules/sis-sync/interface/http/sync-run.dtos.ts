@@ -1,0 +1,143 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import type { StoredRunIssue } from '../../application/ports/sync-run.repository.js';
+import { SYNC_RUN_STATES, type SyncRun, type SyncRunState } from '../../domain/sync-run.js';
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+export class StartSyncRunDto {
+  @ApiPropertyOptional({ enum: ['full', 'delta'], default: 'delta' })
+  @IsOptional()
+  @IsIn(['full', 'delta'])
+  mode?: 'full' | 'delta';
+
+  @ApiPropertyOptional({ default: false, description: 'Compute the preview without applying anything' })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class ImportCsvFormDto {
+  @ApiPropertyOptional({ description: 'Mirror under this connection; default: the shared CSV-upload connection' })
+  @IsOptional()
+  @IsUUID()
+  connectionId?: string;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class ListSyncRunsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  connectionId?: string;
+
+  @ApiPropertyOptional({ enum: SYNC_RUN_STATES })
+  @IsOptional()
+  @IsIn(SYNC_RUN_STATES)
+  state?: SyncRunState;
+}
+
+export class RunAcceptedDto {
+  @ApiProperty() runId!: string;
+  @ApiProperty({ enum: SYNC_RUN_STATES }) state!: SyncRunState;
+}
+
+export class SyncRunDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() connectionId!: string;
+  @ApiProperty({ enum: ['full', 'delta'] }) mode!: string;
+  @ApiProperty() dryRun!: boolean;
+  @ApiProperty({ enum: ['manual', 'schedule', 'import', 'cli'] }) trigger!: string;
+  @ApiProperty({ enum: SYNC_RUN_STATES }) state!: SyncRunState;
+  @ApiProperty({ nullable: true, type: String }) requestedBy!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Which source and protocol the run read' })
+  source!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Delta runs: records modified since this instant' })
+  deltaSince!: string | null;
+  @ApiProperty({ description: 'Per entity: pulled, created, updated, restored, deactivated, unchanged, skipped' })
+  counts!: Record<string, Record<string, number>>;
+  @ApiProperty({ nullable: true, description: 'Held and dry runs: counts and sample sourcedIds per entity and action' })
+  preview!: unknown;
+  @ApiProperty({ description: 'Why a run was held' }) holdReasons!: unknown[];
+  @ApiProperty() issueCount!: number;
+  @ApiProperty({ nullable: true, type: String }) errorCode!: string | null;
+  @ApiProperty({ nullable: true, type: String }) errorMessage!: string | null;
+  @ApiProperty() attempt!: number;
+  @ApiProperty({ nullable: true, type: String }) approvedBy!: string | null;
+  @ApiProperty({ nullable: true, type: String }) approvedAt!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) durationMs!: number | null;
+
+  static from(run: SyncRun): SyncRunDto {
+    return {
+      id: run.id,
+      connectionId: run.connectionId,
+      mode: run.mode,
+      dryRun: run.dryRun,
+      trigger: run.trigger,
+      state: run.state,
+      requestedBy: run.requestedBy,
+      source: run.sourceDescription,
+      deltaSince: run.deltaSince?.toISOString() ?? null,
+      counts: run.counts as Record<string, Record<string, number>>,
+      preview: run.preview,
+      holdReasons: run.holdReasons,
+      issueCount: run.issueCount,
+      errorCode: run.errorCode,
+      errorMessage: run.errorMessage,
+      attempt: run.attempt,
+      approvedBy: run.approvedBy,
+      approvedAt: run.approvedAt?.toISOString() ?? null,
+      createdAt: run.createdAt.toISOString(),
+      startedAt: run.startedAt?.toISOString() ?? null,
+      finishedAt: run.finishedAt?.toISOString() ?? null,
+      durationMs: run.startedAt && run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
+    };
+  }
+}
+
+export class SyncRunPageDto {
+  @ApiProperty({ type: [SyncRunDto] }) items!: SyncRunDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class RunIssueDto {
+  @ApiProperty() entity!: string;
+  @ApiProperty({ nullable: true, type: String }) sourcedId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) field!: string | null;
+  @ApiProperty({ enum: ['error', 'warning'] }) severity!: string;
+  @ApiProperty() message!: string;
+
+  static from(issue: StoredRunIssue): RunIssueDto {
+    return {
+      entity: issue.entity,
+      sourcedId: issue.sourcedId,
+      field: issue.field,
+      severity: issue.severity,
+      message: issue.message,
+    };
+  }
+}

@@ -1,0 +1,189 @@
+import type {} from 'multer';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
+import {
+  ApproveSyncRunCommand,
+  CancelSyncRunCommand,
+  DiscardSyncRunCommand,
+} from '../../application/commands/review-sync-run.commands.js';
+import { ImportOneRosterCsvCommand } from '../../application/commands/import-oneroster-csv.command.js';
+import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
+import {
+  GetSyncRunQuery,
+  ListSyncRunIssuesQuery,
+  ListSyncRunsQuery,
+} from '../../application/queries/sync-run.queries.js';
+import { ImportFileInvalidError } from '../../domain/sync-run.errors.js';
+import {
+  ImportCsvFormDto,
+  ListSyncRunsQueryDto,
+  RunAcceptedDto,
+  RunIssueDto,
+  StartSyncRunDto,
+  SyncRunDto,
+  SyncRunPageDto,
+} from './sync-run.dtos.js';
+
+/** Largest OneRoster CSV zip accepted (a 50k-student district zips to a few tens of MB). */
+const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+const ISSUE_PAGE = 1000;
+
+@ApiTags('sis-sync')
+@ApiBearerAuth()
+@RequireRoles('district_admin', 'sis_operator')
+@Controller('sis')
+export class SyncRunsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post('connections/:id/sync')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunAcceptedDto })
+  async start(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseUUIDPipe) connectionId: string,
+    @Body() body: StartSyncRunDto,
+  ): Promise<RunAcceptedDto> {
+    const run = await this.commands.execute(
+      new StartSyncRunCommand(connectionId, body.mode ?? 'delta', body.dryRun ?? false, 'manual', user.id),
+    );
+    return { runId: run.id, state: run.state };
+  }
+
+  @Post('imports')
+  @HttpCode(202)
+  @ApiConsumes('multipart/form-data')
+  @ApiAcceptedResponse({ type: RunAcceptedDto })
+  @UseInterceptors(FileInterceptor('file', { dest: tmpdir(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1 } }))
+  async import(
+    @CurrentUser() user: AuthenticatedUser,
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() body: ImportCsvFormDto,
+  ): Promise<RunAcceptedDto> {
+    if (!file) throw new ImportFileInvalidError('Send the OneRoster CSV zip as the multipart field "file"');
+    try {
+      if (!(await looksLikeZip(file.path))) {
+        throw new ImportFileInvalidError('The file is not a zip archive (a OneRoster CSV package is a .zip)');
+      }
+      const run = await this.commands.execute(
+        new ImportOneRosterCsvCommand(createReadStream(file.path), user.id, body.dryRun ?? false, body.connectionId),
+      );
+      return { runId: run.id, state: run.state };
+    } finally {
+      await rm(file.path, { force: true });
+    }
+  }
+
+  @Get('runs')
+  @ApiOkResponse({ type: SyncRunPageDto })
+  async list(@Query() query: ListSyncRunsQueryDto): Promise<SyncRunPageDto> {
+    const page = await this.queries.execute(
+      new ListSyncRunsQuery(query.limit ?? 50, query.cursor, query.connectionId, query.state),
+    );
+    return { items: page.items.map((run) => SyncRunDto.from(run)), nextCursor: page.nextCursor };
+  }
+
+  @Get('runs/:id')
+  @ApiOkResponse({ type: SyncRunDto })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
+    return SyncRunDto.from(await this.queries.execute(new GetSyncRunQuery(id)));
+  }
+
+  /** JSON, or CSV (entity, sourcedId, field, severity, message) with `Accept: text/csv`; streamed page by page. */
+  @Get('runs/:id/issues')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: [RunIssueDto] })
+  async issues(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const csv = request.accepts(['application/json', 'text/csv']) === 'text/csv';
+    let page = await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, 0));
+    response.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/json');
+    if (csv) {
+      response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);
+      response.write('entity,sourcedId,field,severity,message\r\n');
+    } else {
+      response.write('[');
+    }
+    let first = true;
+    while (page.length > 0) {
+      const chunk = page
+        .map((issue) => {
+          const dto = RunIssueDto.from(issue);
+          if (csv)
+            return [dto.entity, dto.sourcedId, dto.field, dto.severity, dto.message].map(csvCell).join(',') + '\r\n';
+          const json = (first ? '' : ',') + JSON.stringify(dto);
+          first = false;
+          return json;
+        })
+        .join('');
+      if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', () => resolve()));
+      const lastId = page.at(-1)!.id;
+      page =
+        page.length < ISSUE_PAGE ? [] : await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, lastId));
+    }
+    response.end(csv ? '' : ']');
+  }
+
+  @Post('runs/:id/approve')
+  @ApiAcceptedResponse({ type: SyncRunDto })
+  @HttpCode(202)
+  async approve(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
+    return SyncRunDto.from(await this.commands.execute(new ApproveSyncRunCommand(id, user.id)));
+  }
+
+  @Post('runs/:id/discard')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SyncRunDto })
+  async discard(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
+    return SyncRunDto.from(await this.commands.execute(new DiscardSyncRunCommand(id)));
+  }
+
+  @Post('runs/:id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: SyncRunDto })
+  async cancel(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
+    return SyncRunDto.from(await this.commands.execute(new CancelSyncRunCommand(id)));
+  }
+}
+
+async function looksLikeZip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    return bytesRead === 4 && buffer.readUInt32LE(0) === 0x04034b50;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** RFC 4180 cell; a leading =, +, - or @ is quoted with an apostrophe so spreadsheets do not run it. */
+function csvCell(value: string | null): string {
+  if (value === null) return '';
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}

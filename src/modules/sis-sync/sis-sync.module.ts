@@ -1,0 +1,90 @@
+import { Clock, SystemClock } from '@app/ddd';
+import { MikroOrmTransactionRunner, TransactionRunner } from '@app/persistence';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import {
+  ApproveSyncRunHandler,
+  CancelSyncRunHandler,
+  DiscardSyncRunHandler,
+} from './application/commands/review-sync-run.commands.js';
+import { ImportOneRosterCsvHandler } from './application/commands/import-oneroster-csv.command.js';
+import { StartSyncRunHandler } from './application/commands/start-sync-run.command.js';
+import { DispatchScheduledRunsJob } from './application/dispatch-scheduled-runs.job.js';
+import { ImportFileStore } from './application/ports/import-file.store.js';
+import { ScheduleTickClaims } from './application/ports/schedule-tick.claims.js';
+import { SisSourceFactory } from './application/ports/sis-source.factory.js';
+import { SyncMetrics } from './application/ports/sync-metrics.port.js';
+import { SyncRunRepository } from './application/ports/sync-run.repository.js';
+import {
+  GetSyncRunHandler,
+  ListSyncRunIssuesHandler,
+  ListSyncRunsHandler,
+} from './application/queries/sync-run.queries.js';
+import { RecoverStalledRunsJob } from './application/recover-stalled-runs.job.js';
+import { RunSyncJob } from './application/run-sync.job.js';
+import { SyncEngine } from './application/services/sync-engine.js';
+import { SyncRunBroadcaster } from './application/services/sync-run.broadcaster.js';
+import { PostgresImportFileStore } from './infrastructure/postgres-import-file.store.js';
+import { PrometheusSyncMetrics } from './infrastructure/prometheus-sync.metrics.js';
+import { ProviderSisSourceFactory } from './infrastructure/sis-source.factory.adapter.js';
+import { SqlScheduleTickClaims } from './infrastructure/sql-schedule-tick.claims.js';
+import { SqlSyncRunRepository } from './infrastructure/sql-sync-run.repository.js';
+import { SyncCliCommand, SyncImportCliCommand } from './interface/cli/sync.command.js';
+import { SyncRunsController } from './interface/http/sync-runs.controller.js';
+import { SisOpsRoomPolicy, SyncRunRoomPolicy } from './interface/ws/sync-run-room.policies.js';
+import { CreateConnectionHandler } from './application/commands/create-connection.command.js';
+import { DeleteConnectionHandler } from './application/commands/delete-connection.command.js';
+import { EnsureCsvImportConnectionHandler } from './application/commands/ensure-csv-import-connection.command.js';
+import { UpdateConnectionHandler } from './application/commands/update-connection.command.js';
+import { SecretCipher } from './application/ports/secret-cipher.port.js';
+import { SisConnectionRepository } from './application/ports/sis-connection.repository.js';
+import { GetConnectionHandler, ListConnectionsHandler } from './application/queries/connection.queries.js';
+import { AesGcmSecretCipher } from './infrastructure/aes-gcm-secret-cipher.js';
+import { MikroOrmSisConnectionRepository } from './infrastructure/mikro-orm-sis-connection.repository.js';
+import { SisConnectionsController } from './interface/http/sis-connections.controller.js';
+
+/**
+ * SIS connections (settings, encrypted credentials) and the sync engine. Connection commands and queries
+ * answer on the buses in every process role; the HTTP routes exist where HTTP is served.
+ */
+@Module({})
+export class SisSyncModule {
+  static forRole({ servesHttp }: { servesHttp: boolean }): DynamicModule {
+    const connections: Provider[] = [
+      { provide: Clock, useClass: SystemClock },
+      { provide: SecretCipher, useClass: AesGcmSecretCipher },
+      { provide: SisConnectionRepository, useClass: MikroOrmSisConnectionRepository },
+      CreateConnectionHandler,
+      UpdateConnectionHandler,
+      DeleteConnectionHandler,
+      EnsureCsvImportConnectionHandler,
+      GetConnectionHandler,
+      ListConnectionsHandler,
+    ];
+    const sync: Provider[] = [
+      { provide: SyncRunRepository, useClass: SqlSyncRunRepository },
+      { provide: SisSourceFactory, useClass: ProviderSisSourceFactory },
+      { provide: ImportFileStore, useClass: PostgresImportFileStore },
+      { provide: ScheduleTickClaims, useClass: SqlScheduleTickClaims },
+      { provide: SyncMetrics, useClass: PrometheusSyncMetrics },
+      { provide: TransactionRunner, useClass: MikroOrmTransactionRunner },
+      SyncEngine,
+      SyncRunBroadcaster,
+      StartSyncRunHandler,
+      ImportOneRosterCsvHandler,
+      ApproveSyncRunHandler,
+      DiscardSyncRunHandler,
+      CancelSyncRunHandler,
+      ListSyncRunsHandler,
+      GetSyncRunHandler,
+      ListSyncRunIssuesHandler,
+      RunSyncJob,
+      RecoverStalledRunsJob,
+      DispatchScheduledRunsJob,
+    ];
+    return {
+      module: SisSyncModule,
+      controllers: servesHttp ? [SisConnectionsController, SyncRunsController] : [],
+      providers: [...connections, ...sync, ...(servesHttp ? [SisOpsRoomPolicy, SyncRunRoomPolicy] : [])],
+    };
+  }
+}

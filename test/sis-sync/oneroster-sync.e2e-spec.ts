@@ -1,0 +1,277 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOneRosterServer, generateDistrict, type FakeOneRosterServerOptions } from '../fakes/oneroster/index.js';
+import { bearer, login } from '../support/auth.js';
+import { bootTestApp, type TestApp } from '../support/test-app.js';
+import {
+  activeCount,
+  createOneRosterConnection,
+  mirrorRows,
+  startRun,
+  syncAndWait,
+  totals,
+  waitForRun,
+} from './sync-support.js';
+
+const DISTRICT = { schools: 2, students: 40, teachers: 6, classes: 8 };
+
+describe('OneRoster REST sync', () => {
+  let app: TestApp;
+  let token: string;
+  const servers: FakeOneRosterServer[] = [];
+
+  beforeAll(async () => {
+    app = await bootTestApp();
+    token = (await login(app.url)).accessToken;
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await app?.close();
+  });
+
+  async function district(
+    seed: string,
+    options: Partial<FakeOneRosterServerOptions> = {},
+  ): Promise<FakeOneRosterServer> {
+    const server = new FakeOneRosterServer({
+      dataset: generateDistrict({ seed, ...DISTRICT }),
+      auth: { kind: 'oauth2', clientId: 'homeroom', clientSecret: 'fake-secret', expiresInAsString: true },
+      ...options,
+    });
+    await server.start();
+    servers.push(server);
+    return server;
+  }
+
+  async function connect(server: FakeOneRosterServer, fields: Record<string, unknown> = {}): Promise<string> {
+    const version = (fields['version'] as '1.1' | '1.2' | undefined) ?? '1.2';
+    return createOneRosterConnection(app.url, token, {
+      name: `district ${Math.random().toString(36).slice(2)}`,
+      baseUrl: server.baseUrlFor(version),
+      auth: { type: 'oauth2', tokenUrl: server.tokenUrl, clientId: 'homeroom', clientSecret: 'fake-secret' },
+      pageSize: 25,
+      ...fields,
+    });
+  }
+
+  it('mirrors the district on a full sync, and a second identical run changes nothing', async () => {
+    const server = await district('full-rerun');
+    const connectionId = await connect(server);
+
+    const first = await syncAndWait(app.url, token, connectionId);
+    expect(first.state, JSON.stringify(first)).toBe('succeeded');
+    const dataset = server.dataset;
+    expect(first.counts['people']?.['created']).toBe(dataset.users.length);
+    expect(first.counts['enrollments']?.['created']).toBe(dataset.enrollments.length);
+    expect(first.counts['classes']?.['created']).toBe(dataset.classes.length);
+    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(dataset.enrollments.length);
+    const before = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+
+    const second = await syncAndWait(app.url, token, connectionId);
+    expect(second.state).toBe('succeeded');
+    expect(totals(second, 'created') + totals(second, 'updated') + totals(second, 'deactivated')).toBe(0);
+    expect(totals(second, 'unchanged')).toBe(totals(first, 'created'));
+    const after = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    expect(after.map((row) => [row['id'], row['updated_at']])).toEqual(before.map((row) => [row['id'], row['updated_at']]));
+  });
+
+  it('a delta run asks for changes since the last run and touches exactly the changed records', async () => {
+    const server = await district('delta');
+    const connectionId = await connect(server);
+    const full = await syncAndWait(app.url, token, connectionId);
+    expect(full.state).toBe('succeeded');
+
+    const students = server.dataset.users.filter((user) => user.roles.some((role) => role.role === 'student'));
+    const changed = students.slice(0, 3).map((user) => user.sourcedId);
+    server.updateRecords('users', changed, (user) => ({ ...user, familyName: `${user.familyName}-Renamed` }));
+    server.resetObservations();
+
+    const delta = await syncAndWait(app.url, token, connectionId, { mode: 'delta' });
+    expect(delta.state, JSON.stringify(delta)).toBe('succeeded');
+    expect(delta.mode).toBe('delta');
+    expect(delta.deltaSince).not.toBeNull();
+    const filters = server.dataRequests().map((entry) => entry.filter);
+    expect(filters.every((filter) => filter?.startsWith("dateLastModified>='"))).toBe(true);
+    expect(delta.counts['people']?.['updated']).toBe(3);
+    expect(totals(delta, 'updated')).toBe(3);
+    expect(totals(delta, 'created') + totals(delta, 'deactivated')).toBe(0);
+    const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    expect(people.filter((row) => String(row['family_name']).endsWith('-Renamed')).map((row) => row['sourced_id']).sort()).toEqual(
+      [...changed].sort(),
+    );
+  });
+
+  it('holds a mass drop for review with a preview; discarding it changes nothing', async () => {
+    const server = await district('mass-drop');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const activeBefore = await activeCount(app.databaseUrl, 'roster_people', connectionId);
+
+    const students = server.dataset.users.filter((user) => user.roles.some((role) => role.role === 'student'));
+    server.removeRecords('users', students.slice(0, 20).map((user) => user.sourcedId));
+    const held = await syncAndWait(app.url, token, connectionId);
+    expect(held.state).toBe('held');
+    expect(held.holdReasons).toContainEqual(expect.objectContaining({ kind: 'threshold', entity: 'people', action: 'deactivate' }));
+    expect(held.preview?.['people']?.['deactivate']).toBe(20);
+    expect((held.preview?.['people']?.['samples'] as Record<string, string[]>)['deactivate']).toHaveLength(5);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(activeBefore);
+
+    const conflict = await request(app.url).post(`/api/v1/sis/connections/${connectionId}/sync`).set(bearer(token)).send({});
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.code).toBe('SIS_SYNC.RUN_ALREADY_ACTIVE');
+
+    const discarded = await request(app.url).post(`/api/v1/sis/runs/${held.id}/discard`).set(bearer(token));
+    expect(discarded.status).toBe(200);
+    expect(discarded.body.state).toBe('cancelled');
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(activeBefore);
+    const again = await request(app.url).post(`/api/v1/sis/runs/${held.id}/approve`).set(bearer(token));
+    expect(again.status).toBe(409);
+  });
+
+  it('approving a held run applies it', async () => {
+    const server = await district('approve');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const classes = server.dataset.classes.slice(0, 4).map((klass) => klass.sourcedId);
+    server.removeRecords('classes', classes);
+    const held = await syncAndWait(app.url, token, connectionId);
+    expect(held.state).toBe('held');
+    const approved = await request(app.url).post(`/api/v1/sis/runs/${held.id}/approve`).set(bearer(token));
+    expect(approved.status).toBe(202);
+    const applied = await waitForRun(app.url, token, held.id);
+    expect(applied.state).toBe('succeeded');
+    expect(applied.counts['classes']?.['deactivated']).toBe(4);
+    const rows = await mirrorRows(app.databaseUrl, 'roster_classes', connectionId);
+    expect(rows.filter((row) => row['status'] === 'inactive').map((row) => row['sourced_id']).sort()).toEqual([...classes].sort());
+  });
+
+  it('a dry run previews the change set without applying it', async () => {
+    const server = await district('dry-run');
+    const connectionId = await connect(server);
+    const dry = await syncAndWait(app.url, token, connectionId, { dryRun: true });
+    expect(dry.state).toBe('succeeded');
+    expect(dry.dryRun).toBe(true);
+    expect(dry.preview?.['people']?.['create']).toBe(server.dataset.users.length);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(0);
+  });
+
+  it('a malformed page fails the run and deactivates nothing, even for records missing from the listing', async () => {
+    const server = await district('malformed');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const enrollmentsBefore = await activeCount(app.databaseUrl, 'roster_enrollments', connectionId);
+
+    server.removeRecords('users', [server.dataset.users[0]!.sourcedId]);
+    server.injectFault({ kind: 'malformed-json', path: '/enrollments', skip: 1 });
+    const failed = await syncAndWait(app.url, token, connectionId);
+    server.clearFaults();
+    expect(failed.state).toBe('failed');
+    expect(failed.errorCode).toBe('SIS_SYNC.SOURCE_MALFORMED_PAGE');
+    expect(failed.issueCount).toBeGreaterThan(0);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(server.dataset.users.length + 1);
+    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(enrollmentsBefore);
+
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${failed.id}/issues`).set(bearer(token)).set('Accept', 'text/csv');
+    expect(issues.status).toBe(200);
+    expect(issues.headers['content-type']).toMatch(/text\/csv/);
+    expect(issues.text.split('\r\n')[0]).toBe('entity,sourcedId,field,severity,message');
+  });
+
+  it('rides out 429s and 500s, and a token that expires mid-paging', async () => {
+    const server = await district('faults');
+    const connectionId = await connect(server);
+    server.injectFault({ kind: 'rate-limit', retryAfterSeconds: 1, path: '/users', times: 1 });
+    server.injectFault({ kind: 'server-error', status: 503, path: '/classes', times: 2 });
+    server.injectFault({ kind: 'token-expiry', afterRequests: 5 });
+    const run = await syncAndWait(app.url, token, connectionId);
+    server.clearFaults();
+    expect(run.state, JSON.stringify(run)).toBe('succeeded');
+    expect(run.counts['people']?.['created']).toBe(server.dataset.users.length);
+    expect(server.tokensIssued).toBeGreaterThan(1);
+  });
+
+  it('an empty listing never deactivates anything', async () => {
+    const server = await district('empty');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const enrollments = await activeCount(app.databaseUrl, 'roster_enrollments', connectionId);
+    server.removeRecords('enrollments', server.dataset.enrollments.map((enrollment) => enrollment.sourcedId));
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state).toBe('succeeded');
+    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(enrollments);
+  });
+
+  it('records an enrollment to an unknown class as an issue and applies the rest', async () => {
+    const server = await district('unresolved');
+    const connectionId = await connect(server);
+    const orphan = server.dataset.enrollments[0]!;
+    server.updateRecords('enrollments', [orphan.sourcedId], (enrollment) => ({ ...enrollment, classSourcedId: 'no-such-class' }));
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state).toBe('succeeded_with_issues');
+    expect(run.counts['enrollments']?.['skipped']).toBe(1);
+    expect(run.counts['enrollments']?.['created']).toBe(server.dataset.enrollments.length - 1);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token));
+    expect(issues.body).toContainEqual(
+      expect.objectContaining({ entity: 'enrollments', sourcedId: orphan.sourcedId, field: 'classSourcedId' }),
+    );
+  });
+
+  it('merges OneRoster 1.1 per-role users of Infinite Campus into one person', async () => {
+    const server = await district('ic11', { ic11RolePrefixedIds: true });
+    const connectionId = await connect(server, { version: '1.1', vendor: 'infinite-campus', peakHours: null, concurrency: 2 });
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state, JSON.stringify(run)).toMatch(/^succeeded/);
+    const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    expect(people).toHaveLength(server.dataset.users.length);
+    const multiRole = server.dataset.users.find((user) => new Set(user.roles.map((role) => role.role)).size > 1);
+    expect(multiRole).toBeDefined();
+    const merged = people.find((row) => row['sourced_id'] === multiRole!.sourcedId);
+    expect((merged?.['roles'] as { role: string }[]).map((role) => role.role).sort()).toEqual(
+      [...new Set(multiRole!.roles.map((role) => role.role === 'parent' ? 'parent' : role.role))].sort(),
+    );
+    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(server.dataset.enrollments.length);
+  });
+
+  it('holds an Infinite Campus id remap instead of replacing everyone, and approving keeps local ids', async () => {
+    const server = await district('ic-remap', { icLegacySourceIdMetadata: true });
+    const connectionId = await connect(server, { vendor: 'infinite-campus', peakHours: null });
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const before = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    const remap = server.remapUserIds((id) => `v12-${id}`);
+
+    const held = await syncAndWait(app.url, token, connectionId);
+    expect(held.state).toBe('held');
+    expect(held.holdReasons).toContainEqual(expect.objectContaining({ kind: 'id_remap', count: before.length }));
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(before.length);
+
+    await request(app.url).post(`/api/v1/sis/runs/${held.id}/approve`).set(bearer(token)).expect(202);
+    const applied = await waitForRun(app.url, token, held.id);
+    expect(applied.state, JSON.stringify(applied)).toMatch(/^succeeded/);
+    expect(applied.counts['people']?.['created'] ?? 0).toBe(0);
+    const after = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    expect(after.filter((row) => row['status'] === 'active')).toHaveLength(before.length);
+    for (const person of before) {
+      const moved = after.find((row) => row['id'] === person['id']);
+      expect(moved?.['sourced_id']).toBe(remap.get(person['sourced_id'] as string));
+    }
+  });
+
+  it('cancels a queued or pulling run and refuses unknown runs and other roles', async () => {
+    const server = await district('cancel');
+    const connectionId = await connect(server);
+    server.injectFault({ kind: 'slow', delayMs: 1500, path: '/orgs' });
+    const runId = await startRun(app.url, token, connectionId);
+    const cancelled = await request(app.url).post(`/api/v1/sis/runs/${runId}/cancel`).set(bearer(token));
+    expect(cancelled.status).toBe(202);
+    const run = await waitForRun(app.url, token, runId);
+    server.clearFaults();
+    expect(run.state).toBe('cancelled');
+    expect(await activeCount(app.databaseUrl, 'roster_orgs', connectionId)).toBe(0);
+
+    await request(app.url).get('/api/v1/sis/runs/00000000-0000-4000-8000-000000000000').set(bearer(token)).expect(404);
+    await request(app.url).get('/api/v1/sis/runs/not-a-uuid').set(bearer(token)).expect(400);
+    await request(app.url).get('/api/v1/sis/runs?cursor=garbage').set(bearer(token)).expect(400);
+    await request(app.url).get('/api/v1/sis/runs').expect(401);
+  });
+});
