@@ -37,6 +37,7 @@ import { SyncRunBroadcaster } from './sync-run.broadcaster.js';
 export const RUN_LEASE_MS = 60_000;
 /** Tries of one run before it is failed for good (each worker crash or infrastructure error is one). */
 export const MAX_RUN_ATTEMPTS = 6;
+const LEASE_RENEW_MS = 2_000;
 const APPLY_CHUNK = 5_000;
 
 class RunStopped extends Error {
@@ -58,7 +59,8 @@ class RunLease {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.timer = setInterval(() => void this.renew(), RUN_LEASE_MS / 4);
+    // Frequent enough that a cancellation is noticed within a couple of seconds.
+    this.timer = setInterval(() => void this.renew(), LEASE_RENEW_MS);
     this.timer.unref();
   }
 
