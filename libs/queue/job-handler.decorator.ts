@@ -5,6 +5,8 @@ export const JOB_HANDLER_METADATA = Symbol('homeroom:job-handler');
 export interface JobHandlerOptions {
   /** A repeating trigger the worker role registers at start-up. */
   schedule?: { cron: string; timeZone?: string; payload: unknown };
+  /** Also run it once when a worker starts (with the schedule's payload), e.g. to pick up work a dead worker left. */
+  runOnStart?: boolean;
 }
 
 export interface JobHandlerMetadata extends JobHandlerOptions {

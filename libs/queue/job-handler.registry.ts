@@ -54,6 +54,7 @@ export class JobHandlerRegistry implements OnApplicationBootstrap, OnApplication
         cron: metadata.schedule.cron,
         timeZone: metadata.schedule.timeZone,
       });
+      if (metadata.runOnStart) await this.queue.enqueue(name, metadata.schedule.payload);
     }
     this.logger.log(`Processing ${handlers.size} job type(s) on the ${this.queue.backend} queue`);
   }

@@ -6,6 +6,7 @@ const keyMaterial = z.string().min(32, 'must be at least 32 characters (e.g. `op
 const sisSyncSchema = z.object({
   SIS_SECRETS_KEY: z.preprocess(emptyAsUndefined, keyMaterial.optional()),
   SIS_SECRETS_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, listFromEnv.pipe(z.array(keyMaterial)).optional()),
+  SIS_SYNC_RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
 });
 
 /**
@@ -27,6 +28,11 @@ export abstract class SisSyncConfig {
   abstract readonly previousSecretsKeys: readonly string[];
   /** Plain-http SIS and token URLs are accepted outside production only. */
   abstract readonly allowHttpSisUrls: boolean;
+  /**
+   * A worker renews its claim on a running sync every couple of seconds; when it stops (the process died) for
+   * this long, another worker resumes the run from its checkpoint.
+   */
+  abstract readonly runLeaseSeconds: number;
 }
 
 export function loadSisSyncConfig(source: NodeJS.ProcessEnv, options: { isProduction: boolean }): SisSyncConfig {
@@ -40,5 +46,6 @@ export function loadSisSyncConfig(source: NodeJS.ProcessEnv, options: { isProduc
     secretsKey: env.SIS_SECRETS_KEY,
     previousSecretsKeys: env.SIS_SECRETS_PREVIOUS_KEYS ?? [],
     allowHttpSisUrls: !options.isProduction,
+    runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
   };
 }

@@ -13,7 +13,7 @@ const QUEUED_GRACE_MS = 120_000;
  * checkpoint; the job id dedupes so a live job is not doubled.
  */
 @Injectable()
-@JobHandler('sis-sync.recover-stalled-runs', { schedule: { cron: '* * * * *', payload: {} } })
+@JobHandler('sis-sync.recover-stalled-runs', { schedule: { cron: '* * * * *', payload: {} }, runOnStart: true })
 export class RecoverStalledRunsJob implements HandlesJob<JobPayload<'sis-sync.recover-stalled-runs'>> {
   private readonly logger = new Logger('SisSync');
 

@@ -92,7 +92,7 @@ class FixedClock extends Clock {
   }
 }
 
-const config: SisSyncConfig = { secretsKey: 'k'.repeat(32), previousSecretsKeys: [], allowHttpSisUrls: false };
+const config: SisSyncConfig = { secretsKey: 'k'.repeat(32), previousSecretsKeys: [], allowHttpSisUrls: false, runLeaseSeconds: 60, };
 
 const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({
   name: 'Campus',

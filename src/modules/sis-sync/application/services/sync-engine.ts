@@ -8,6 +8,7 @@ import {
 import { Clock } from '@app/ddd';
 import { TransactionRunner } from '@app/persistence';
 import { Injectable, Logger } from '@nestjs/common';
+import { SisSyncConfig } from '../../../../config/index.js';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -33,8 +34,6 @@ import { SyncMetrics } from '../ports/sync-metrics.port.js';
 import { SyncRunRepository, type EntityPull, type RunIssue } from '../ports/sync-run.repository.js';
 import { SyncRunBroadcaster } from './sync-run.broadcaster.js';
 
-/** A worker that stops renewing its lease for this long is presumed dead; another worker resumes the run. */
-export const RUN_LEASE_MS = 60_000;
 /** Tries of one run before it is failed for good (each worker crash or infrastructure error is one). */
 export const MAX_RUN_ATTEMPTS = 6;
 const LEASE_RENEW_MS = 2_000;
@@ -56,6 +55,7 @@ class RunLease {
     private readonly runs: SyncRunRepository,
     private readonly runId: string,
     private readonly owner: string,
+    private readonly leaseMs: number,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
@@ -86,7 +86,7 @@ class RunLease {
 
   private async renew(): Promise<void> {
     try {
-      const lease = await this.runs.renewLease(this.runId, this.owner, RUN_LEASE_MS, this.clock.now());
+      const lease = await this.runs.renewLease(this.runId, this.owner, this.leaseMs, this.clock.now());
       if (!lease) this.halt('lease-lost');
       else if (lease.cancelRequested) this.halt('cancelled');
     } catch (error) {
@@ -125,7 +125,12 @@ export class SyncEngine {
     private readonly broadcaster: SyncRunBroadcaster,
     private readonly metrics: SyncMetrics,
     private readonly importFiles: ImportFileStore,
-  ) {}
+    config: SisSyncConfig,
+  ) {
+    this.leaseMs = config.runLeaseSeconds * 1000;
+  }
+
+  private readonly leaseMs: number;
 
   /** Runs (or resumes) a run. Returns quietly when another worker holds it or it is already settled. */
   async execute(runId: string): Promise<SyncRun | null> {
@@ -139,7 +144,7 @@ export class SyncEngine {
   }
 
   private async claimAndRun(runId: string): Promise<SyncRun | null> {
-    const run = await this.runs.claim(runId, this.owner, RUN_LEASE_MS, this.clock.now());
+    const run = await this.runs.claim(runId, this.owner, this.leaseMs, this.clock.now());
     if (!run) return null;
     if (run.attempt > MAX_RUN_ATTEMPTS) {
       return this.fail(
@@ -149,7 +154,7 @@ export class SyncEngine {
         `Gave up after ${MAX_RUN_ATTEMPTS} attempts`,
       );
     }
-    const lease = new RunLease(this.runs, run.id, this.owner, this.clock, this.logger);
+    const lease = new RunLease(this.runs, run.id, this.owner, this.leaseMs, this.clock, this.logger);
     this.broadcaster.stateChanged(run);
     try {
       return await this.proceed(run, lease);
