@@ -56,7 +56,7 @@ export class AppModule {
         ObservabilityModule.forRole({ servesHttp, servesMetrics: role !== 'cli' }),
         RealtimeModule.forRole({ servesSockets: servesHttp }),
         RosterModule.forRole({ servesHttp }),
-        SisSyncModule.forRole({ servesHttp }),
+        SisSyncModule.forRole({ servesHttp, servesCli: role === 'cli' }),
       ],
     };
   }

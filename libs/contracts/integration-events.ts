@@ -31,13 +31,7 @@ export class UserAccessChangedV1 extends IntegrationEvent<'identity.user-access-
 }
 
 export type RosterEntityName =
-  | 'orgs'
-  | 'academicSessions'
-  | 'courses'
-  | 'classes'
-  | 'people'
-  | 'demographics'
-  | 'enrollments';
+  'orgs' | 'academicSessions' | 'courses' | 'classes' | 'people' | 'demographics' | 'enrollments';
 
 /**
  * Records of one entity that a sync run created, updated, restored or deactivated in the roster mirror,

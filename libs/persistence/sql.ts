@@ -11,14 +11,14 @@ export async function runSql<Row = Record<string, unknown>>(
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<Row[]> {
-  const executor = (em.getTransactionContext<Kysely<unknown>>() ?? em.getConnection().getClient()) as Kysely<unknown>;
+  const executor = em.getTransactionContext<Kysely<unknown>>() ?? em.getConnection().getClient();
   const result = await executor.executeQuery<Row>(CompiledQuery.raw(sql, [...params]));
-  return result.rows as Row[];
+  return result.rows;
 }
 
 /** Like `runSql`, for statements whose row count matters (UPDATE/DELETE/INSERT without RETURNING). */
 export async function runSqlCount(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<number> {
-  const executor = (em.getTransactionContext<Kysely<unknown>>() ?? em.getConnection().getClient()) as Kysely<unknown>;
+  const executor = em.getTransactionContext<Kysely<unknown>>() ?? em.getConnection().getClient();
   const result = await executor.executeQuery(CompiledQuery.raw(sql, [...params]));
   return Number(result.numAffectedRows ?? 0n);
 }

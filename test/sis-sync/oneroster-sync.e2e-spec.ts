@@ -73,7 +73,9 @@ describe('OneRoster REST sync', () => {
     expect(totals(second, 'created') + totals(second, 'updated') + totals(second, 'deactivated')).toBe(0);
     expect(totals(second, 'unchanged')).toBe(totals(first, 'created'));
     const after = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
-    expect(after.map((row) => [row['id'], row['updated_at']])).toEqual(before.map((row) => [row['id'], row['updated_at']]));
+    expect(after.map((row) => [row['id'], row['updated_at']])).toEqual(
+      before.map((row) => [row['id'], row['updated_at']]),
+    );
   });
 
   it('a delta run asks for changes since the last run and touches exactly the changed records', async () => {
@@ -99,9 +101,12 @@ describe('OneRoster REST sync', () => {
     expect(totals(delta, 'updated')).toBe(3);
     expect(totals(delta, 'created') + totals(delta, 'deactivated')).toBe(0);
     const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
-    expect(people.filter((row) => String(row['family_name']).endsWith('-Renamed')).map((row) => row['sourced_id']).sort()).toEqual(
-      [...changed].sort(),
-    );
+    expect(
+      people
+        .filter((row) => String(row['family_name']).endsWith('-Renamed'))
+        .map((row) => row['sourced_id'])
+        .sort(),
+    ).toEqual([...changed].sort());
   });
 
   it('holds a mass drop for review with a preview; discarding it changes nothing', async () => {
@@ -111,15 +116,23 @@ describe('OneRoster REST sync', () => {
     const activeBefore = await activeCount(app.databaseUrl, 'roster_people', connectionId);
 
     const students = server.dataset.users.filter((user) => user.roles.some((role) => role.role === 'student'));
-    server.removeRecords('users', students.slice(0, 20).map((user) => user.sourcedId));
+    server.removeRecords(
+      'users',
+      students.slice(0, 20).map((user) => user.sourcedId),
+    );
     const held = await syncAndWait(app.url, token, connectionId);
     expect(held.state).toBe('held');
-    expect(held.holdReasons).toContainEqual(expect.objectContaining({ kind: 'threshold', entity: 'people', action: 'deactivate' }));
+    expect(held.holdReasons).toContainEqual(
+      expect.objectContaining({ kind: 'threshold', entity: 'people', action: 'deactivate' }),
+    );
     expect(held.preview?.['people']?.['deactivate']).toBe(20);
     expect((held.preview?.['people']?.['samples'] as Record<string, string[]>)['deactivate']).toHaveLength(5);
     expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(activeBefore);
 
-    const conflict = await request(app.url).post(`/api/v1/sis/connections/${connectionId}/sync`).set(bearer(token)).send({});
+    const conflict = await request(app.url)
+      .post(`/api/v1/sis/connections/${connectionId}/sync`)
+      .set(bearer(token))
+      .send({});
     expect(conflict.status).toBe(409);
     expect(conflict.body.code).toBe('SIS_SYNC.RUN_ALREADY_ACTIVE');
 
@@ -145,7 +158,12 @@ describe('OneRoster REST sync', () => {
     expect(applied.state).toBe('succeeded');
     expect(applied.counts['classes']?.['deactivated']).toBe(4);
     const rows = await mirrorRows(app.databaseUrl, 'roster_classes', connectionId);
-    expect(rows.filter((row) => row['status'] === 'inactive').map((row) => row['sourced_id']).sort()).toEqual([...classes].sort());
+    expect(
+      rows
+        .filter((row) => row['status'] === 'inactive')
+        .map((row) => row['sourced_id'])
+        .sort(),
+    ).toEqual([...classes].sort());
   });
 
   it('a dry run previews the change set without applying it', async () => {
@@ -164,7 +182,7 @@ describe('OneRoster REST sync', () => {
     expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
     const enrollmentsBefore = await activeCount(app.databaseUrl, 'roster_enrollments', connectionId);
 
-    server.removeRecords('users', [server.dataset.users[0]!.sourcedId]);
+    server.removeRecords('users', [server.dataset.users[0].sourcedId]);
     server.injectFault({ kind: 'malformed-json', path: '/enrollments', skip: 1 });
     const failed = await syncAndWait(app.url, token, connectionId);
     server.clearFaults();
@@ -174,7 +192,10 @@ describe('OneRoster REST sync', () => {
     expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(server.dataset.users.length + 1);
     expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(enrollmentsBefore);
 
-    const issues = await request(app.url).get(`/api/v1/sis/runs/${failed.id}/issues`).set(bearer(token)).set('Accept', 'text/csv');
+    const issues = await request(app.url)
+      .get(`/api/v1/sis/runs/${failed.id}/issues`)
+      .set(bearer(token))
+      .set('Accept', 'text/csv');
     expect(issues.status).toBe(200);
     expect(issues.headers['content-type']).toMatch(/text\/csv/);
     expect(issues.text.split('\r\n')[0]).toBe('entity,sourcedId,field,severity,message');
@@ -198,7 +219,10 @@ describe('OneRoster REST sync', () => {
     const connectionId = await connect(server);
     expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
     const enrollments = await activeCount(app.databaseUrl, 'roster_enrollments', connectionId);
-    server.removeRecords('enrollments', server.dataset.enrollments.map((enrollment) => enrollment.sourcedId));
+    server.removeRecords(
+      'enrollments',
+      server.dataset.enrollments.map((enrollment) => enrollment.sourcedId),
+    );
     const run = await syncAndWait(app.url, token, connectionId);
     expect(run.state).toBe('succeeded');
     expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(enrollments);
@@ -207,7 +231,7 @@ describe('OneRoster REST sync', () => {
   it('records an enrollment to an unknown class as an issue and applies the rest', async () => {
     const server = await district('unresolved');
     const connectionId = await connect(server);
-    const orphan = server.dataset.enrollments[0]!;
+    const orphan = server.dataset.enrollments[0];
     server.updateRecords('enrollments', [orphan.sourcedId], (enrollment) => {
       enrollment.classSourcedId = 'no-such-class';
     });
@@ -224,8 +248,13 @@ describe('OneRoster REST sync', () => {
   it('merges OneRoster 1.1 per-role users of Infinite Campus into one person', async () => {
     const server = await district('ic11', { ic11RolePrefixedIds: true });
     const teacher = server.dataset.users.find((user) => user.roles.some((role) => role.role === 'teacher'))!;
-    teacher.roles.push({ ...teacher.roles[0]!, roleType: 'secondary', role: 'parent' });
-    const connectionId = await connect(server, { version: '1.1', vendor: 'infinite-campus', peakHours: null, concurrency: 2 });
+    teacher.roles.push({ ...teacher.roles[0], roleType: 'secondary', role: 'parent' });
+    const connectionId = await connect(server, {
+      version: '1.1',
+      vendor: 'infinite-campus',
+      peakHours: null,
+      concurrency: 2,
+    });
     const run = await syncAndWait(app.url, token, connectionId);
     expect(run.state, JSON.stringify(run)).toMatch(/^succeeded/);
     const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
@@ -234,9 +263,11 @@ describe('OneRoster REST sync', () => {
     expect(multiRole).toBeDefined();
     const merged = people.find((row) => row['sourced_id'] === multiRole!.sourcedId);
     expect((merged?.['roles'] as { role: string }[]).map((role) => role.role).sort()).toEqual(
-      [...new Set(multiRole!.roles.map((role) => role.role === 'parent' ? 'parent' : role.role))].sort(),
+      [...new Set(multiRole!.roles.map((role) => (role.role === 'parent' ? 'parent' : role.role)))].sort(),
     );
-    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(server.dataset.enrollments.length);
+    expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(
+      server.dataset.enrollments.length,
+    );
   });
 
   it('holds an Infinite Campus id remap instead of replacing everyone, and approving keeps local ids', async () => {

@@ -19,6 +19,7 @@ import {
   ListSyncRunIssuesHandler,
   ListSyncRunsHandler,
 } from './application/queries/sync-run.queries.js';
+import { ListVendorGuidesHandler } from './application/queries/list-vendor-guides.query.js';
 import { RecoverStalledRunsJob } from './application/recover-stalled-runs.job.js';
 import { RunSyncJob } from './application/run-sync.job.js';
 import { SyncEngine } from './application/services/sync-engine.js';
@@ -48,7 +49,7 @@ import { SisConnectionsController } from './interface/http/sis-connections.contr
  */
 @Module({})
 export class SisSyncModule {
-  static forRole({ servesHttp }: { servesHttp: boolean }): DynamicModule {
+  static forRole({ servesHttp, servesCli = false }: { servesHttp: boolean; servesCli?: boolean }): DynamicModule {
     const connections: Provider[] = [
       { provide: Clock, useClass: SystemClock },
       { provide: SecretCipher, useClass: AesGcmSecretCipher },
@@ -77,6 +78,7 @@ export class SisSyncModule {
       ListSyncRunsHandler,
       GetSyncRunHandler,
       ListSyncRunIssuesHandler,
+      ListVendorGuidesHandler,
       RunSyncJob,
       RecoverStalledRunsJob,
       DispatchScheduledRunsJob,
@@ -84,7 +86,12 @@ export class SisSyncModule {
     return {
       module: SisSyncModule,
       controllers: servesHttp ? [SisConnectionsController, SyncRunsController] : [],
-      providers: [...connections, ...sync, ...(servesHttp ? [SisOpsRoomPolicy, SyncRunRoomPolicy] : [])],
+      providers: [
+        ...connections,
+        ...sync,
+        ...(servesHttp ? [SisOpsRoomPolicy, SyncRunRoomPolicy] : []),
+        ...(servesCli ? [SyncCliCommand, SyncImportCliCommand] : []),
+      ],
     };
   }
 }

@@ -95,7 +95,7 @@ export class PostgresRosterMirror extends RosterMirror {
     let folded = 0;
     const merged: PersonRecord[] = [];
     for (const group of groups) {
-      const canonicalId = rule === 'ic-role-prefix' ? group.merge_key : group.payloads[0]!.sourcedId;
+      const canonicalId = rule === 'ic-role-prefix' ? group.merge_key : group.payloads[0].sourcedId;
       merged.push(mergePeople(canonicalId, group.payloads));
       folded += group.payloads.length - 1;
     }
@@ -392,15 +392,15 @@ function mergePeople(canonicalId: string, people: readonly PersonRecord[]): Pers
     return [...seen.values()];
   };
   const first = <K extends keyof PersonRecord>(field: K): PersonRecord[K] =>
-    people.find((person) => person[field] !== null && person[field] !== '')?.[field] ?? people[0]![field];
+    people.find((person) => person[field] !== null && person[field] !== '')?.[field] ?? people[0][field];
   const roles = union(
     people.flatMap((person) => person.roles),
     (role) => `${role.role}|${role.orgSourcedId ?? ''}`,
   );
   const heldRoles = new Set(people.map((person) => person.primaryRole));
-  const primaryRole = ROLE_PRIORITY.find((role) => heldRoles.has(role)) ?? people[0]!.primaryRole;
+  const primaryRole = ROLE_PRIORITY.find((role) => heldRoles.has(role)) ?? people[0].primaryRole;
   return {
-    ...people[0]!,
+    ...people[0],
     sourcedId: canonicalId,
     status: people.some((person) => person.status === 'active') ? 'active' : 'tobedeleted',
     dateLastModified:

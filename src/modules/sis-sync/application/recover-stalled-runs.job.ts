@@ -27,7 +27,11 @@ export class RecoverStalledRunsJob implements HandlesJob<JobPayload<'sis-sync.re
     const now = this.clock.now();
     const stalled = await this.runs.findStalled(now, new Date(now.getTime() - QUEUED_GRACE_MS));
     for (const run of stalled) {
-      await this.queue.enqueue('sis-sync.run', { runId: run.id }, { jobId: `sis-sync-run-${run.id}-${run.attempt}-recovered` });
+      await this.queue.enqueue(
+        'sis-sync.run',
+        { runId: run.id },
+        { jobId: `sis-sync-run-${run.id}-${run.attempt}-recovered` },
+      );
     }
     if (stalled.length > 0) this.logger.warn(`Re-queued ${stalled.length} stalled sync run(s)`);
   }

@@ -12,7 +12,12 @@ export function blackoutAt(at: Date, timeZone: string, windows: readonly Blackou
 }
 
 /** The latest tick at or before `now`, given the next-tick function of a cron schedule; undefined if none since `from`. */
-export function latestDueTick(from: Date, now: Date, nextAfter: (instant: Date) => Date, maxSteps = 10_000): Date | undefined {
+export function latestDueTick(
+  from: Date,
+  now: Date,
+  nextAfter: (instant: Date) => Date,
+  maxSteps = 10_000,
+): Date | undefined {
   let due: Date | undefined;
   let cursor = from;
   for (let step = 0; step < maxSteps; step += 1) {

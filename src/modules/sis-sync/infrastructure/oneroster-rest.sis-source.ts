@@ -159,7 +159,7 @@ export function concurrencyAt(
   if (start === undefined || end === undefined) return peakConcurrency;
   let current: number;
   try {
-    current = localMinutes(now, settings.schedule?.timeZone ?? 'UTC');
+    current = localMinutes(now, peak.timeZone ?? settings.schedule?.timeZone ?? 'UTC');
   } catch {
     // An unknown time zone: stay at the polite limit rather than risk overloading the SIS in school hours.
     return peakConcurrency;

@@ -13,7 +13,7 @@ import {
   type StoredRunIssue,
 } from '../application/ports/sync-run.repository.js';
 import { RunAlreadyActiveError } from '../domain/sis-sync.errors.js';
-import { InvalidRunCursorError } from '../domain/sync-run.errors.js';
+import { ConnectionDisabledError, InvalidRunCursorError } from '../domain/sync-run.errors.js';
 import type { RunCheckpoint, RunCounts, SyncMode, SyncRun, SyncRunState } from '../domain/sync-run.js';
 
 interface RunRow {
@@ -53,14 +53,20 @@ export class SqlSyncRunRepository extends SyncRunRepository {
 
   async create(run: NewSyncRun): Promise<SyncRun> {
     try {
+      // The share lock makes a concurrent connection delete either see this run or wait for it.
       const [row] = await runSql<RunRow>(
         this.em,
-        `INSERT INTO sis_sync_runs (id, connection_id, mode, dry_run, trigger, state, requested_by, import_file,
+        `WITH connection AS (
+           SELECT id FROM sis_connections WHERE id = $2 AND deleted_at IS NULL AND enabled FOR SHARE
+         )
+         INSERT INTO sis_sync_runs (id, connection_id, mode, dry_run, trigger, state, requested_by, import_file,
                                     checkpoint, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, '{"phase":"pull"}', $8, $8) RETURNING *`,
+         SELECT $1, connection.id, $3, $4, $5, 'queued', $6, $7, '{"phase":"pull"}', $8, $8 FROM connection
+         RETURNING *`,
         [run.id, run.connectionId, run.mode, run.dryRun, run.trigger, run.requestedBy, run.importFile, run.createdAt],
       );
-      return toRun(row!);
+      if (!row) throw new ConnectionDisabledError(run.connectionId);
+      return toRun(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw new RunAlreadyActiveError(run.connectionId);
       throw error;
@@ -237,7 +243,7 @@ export class SqlSyncRunRepository extends SyncRunRepository {
         now,
       ],
     );
-    return toRun(row!);
+    return toRun(row);
   }
 
   async settleIfHeld(id: string, errorCode: string, message: string, now: Date): Promise<SyncRun | null> {

@@ -92,7 +92,12 @@ class FixedClock extends Clock {
   }
 }
 
-const config: SisSyncConfig = { secretsKey: 'k'.repeat(32), previousSecretsKeys: [], allowHttpSisUrls: false, runLeaseSeconds: 60, };
+const config: SisSyncConfig = {
+  secretsKey: 'k'.repeat(32),
+  previousSecretsKeys: [],
+  allowHttpSisUrls: false,
+  runLeaseSeconds: 60,
+};
 
 const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({
   name: 'Campus',

@@ -188,7 +188,12 @@ export class SyncEngine {
 
   /** A held run's change set is dropped; nothing of it is applied. */
   async discard(run: SyncRun): Promise<SyncRun> {
-    const settled = await this.runs.settleIfHeld(run.id, 'SIS_SYNC.RUN_DISCARDED', 'Discarded after review', this.clock.now());
+    const settled = await this.runs.settleIfHeld(
+      run.id,
+      'SIS_SYNC.RUN_DISCARDED',
+      'Discarded after review',
+      this.clock.now(),
+    );
     if (!settled) throw new SyncRunStateConflictError('discarded', run.state, 'Only a held run can be discarded');
     await this.mirror.discardStaged(run.id);
     if (settled.importFile) await this.importFiles.delete(settled.importFile);
@@ -261,7 +266,7 @@ export class SyncEngine {
       if (holdReasons.length > 0 && !current.approvedAt) {
         return this.settle(current, 'held', { preview, holdReasons, counts, checkpoint: { phase: 'review' } });
       }
-      checkpoint = { phase: 'apply', entity: ROSTER_APPLY_ORDER[0]!, after: null, remapped: false };
+      checkpoint = { phase: 'apply', entity: ROSTER_APPLY_ORDER[0], after: null, remapped: false };
       await this.runs.saveProgress(run.id, checkpoint, counts);
     }
 

@@ -39,8 +39,10 @@ abstract class RunningSyncCommand extends CommandRunner {
       Presets.shades_classic,
     );
     bar.start(ENTITY_COUNT * 2, 0, { phase: 'pull', entity: '', processed: 0 });
-    const execution = RequestContext.create(this.orm.em, () => this.engine.execute(run.id)).catch((error: unknown) => error);
-    let latest = run;
+    const execution = RequestContext.create(this.orm.em, () => this.engine.execute(run.id)).catch(
+      (error: unknown) => error,
+    );
+    let latest: SyncRun;
     for (;;) {
       latest = await RequestContext.create(this.orm.em, () => this.queries.execute(new GetSyncRunQuery(run.id)));
       const checkpoint = latest.checkpoint;

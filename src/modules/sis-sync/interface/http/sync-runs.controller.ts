@@ -33,6 +33,7 @@ import {
   ListSyncRunIssuesQuery,
   ListSyncRunsQuery,
 } from '../../application/queries/sync-run.queries.js';
+import { ListVendorGuidesQuery } from '../../application/queries/list-vendor-guides.query.js';
 import { ImportFileInvalidError } from '../../domain/sync-run.errors.js';
 import {
   ImportCsvFormDto,
@@ -94,6 +95,12 @@ export class SyncRunsController {
     } finally {
       await rm(file.path, { force: true });
     }
+  }
+
+  /** Where each vendor's OneRoster service lives, its auth, its rules and the defaults a connection gets. */
+  @Get('vendor-presets')
+  vendorPresets(): Promise<unknown[]> {
+    return this.queries.execute(new ListVendorGuidesQuery());
   }
 
   @Get('runs')
