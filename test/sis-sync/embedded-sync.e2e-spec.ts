@@ -27,12 +27,12 @@ describe('roster sync on the embedded default', () => {
 
   beforeAll(async () => {
     // The compiled build: the embedded PostgreSQL child process is started from dist, as in production.
+    const runtimeModule = '../../dist/src/runtime-environment.js';
+    const httpAppModule = '../../dist/src/http-app.js';
     const { prepareRuntimeEnvironment } = (await import(
-      '../../dist/src/runtime-environment.js' as string
+      runtimeModule
     )) as typeof import('../../src/runtime-environment.js');
-    const { createHttpApp } = (await import(
-      '../../dist/src/http-app.js' as string
-    )) as typeof import('../../src/http-app.js');
+    const { createHttpApp } = (await import(httpAppModule)) as typeof import('../../src/http-app.js');
     await server.start();
     runtime = await prepareRuntimeEnvironment({
       NODE_ENV: 'test',
