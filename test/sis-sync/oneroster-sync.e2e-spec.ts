@@ -256,7 +256,8 @@ describe('OneRoster REST sync', () => {
       concurrency: 2,
     });
     const run = await syncAndWait(app.url, token, connectionId);
-    expect(run.state, JSON.stringify(run)).toMatch(/^succeeded/);
+    expect(run.state, JSON.stringify(run)).toBe('succeeded');
+    expect(run.counts['people']?.['merged']).toBeGreaterThanOrEqual(1);
     const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
     expect(people).toHaveLength(server.dataset.users.length);
     const multiRole = server.dataset.users.find((user) => new Set(user.roles.map((role) => role.role)).size > 1);
@@ -286,6 +287,7 @@ describe('OneRoster REST sync', () => {
     const applied = await waitForRun(app.url, token, held.id);
     expect(applied.state, JSON.stringify(applied)).toMatch(/^succeeded/);
     expect(applied.counts['people']?.['created'] ?? 0).toBe(0);
+    expect(applied.counts['people']?.['remapped']).toBe(before.length);
     const after = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
     expect(after.filter((row) => row['status'] === 'active')).toHaveLength(before.length);
     for (const person of before) {

@@ -25,6 +25,10 @@ export interface EntityCounts {
   unchanged: number;
   skipped: number;
   pulled: number;
+  /** 1.1 per-role user records folded into another person (people only). */
+  merged?: number;
+  /** People re-keyed to new SIS ids by an approved id remap (people only). */
+  remapped?: number;
 }
 
 export type RunCounts = Partial<Record<RosterEntity, EntityCounts>>;

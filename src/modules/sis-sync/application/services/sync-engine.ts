@@ -317,25 +317,15 @@ export class SyncEngine {
         lease.check(true);
         await this.mirror.discardStaged(run.id, entity);
         const pulled = await this.pullEntity(run, source, key, entity, mode, since, lease);
-        if (
-          entity === 'people' &&
-          connection.settings.version === '1.1' &&
-          connection.settings.personMergeRule !== 'none'
-        ) {
-          const folded = await this.mirror.mergeStagedPeople(key, connection.settings.personMergeRule);
-          if (folded > 0) {
-            await this.runs.addIssues(run.id, [
-              {
-                entity,
-                sourcedId: null,
-                field: null,
-                severity: 'warning',
-                message: `${folded} OneRoster 1.1 user record(s) merged into the same person (rule: ${connection.settings.personMergeRule})`,
-              },
-            ]);
-          }
-        }
-        counts[entity] = { ...(counts[entity] ?? emptyEntityCounts()), pulled: pulled.records };
+        const merged =
+          entity === 'people' && connection.settings.version === '1.1' && connection.settings.personMergeRule !== 'none'
+            ? await this.mirror.mergeStagedPeople(key, connection.settings.personMergeRule)
+            : 0;
+        counts[entity] = {
+          ...(counts[entity] ?? emptyEntityCounts()),
+          pulled: pulled.records,
+          ...(merged > 0 ? { merged } : {}),
+        };
         await this.runs.recordPull(run.id, pulled);
         await this.runs.saveProgress(run.id, { phase: 'pull' }, counts);
       }
@@ -400,17 +390,8 @@ export class SyncEngine {
         lease.check(false);
         const result = await this.transactions.run(async () => {
           if (entity === 'people' && remapApproved && !remapped) {
-            const count = await this.mirror.remapPeople(key);
+            entityCounts.remapped = await this.mirror.remapPeople(key);
             remapped = true;
-            await this.runs.addIssues(run.id, [
-              {
-                entity,
-                sourcedId: null,
-                field: 'sourcedId',
-                severity: 'warning',
-                message: `${count} people re-keyed to their new SIS ids (approved id remap); local ids kept`,
-              },
-            ]);
           }
           const chunk = await this.mirror.applyChunk(key, entity, after, APPLY_CHUNK);
           if (chunk.processed === 0) return chunk;
