@@ -259,6 +259,10 @@ describe('OneRoster REST sync', () => {
     expect(run.state, JSON.stringify(run)).toBe('succeeded');
     expect(run.counts['people']?.['merged']).toBeGreaterThanOrEqual(1);
     const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    const known = new Set(people.map((row) => row['sourced_id']));
+    const agents = people.flatMap((row) => row['agent_sourced_ids'] as string[]);
+    expect(agents.length).toBeGreaterThan(0);
+    expect(agents.filter((agent) => !known.has(agent))).toEqual([]);
     expect(people).toHaveLength(server.dataset.users.length);
     const multiRole = server.dataset.users.find((user) => new Set(user.roles.map((role) => role.role)).size > 1);
     expect(multiRole).toBeDefined();

@@ -126,6 +126,27 @@ export class PostgresRosterMirror extends RosterMirror {
         [key.changeSetId],
       );
     }
+    // Guardians and students point at each other by sourcedId: follow the merges and re-keys.
+    await runSql(
+      this.em,
+      `WITH aliases AS (
+         SELECT a.alias, s.sourced_id AS canonical
+           FROM roster_staged_records s, jsonb_array_elements_text(coalesce(s.payload->'sourceAliases', '[]'::jsonb)) AS a(alias)
+          WHERE s.run_id = $1 AND s.entity = 'people'
+       ), rewritten AS (
+         SELECT s.sourced_id,
+                jsonb_set(s.payload, '{agentSourcedIds}',
+                  (SELECT coalesce(jsonb_agg(DISTINCT coalesce(m.canonical, agent.id)), '[]'::jsonb)
+                     FROM jsonb_array_elements_text(s.payload->'agentSourcedIds') AS agent(id)
+                     LEFT JOIN aliases m ON m.alias = agent.id)) AS p
+           FROM roster_staged_records s
+          WHERE s.run_id = $1 AND s.entity = 'people' AND jsonb_array_length(coalesce(s.payload->'agentSourcedIds', '[]'::jsonb)) > 0
+       )
+       UPDATE roster_staged_records s SET payload = r.p, source_hash = ${contentHash('r.p')}
+         FROM rewritten r
+        WHERE s.run_id = $1 AND s.entity = 'people' AND s.sourced_id = r.sourced_id AND s.payload <> r.p`,
+      [key.changeSetId],
+    );
     return folded;
   }
 
@@ -393,11 +414,15 @@ function mergePeople(canonicalId: string, people: readonly PersonRecord[]): Pers
   };
   const first = <K extends keyof PersonRecord>(field: K): PersonRecord[K] =>
     people.find((person) => person[field] !== null && person[field] !== '')?.[field] ?? people[0][field];
+  // A role whose per-role record was withdrawn (`tobedeleted`) is not the merged person's any more.
+  const current = people.some((person) => person.status === 'active')
+    ? people.filter((person) => person.status === 'active')
+    : people;
   const roles = union(
-    people.flatMap((person) => person.roles),
+    current.flatMap((person) => person.roles),
     (role) => `${role.role}|${role.orgSourcedId ?? ''}`,
   );
-  const heldRoles = new Set(people.map((person) => person.primaryRole));
+  const heldRoles = new Set(current.map((person) => person.primaryRole));
   const primaryRole = ROLE_PRIORITY.find((role) => heldRoles.has(role)) ?? people[0].primaryRole;
   return {
     ...people[0],

@@ -38,7 +38,9 @@ export class DispatchScheduledRunsJob implements HandlesJob<JobPayload<'sis-sync
       if (!connection.enabled || !schedule) continue;
       const cron = new CronTime(schedule.cron, schedule.timeZone);
       const since = new Date(Math.max(connection.updatedAt.getTime(), now.getTime() - DAY_MS));
-      const tick = latestDueTick(since, now, (instant) => cron.getNextDateFrom(instant).toJSDate());
+      // `getNextDateFrom` reads the instant in the zone it is given (the process's zone otherwise), not the
+      // zone the CronTime was built with.
+      const tick = latestDueTick(since, now, (instant) => cron.getNextDateFrom(instant, schedule.timeZone).toJSDate());
       if (!tick || !(await this.claims.claim(connection.id, tick))) continue;
       const blackout = blackoutAt(tick, schedule.timeZone, connection.settings.blackoutWindows);
       if (blackout) {

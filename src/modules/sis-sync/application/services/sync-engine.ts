@@ -484,6 +484,7 @@ export class SyncEngine {
     restored: string[],
     deactivated: string[],
   ): void {
+    if (created.length + updated.length + restored.length + deactivated.length === 0) return;
     for (const [action, ids] of [
       ['created', created],
       ['updated', updated],
