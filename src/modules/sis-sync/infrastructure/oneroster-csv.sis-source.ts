@@ -39,7 +39,7 @@ export interface OneRosterCsvSisSourceOptions {
 export class OneRosterCsvSisSource extends SisSource {
   private readonly scope: OneRosterSchoolScope;
   private readonly batchSize: number;
-  private rolesByUser?: Promise<Map<string, PersonRoleMembership[]>>;
+  private rolesByUser?: Promise<RolesByUser>;
   private orgsSeen = false;
 
   private constructor(
@@ -100,7 +100,12 @@ export class OneRosterCsvSisSource extends SisSource {
         options.signal?.throwIfAborted();
         const records: RosterRecord<E>[] = [];
         for (const row of batch) {
-          const memberships = rolesByUser?.get(row.values.sourcedId.trim());
+          const userSourcedId = row.values.sourcedId.trim();
+          let memberships = rolesByUser?.active.get(userSourcedId);
+          // A user deleted together with its roles: the deletion needs the user, not an active role.
+          if (!memberships && row.values.status?.trim() === 'tobedeleted') {
+            memberships = rolesByUser?.deleted.get(userSourcedId);
+          }
           const result = normaliseCsvRow(entity, row.values, { version, memberships });
           if (!result.ok) {
             const reason =
@@ -118,14 +123,17 @@ export class OneRosterCsvSisSource extends SisSource {
     }
   }
 
-  private roles(report: (issue: SisRecordIssue) => void): Promise<Map<string, PersonRoleMembership[]>> {
+  private roles(report: (issue: SisRecordIssue) => void): Promise<RolesByUser> {
     this.rolesByUser ??= this.readRoles(report);
     return this.rolesByUser;
   }
 
-  /** Active roles.csv rows by user. A package without roles.csv yields users without roles, which are reported. */
-  private async readRoles(report: (issue: SisRecordIssue) => void): Promise<Map<string, PersonRoleMembership[]>> {
-    const byUser = new Map<string, PersonRoleMembership[]>();
+  /**
+   * roles.csv rows by user, active and `tobedeleted` apart. A package without roles.csv yields users without roles,
+   * which are reported.
+   */
+  private async readRoles(report: (issue: SisRecordIssue) => void): Promise<RolesByUser> {
+    const byUser: RolesByUser = { active: new Map(), deleted: new Map() };
     if (this.csvPackage.files.roles === 'absent') return byUser;
     const rows = this.csvPackage.rows('roles', {
       batchSize: this.batchSize,
@@ -138,10 +146,10 @@ export class OneRosterCsvSisSource extends SisSource {
           report({ ...result.issue, message: `roles.csv line ${row.line}: ${result.issue.message}` });
           continue;
         }
-        if (result.record.status !== 'active') continue;
-        const memberships = byUser.get(result.record.userSourcedId);
+        const into = result.record.status === 'active' ? byUser.active : byUser.deleted;
+        const memberships = into.get(result.record.userSourcedId);
         if (memberships) memberships.push(result.record.membership);
-        else byUser.set(result.record.userSourcedId, [result.record.membership]);
+        else into.set(result.record.userSourcedId, [result.record.membership]);
       }
     }
     return byUser;
@@ -159,6 +167,11 @@ export class OneRosterCsvSisSource extends SisSource {
     }
     this.orgsSeen = true;
   }
+}
+
+interface RolesByUser {
+  active: Map<string, PersonRoleMembership[]>;
+  deleted: Map<string, PersonRoleMembership[]>;
 }
 
 function rowIssue(entity: RosterEntity, issue: OneRosterCsvRowIssue): SisRecordIssue {

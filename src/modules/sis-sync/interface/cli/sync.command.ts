@@ -1,4 +1,5 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
@@ -21,7 +22,11 @@ const ENTITY_COUNT = 7;
 /**
  * Runs the sync in this process with a progress bar; when a worker process claims it first (Redis mode),
  * follows that worker's progress instead. Exits non-zero when the run fails or is held.
+ *
+ * `@Injectable()` makes TypeScript emit the constructor's parameter types for Nest: the subclasses declare no
+ * constructor of their own, and without it every dependency below is injected as undefined.
  */
+@Injectable()
 abstract class RunningSyncCommand extends CommandRunner {
   constructor(
     protected readonly commands: CommandBus,
@@ -90,8 +95,10 @@ abstract class RunningSyncCommand extends CommandRunner {
 export class SyncImportCliCommand extends RunningSyncCommand {
   async run([zip]: string[], options: SyncOptions): Promise<void> {
     if (!zip || !existsSync(zip)) throw new Error(`No such file: ${zip ?? '(none given)'}`);
+    // `sync` declares --dry-run as well, and commander hands the flag to the parent even when it follows `import`.
+    const dryRun = options.dryRun ?? this.command.parent?.opts<SyncOptions>().dryRun ?? false;
     const run = await RequestContext.create(this.orm.em, () =>
-      this.commands.execute(new ImportOneRosterCsvCommand(createReadStream(zip), null, options.dryRun ?? false)),
+      this.commands.execute(new ImportOneRosterCsvCommand(createReadStream(zip), null, dryRun)),
     );
     await this.follow(run);
   }
