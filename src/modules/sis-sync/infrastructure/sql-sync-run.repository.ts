@@ -126,12 +126,23 @@ export class SqlSyncRunRepository extends SyncRunRepository {
     return row ? { cancelRequested: row.cancel_requested } : null;
   }
 
-  async saveProgress(id: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<void> {
-    await runSql(this.em, 'UPDATE sis_sync_runs SET checkpoint = $2, counts = $3, updated_at = now() WHERE id = $1', [
-      id,
-      JSON.stringify(checkpoint),
-      JSON.stringify(counts),
-    ]);
+  async saveProgress(id: string, owner: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<boolean> {
+    const rows = await runSql(
+      this.em,
+      `UPDATE sis_sync_runs SET checkpoint = $3, counts = $4, updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING id`,
+      [id, owner, JSON.stringify(checkpoint), JSON.stringify(counts)],
+    );
+    return rows.length === 1;
+  }
+
+  async confirmLease(id: string, owner: string): Promise<boolean> {
+    const rows = await runSql(
+      this.em,
+      `SELECT id FROM sis_sync_runs WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE`,
+      [id, owner],
+    );
+    return rows.length === 1;
   }
 
   async recordSource(id: string, description: string, deltaSince: Date | null, mode: SyncMode): Promise<void> {
@@ -215,7 +226,13 @@ export class SqlSyncRunRepository extends SyncRunRepository {
     return new Map(rows.map((row) => [row.entity, row]));
   }
 
-  async settle(id: string, state: SyncRunState, fields: SettleFields, now: Date): Promise<SyncRun> {
+  async settle(
+    id: string,
+    owner: string,
+    state: SyncRunState,
+    fields: SettleFields,
+    now: Date,
+  ): Promise<SyncRun | null> {
     const [row] = await runSql<RunRow>(
       this.em,
       `UPDATE sis_sync_runs
@@ -228,7 +245,7 @@ export class SqlSyncRunRepository extends SyncRunRepository {
               checkpoint = coalesce($10::jsonb, checkpoint),
               finished_at = CASE WHEN $2::text = 'held' THEN NULL ELSE $11::timestamptz END,
               lease_owner = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = $11::timestamptz
-        WHERE id = $1 RETURNING *`,
+        WHERE id = $1 AND lease_owner = $12 AND state = 'running' RETURNING *`,
       [
         id,
         state,
@@ -241,9 +258,10 @@ export class SqlSyncRunRepository extends SyncRunRepository {
         fields.counts ? JSON.stringify(fields.counts) : null,
         fields.checkpoint ? JSON.stringify(fields.checkpoint) : null,
         now,
+        owner,
       ],
     );
-    return toRun(row);
+    return row ? toRun(row) : null;
   }
 
   async settleIfHeld(id: string, errorCode: string, message: string, now: Date): Promise<SyncRun | null> {

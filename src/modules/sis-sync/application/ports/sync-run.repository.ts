@@ -84,7 +84,14 @@ export abstract class SyncRunRepository {
     now: Date,
   ): Promise<{ cancelRequested: boolean } | null>;
 
-  abstract saveProgress(id: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<void>;
+  /** Fenced by the lease: false when this owner no longer holds the run (nothing is written then). */
+  abstract saveProgress(id: string, owner: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<boolean>;
+
+  /**
+   * Inside a transaction: locks the run row if this owner still holds it, so no other worker can claim the
+   * run until the transaction's writes are committed. False when the lease was lost.
+   */
+  abstract confirmLease(id: string, owner: string): Promise<boolean>;
 
   abstract recordSource(id: string, description: string, deltaSince: Date | null, mode: SyncMode): Promise<void>;
 
@@ -96,8 +103,14 @@ export abstract class SyncRunRepository {
 
   abstract pulls(id: string): Promise<Map<RosterEntity, EntityPull>>;
 
-  /** Moves a run to a resting state (or `held`) and releases its lease. */
-  abstract settle(id: string, state: SyncRunState, fields: SettleFields, now: Date): Promise<SyncRun>;
+  /** Moves a running run this owner holds to a resting state (or `held`); null when the lease was lost. */
+  abstract settle(
+    id: string,
+    owner: string,
+    state: SyncRunState,
+    fields: SettleFields,
+    now: Date,
+  ): Promise<SyncRun | null>;
 
   /** held → cancelled (discarded after review); null if the run was not held. */
   abstract settleIfHeld(id: string, errorCode: string, message: string, now: Date): Promise<SyncRun | null>;

@@ -77,6 +77,8 @@ class FakeClock extends Clock {
 class FakeTransactionRunner extends TransactionRunner {
   calls = 0;
   private crashOnCall: number | null = null;
+  private counted = 0;
+  private countedWhen: (() => number) | null = null;
 
   constructor(private readonly participants: readonly Transactional[]) {
     super();
@@ -87,12 +89,27 @@ class FakeTransactionRunner extends TransactionRunner {
     this.crashOnCall = this.calls + n;
   }
 
+  /** Like `crashOnNth`, counting only transactions during which `progress()` moved (e.g. apply chunks). */
+  crashOnNthWhere(n: number, progress: () => number): void {
+    this.countedWhen = progress;
+    this.counted = 0;
+    this.crashOnCall = n;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     this.calls += 1;
     const snapshots = this.participants.map((participant) => participant.snapshot());
+    const progressBefore = this.countedWhen?.();
     try {
       const result = await work();
-      if (this.calls === this.crashOnCall) throw new Error('Connection terminated unexpectedly');
+      const crashes = this.countedWhen
+        ? this.countedWhen() !== progressBefore && (this.counted += 1) === this.crashOnCall
+        : this.calls === this.crashOnCall;
+      if (crashes) {
+        this.countedWhen = null;
+        this.crashOnCall = null;
+        throw new Error('Connection terminated unexpectedly');
+      }
       return result;
     } catch (error) {
       this.participants.forEach((participant, index) => participant.restore(snapshots[index]));
@@ -197,10 +214,17 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
     return { cancelRequested: row.run.cancelRequested };
   }
 
-  async saveProgress(id: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<void> {
-    const { run } = this.stored(id);
-    run.checkpoint = structuredClone(checkpoint);
-    run.counts = structuredClone(counts);
+  async saveProgress(id: string, owner: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<boolean> {
+    const row = this.stored(id);
+    if (row.run.state !== 'running' || row.leaseOwner !== owner) return false;
+    row.run.checkpoint = structuredClone(checkpoint);
+    row.run.counts = structuredClone(counts);
+    return true;
+  }
+
+  async confirmLease(id: string, owner: string): Promise<boolean> {
+    const row = this.stored(id);
+    return row.run.state === 'running' && row.leaseOwner === owner;
   }
 
   async recordSource(id: string, description: string, deltaSince: Date | null, mode: SyncMode): Promise<void> {
@@ -232,8 +256,15 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
     return structuredClone(this.stored(id).pulls);
   }
 
-  async settle(id: string, state: SyncRunState, fields: SettleFields, now: Date): Promise<SyncRun> {
+  async settle(
+    id: string,
+    owner: string,
+    state: SyncRunState,
+    fields: SettleFields,
+    now: Date,
+  ): Promise<SyncRun | null> {
     const row = this.stored(id);
+    if (row.run.state !== 'running' || row.leaseOwner !== owner) return null;
     const { run } = row;
     run.state = state;
     if (fields.preview !== undefined) run.preview = structuredClone(fields.preview);
@@ -949,6 +980,7 @@ describe('SyncEngine', () => {
     await w.sync({ orgs: orgs(3), people: [person('p1'), person('p2')] });
     const before = w.mirror.state(w.connection.id);
     const eventsBefore = w.events.length;
+    const appliedBefore = w.mirror.applyCalls.length;
 
     const run = await w.start();
     w.sources.script = {
@@ -960,7 +992,6 @@ describe('SyncEngine', () => {
         error: new SisSourceError('SIS_SYNC.SOURCE_MALFORMED_PAGE', 'Page 2 of /users is not valid JSON', 'people'),
       },
     };
-    const transactionsBefore = w.transactions.calls;
     const settled = await w.engine().execute(run.id);
 
     expect(settled).toMatchObject({
@@ -973,7 +1004,7 @@ describe('SyncEngine', () => {
       { entity: 'people', severity: 'error', message: 'Page 2 of /users is not valid JSON' },
     ]);
     expect(w.sources.opened.at(-1)?.closed).toBe(true);
-    expect(w.transactions.calls).toBe(transactionsBefore);
+    expect(w.mirror.applyCalls).toHaveLength(appliedBefore);
     expect(w.mirror.state(w.connection.id)).toEqual(before);
     expect(w.mirror.stagedIds(run.id)).toBe(0);
     const published = w.events.slice(eventsBefore);
@@ -1086,8 +1117,8 @@ describe('SyncEngine', () => {
       const keptId = w.mirror.row(w.connection.id, 'people', personId(1))!.id;
       const run = await w.start({ data: second });
 
-      // orgs, courses, classes, then the people chunks: the second people chunk never commits.
-      w.transactions.crashOnNth(5);
+      // Apply chunks: orgs, courses, classes, then the people chunks: the second people chunk never commits.
+      w.transactions.crashOnNthWhere(5, () => w.mirror.applyCalls.length);
       await expect(w.engine().execute(run.id)).rejects.toThrow('Connection terminated unexpectedly');
       const crashed = w.runs.stored(run.id).run;
       expect(crashed).toMatchObject({

@@ -19,6 +19,7 @@ import {
   exceededThresholds,
   type EntityCounts,
   type HoldReason,
+  type RunCheckpoint,
   type RunCounts,
   type RunPreview,
   type SyncMode,
@@ -62,6 +63,10 @@ class RunLease {
     // Frequent enough that a cancellation is noticed within a couple of seconds.
     this.timer = setInterval(() => void this.renew(), LEASE_RENEW_MS);
     this.timer.unref();
+  }
+
+  get lost(): boolean {
+    return this.stopReason === 'lease-lost';
   }
 
   get signal(): AbortSignal {
@@ -159,9 +164,12 @@ export class SyncEngine {
     try {
       return await this.proceed(run, lease);
     } catch (error) {
-      if (error instanceof RunStopped) {
-        if (error.reason === 'lease-lost') return null;
-        await this.mirror.discardStaged(run.id);
+      if (error instanceof RunStopped || lease.lost) {
+        if (lease.lost || (error instanceof RunStopped && error.reason === 'lease-lost')) {
+          this.logger.warn(`Sync run ${run.id}: another worker took it over; this worker stops here`);
+          return null;
+        }
+        await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
         return this.settle(run, 'cancelled', { errorCode: 'SIS_SYNC.RUN_CANCELLED', errorMessage: 'Cancelled' });
       }
       if (error instanceof SisSourceError) {
@@ -235,7 +243,7 @@ export class SyncEngine {
     if (checkpoint.phase === 'pull') {
       await this.pull(run, connection, secret, key, counts, lease);
       checkpoint = { phase: 'review' };
-      await this.runs.saveProgress(run.id, checkpoint, counts);
+      await this.save(run.id, checkpoint, counts);
     }
     const pulls = await this.runs.pulls(run.id);
     const current = (await this.runs.findById(run.id)) ?? run;
@@ -255,7 +263,7 @@ export class SyncEngine {
         ...exceededThresholds(preview, connection.settings.thresholds),
       ];
       if (current.dryRun) {
-        await this.mirror.discardStaged(run.id);
+        await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
         return this.settle(current, current.issueCount > 0 ? 'succeeded_with_issues' : 'succeeded', {
           preview,
           holdReasons,
@@ -267,19 +275,19 @@ export class SyncEngine {
         return this.settle(current, 'held', { preview, holdReasons, counts, checkpoint: { phase: 'review' } });
       }
       checkpoint = { phase: 'apply', entity: ROSTER_APPLY_ORDER[0], after: null, remapped: false };
-      await this.runs.saveProgress(run.id, checkpoint, counts);
+      await this.save(run.id, checkpoint, counts);
     }
 
     if (checkpoint.phase === 'apply') {
       const remapApproved = current.holdReasons.some((reason) => reason.kind === 'id_remap') && !!current.approvedAt;
       await this.apply(current, key, pulls, counts, checkpoint, remapApproved, lease);
       checkpoint = { phase: 'deactivate', entity: ROSTER_APPLY_ORDER.at(-1)! };
-      await this.runs.saveProgress(run.id, checkpoint, counts);
+      await this.save(run.id, checkpoint, counts);
     }
     if (checkpoint.phase === 'deactivate') {
       await this.deactivate(current, connection, key, pulls, counts, checkpoint.entity, lease);
     }
-    await this.mirror.discardStaged(run.id);
+    await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
     const settled = await this.runs.findById(run.id);
     const state = (settled?.issueCount ?? 0) > 0 ? 'succeeded_with_issues' : 'succeeded';
     const result = await this.settle(settled ?? current, state, { counts, checkpoint: { phase: 'done' } });
@@ -315,19 +323,22 @@ export class SyncEngine {
       for (const entity of ROSTER_APPLY_ORDER) {
         if (!supplied.includes(entity) || done.get(entity)?.complete) continue;
         lease.check(true);
-        await this.mirror.discardStaged(run.id, entity);
+        await this.fenced(run.id, () => this.mirror.discardStaged(run.id, entity));
         const pulled = await this.pullEntity(run, source, key, entity, mode, since, lease);
+        const rule = connection.settings.personMergeRule;
         const merged =
-          entity === 'people' && connection.settings.version === '1.1' && connection.settings.personMergeRule !== 'none'
-            ? await this.mirror.mergeStagedPeople(key, connection.settings.personMergeRule)
+          entity === 'people' && connection.settings.version === '1.1' && rule !== 'none'
+            ? await this.fenced(run.id, () => this.mirror.mergeStagedPeople(key, rule))
             : 0;
         counts[entity] = {
           ...(counts[entity] ?? emptyEntityCounts()),
           pulled: pulled.records,
           ...(merged > 0 ? { merged } : {}),
         };
-        await this.runs.recordPull(run.id, pulled);
-        await this.runs.saveProgress(run.id, { phase: 'pull' }, counts);
+        await this.fenced(run.id, async () => {
+          await this.runs.recordPull(run.id, pulled);
+          await this.save(run.id, { phase: 'pull' }, counts);
+        });
       }
     } finally {
       await source.close();
@@ -357,12 +368,14 @@ export class SyncEngine {
     let pages = 0;
     for await (const page of pull.pages) {
       lease.check(true);
-      await this.mirror.stage(
-        key,
-        entity,
-        aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page,
-      );
-      if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
+      await this.fenced(run.id, async () => {
+        await this.mirror.stage(
+          key,
+          entity,
+          aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page,
+        );
+        if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
+      });
       records += page.length;
       pages += 1;
       this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
@@ -410,11 +423,7 @@ export class SyncEngine {
               message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
             })),
           );
-          await this.runs.saveProgress(
-            run.id,
-            { phase: 'apply', entity, after: chunk.lastSourcedId, remapped },
-            counts,
-          );
+          await this.save(run.id, { phase: 'apply', entity, after: chunk.lastSourcedId, remapped }, counts);
           return chunk;
         });
         if (result.processed === 0) break;
@@ -448,7 +457,7 @@ export class SyncEngine {
           const deactivated = await this.mirror.deactivateChunk(key, entity, scope, APPLY_CHUNK);
           if (deactivated.length === 0) return deactivated;
           entityCounts.deactivated += deactivated.length;
-          await this.runs.saveProgress(run.id, { phase: 'deactivate', entity }, counts);
+          await this.save(run.id, { phase: 'deactivate', entity }, counts);
           return deactivated;
         });
         if (ids.length === 0) break;
@@ -498,17 +507,30 @@ export class SyncEngine {
     );
   }
 
+  /** Runs `work` in a transaction that first re-checks (and locks) this worker's lease on the run. */
+  private fenced<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    return this.transactions.run(async () => {
+      if (!(await this.runs.confirmLease(runId, this.owner))) throw new RunStopped('lease-lost');
+      return work();
+    });
+  }
+
+  private async save(runId: string, checkpoint: RunCheckpoint, counts: RunCounts): Promise<void> {
+    if (!(await this.runs.saveProgress(runId, this.owner, checkpoint, counts))) throw new RunStopped('lease-lost');
+  }
+
   private async fail(run: SyncRun, counts: RunCounts, code: string, message: string): Promise<SyncRun> {
-    await this.mirror.discardStaged(run.id);
+    await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
     return this.settle(run, 'failed', { errorCode: code, errorMessage: message, counts });
   }
 
   private async settle(
     run: SyncRun,
     state: SyncRunState,
-    fields: Parameters<SyncRunRepository['settle']>[2],
+    fields: Parameters<SyncRunRepository['settle']>[3],
   ): Promise<SyncRun> {
-    const settled = await this.runs.settle(run.id, state, fields, this.clock.now());
+    const settled = await this.runs.settle(run.id, this.owner, state, fields, this.clock.now());
+    if (!settled) throw new RunStopped('lease-lost');
     if (state !== 'held' && settled.importFile) await this.importFiles.delete(settled.importFile);
     this.broadcaster.stateChanged(settled);
     if (state !== 'held') {
