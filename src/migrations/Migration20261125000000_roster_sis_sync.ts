@@ -45,7 +45,9 @@ export class Migration20261125000000_roster_sis_sync extends Migration {
         deleted_at timestamptz NULL,
         CONSTRAINT sis_connections_provider_check CHECK (provider IN ('oneroster', 'oneroster-csv', 'powerschool'))
       )`);
-    this.addSql('CREATE UNIQUE INDEX sis_connections_name_unique ON sis_connections (lower(name)) WHERE deleted_at IS NULL');
+    this.addSql(
+      'CREATE UNIQUE INDEX sis_connections_name_unique ON sis_connections (lower(name)) WHERE deleted_at IS NULL',
+    );
 
     this.addSql(`
       CREATE TABLE sis_sync_runs (
@@ -84,7 +86,9 @@ export class Migration20261125000000_roster_sis_sync extends Migration {
     // One active run per connection, whichever process asks: the database is the arbiter.
     this.addSql(`CREATE UNIQUE INDEX sis_sync_runs_one_active_per_connection ON sis_sync_runs (connection_id)
       WHERE state IN ('queued', 'running', 'held')`);
-    this.addSql('CREATE INDEX sis_sync_runs_connection_created_index ON sis_sync_runs (connection_id, created_at DESC)');
+    this.addSql(
+      'CREATE INDEX sis_sync_runs_connection_created_index ON sis_sync_runs (connection_id, created_at DESC)',
+    );
     this.addSql('CREATE INDEX sis_sync_runs_created_index ON sis_sync_runs (created_at DESC, id DESC)');
 
     this.addSql(`
