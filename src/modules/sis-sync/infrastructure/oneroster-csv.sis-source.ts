@@ -14,6 +14,7 @@ import {
 import {
   SisSource,
   SisSourceError,
+  type SisCheckResult,
   type SisEntityPull,
   type SisPullOptions,
   type SisRecordIssue,
@@ -83,6 +84,18 @@ export class OneRosterCsvSisSource extends SisSource {
 
   async close(): Promise<void> {
     await this.csvPackage.close();
+  }
+
+  /** An uploaded package needs no network: it opened (manifest and headers valid), so every file can be read. */
+  checkAccess(): Promise<SisCheckResult[]> {
+    return Promise.resolve(
+      this.entities().map((entity) => ({
+        check: `permission:${ONEROSTER_CSV_FILES_BY_ENTITY[entity]}.csv` as const,
+        ok: true,
+        detail: `${ONEROSTER_CSV_FILES_BY_ENTITY[entity]}.csv is in the package (${this.csvPackage.files[ONEROSTER_CSV_FILES_BY_ENTITY[entity]]})`,
+        durationMs: 0,
+      })),
+    );
   }
 
   private async *pages<E extends RosterEntity>(entity: E, options: SisPullOptions): AsyncGenerator<RosterRecord<E>[]> {

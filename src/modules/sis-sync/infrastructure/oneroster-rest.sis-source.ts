@@ -13,6 +13,7 @@ import {
 import {
   SisSource,
   SisSourceError,
+  type SisCheckResult,
   type SisEntityPull,
   type SisPullOptions,
   type SisTrafficObserver,
@@ -42,6 +43,7 @@ export class OneRosterRestSisSource extends SisSource {
   private readonly settings: SisConnectionSettings;
   private readonly scope: OneRosterSchoolScope;
   private readonly now: () => Date;
+  private readonly options: OneRosterRestSisSourceOptions;
   /** Whether every org has been seen, so courses owned by the district can be told apart from other schools'. */
   private orgsSeenInFull = false;
 
@@ -52,6 +54,7 @@ export class OneRosterRestSisSource extends SisSource {
       throw new SisSourceError('SIS_SYNC.SOURCE_PROTOCOL_ERROR', 'The connection has no OneRoster base URL');
     }
     this.settings = settings;
+    this.options = options;
     this.version = settings.version ?? versionFromBaseUrl(settings.baseUrl);
     this.scope = new OneRosterSchoolScope(settings.schoolScope);
     this.now = options.now ?? (() => new Date());
@@ -96,6 +99,56 @@ export class OneRosterRestSisSource extends SisSource {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * One record of each collection, no retries: the first answer decides. Orgs first (reachability and
+   * credentials), then every other collection (whether this connection may read it).
+   */
+  async checkAccess(signal?: AbortSignal): Promise<SisCheckResult[]> {
+    const probe = new OneRosterRestClient({
+      ...this.options.client,
+      baseUrl: this.client.baseUrl,
+      version: this.version,
+      auth: clientAuth(this.settings, this.options.secret),
+      pageSize: 1,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+      maxAttempts: 1,
+    });
+    const results: SisCheckResult[] = [];
+    const started = Date.now();
+    const first = await probeCollection(probe, ONEROSTER_REST_COLLECTIONS.orgs, signal);
+    const elapsed = (): number => Date.now() - started;
+    const reachable =
+      first.code !== 'SIS_SYNC.SOURCE_UNREACHABLE' && first.code !== 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED';
+    results.push({
+      check: 'reachability',
+      ok: reachable,
+      detail: reachable ? `${this.client.baseUrl} answered` : (first.message ?? 'No answer'),
+      durationMs: elapsed(),
+    });
+    if (!reachable) return results;
+    const authorised = first.code !== 'SIS_SYNC.SOURCE_AUTH_FAILED';
+    results.push({
+      check: 'credentials',
+      ok: authorised,
+      detail: authorised ? 'The credentials were accepted' : (first.message ?? 'The credentials were refused'),
+      durationMs: elapsed(),
+    });
+    if (!authorised) return results;
+    for (const entity of ROSTER_ENTITIES) {
+      const collection = ONEROSTER_REST_COLLECTIONS[entity];
+      const checkStarted = Date.now();
+      const outcome = entity === 'orgs' ? first : await probeCollection(probe, collection, signal);
+      results.push({
+        check: `permission:${collection}`,
+        ok: outcome.code === null,
+        detail:
+          outcome.code === null ? `/${collection} can be read` : `/${collection}: ${outcome.message ?? outcome.code}`,
+        durationMs: entity === 'orgs' ? first.durationMs : Date.now() - checkStarted,
+      });
+    }
+    return results;
+  }
 
   private async *pages<E extends RosterEntity>(
     entity: E,
@@ -146,6 +199,31 @@ export class OneRosterRestSisSource extends SisSource {
  * Requests allowed in flight now: the peak-hours limit inside the window (local time of the connection's schedule
  * time zone, UTC by default; windows may wrap past midnight), the connection's limit otherwise.
  */
+async function probeCollection(
+  client: OneRosterRestClient,
+  collection: string,
+  signal: AbortSignal | undefined,
+): Promise<{ code: string | null; message: string | null; durationMs: number }> {
+  const started = Date.now();
+  try {
+    for await (const page of client.listPages(collection, { signal })) {
+      void page;
+      break;
+    }
+    return { code: null, message: null, durationMs: Date.now() - started };
+  } catch (error) {
+    const translated = toSisSourceError(error);
+    if (translated instanceof SisSourceError) {
+      return { code: translated.code, message: translated.message, durationMs: Date.now() - started };
+    }
+    return {
+      code: 'SIS_SYNC.SOURCE_UNREACHABLE',
+      message: (translated as Error).message,
+      durationMs: Date.now() - started,
+    };
+  }
+}
+
 export function concurrencyAt(
   settings: Pick<SisConnectionSettings, 'concurrency' | 'peakHours' | 'schedule'>,
   now: Date,

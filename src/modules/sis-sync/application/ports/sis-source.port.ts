@@ -19,9 +19,21 @@ export interface SisPullOptions {
   onIssue?: (issue: SisRecordIssue) => void;
 }
 
-/** Observes the source's HTTP traffic, for metrics and progress. */
+/** Observes the source's HTTP traffic, for metrics, progress and connection health. */
 export interface SisTrafficObserver {
   onRequest(event: { status: number | 'error'; durationMs: number; retry: boolean }): void;
+  /** A new access token was obtained; `expiresAt` null when the SIS did not say. */
+  onToken?(event: { expiresAt: Date | null }): void;
+}
+
+export type SisCheckName = 'reachability' | 'credentials' | `permission:${string}`;
+
+/** One verdict of a connection test: what was checked, whether it passed, and why not in plain words. */
+export interface SisCheckResult {
+  check: SisCheckName;
+  ok: boolean;
+  detail: string;
+  durationMs: number;
 }
 
 /**
@@ -37,6 +49,13 @@ export abstract class SisSource {
 
   /** How this source identifies itself on the run record (e.g. `OneRoster 1.2 REST https://…`). */
   abstract describe(): string;
+
+  /**
+   * A quick health check without pulling data: can the SIS be reached, do the credentials work, and which
+   * resources does it let this connection read (one small request per resource). Never throws for a failed
+   * check; every check has a verdict. Must finish within the connection's request timeout per request.
+   */
+  abstract checkAccess(signal?: AbortSignal): Promise<SisCheckResult[]>;
 
   abstract close(): Promise<void>;
 }

@@ -36,7 +36,13 @@ import {
   type SisConnectionWithSecret,
 } from '../ports/sis-connection.repository.js';
 import { SisSourceFactory, type OpenSourceContext } from '../ports/sis-source.factory.js';
-import { SisSource, SisSourceError, type SisEntityPull, type SisPullOptions } from '../ports/sis-source.port.js';
+import {
+  SisSource,
+  SisSourceError,
+  type SisCheckResult,
+  type SisEntityPull,
+  type SisPullOptions,
+} from '../ports/sis-source.port.js';
 import { SyncMetrics } from '../ports/sync-metrics.port.js';
 import {
   SyncRunRepository,
@@ -676,6 +682,10 @@ class ScriptedSisSource extends SisSource {
       }
     }
     return { snapshot: true, pages: pages() };
+  }
+
+  checkAccess(): Promise<SisCheckResult[]> {
+    return Promise.resolve([]);
   }
 
   describe(): string {
