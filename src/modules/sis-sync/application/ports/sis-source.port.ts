@@ -47,6 +47,14 @@ export abstract class SisSource {
 
   abstract pull<E extends RosterEntity>(entity: E, options: SisPullOptions): Promise<SisEntityPull<E>>;
 
+  /**
+   * False when the SIS has no changed-since query for this connection: a delta run then pulls everything
+   * and diffs it against the mirror (a full run, and the run record says so).
+   */
+  supportsDelta(): boolean {
+    return true;
+  }
+
   /** How this source identifies itself on the run record (e.g. `OneRoster 1.2 REST https://…`). */
   abstract describe(): string;
 

@@ -303,7 +303,7 @@ export class SyncEngine {
     counts: RunCounts,
     lease: RunLease,
   ): Promise<void> {
-    const { mode, since } = await this.effectiveMode(run, connection);
+    let { mode, since } = await this.effectiveMode(run, connection);
     const provider = connection.provider;
     const importPath = run.importFile ? await this.importFiles.materialise(run.importFile) : null;
     let source: SisSource;
@@ -317,7 +317,15 @@ export class SyncEngine {
       throw error;
     }
     try {
-      await this.runs.recordSource(run.id, source.describe(), since ?? null, mode);
+      let note =
+        run.mode === 'delta' && mode === 'full' ? ' (delta requested; no earlier successful run: full pull)' : '';
+      if (mode === 'delta' && !source.supportsDelta()) {
+        mode = 'full';
+        since = undefined;
+        note = ' (delta requested; this SIS has no changed-since query: full pull diffed against the mirror)';
+      }
+      const description = `${source.describe()}${note}`;
+      await this.runs.recordSource(run.id, description, since ?? null, mode);
       const done = await this.runs.pulls(run.id);
       const supplied = source.entities();
       for (const entity of ROSTER_APPLY_ORDER) {
