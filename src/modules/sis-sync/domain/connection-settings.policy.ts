@@ -14,7 +14,10 @@ import {
   normaliseConnectionName,
   ONEROSTER_VENDORS,
   ONEROSTER_VERSIONS,
+  FIELD_POLICIES,
+  LOCALLY_EDITABLE_FIELDS,
   PERSON_MERGE_RULES,
+  type FieldPolicies,
   sameConnectionName,
   SYNC_ACTIONS,
   type BlackoutWindow,
@@ -66,6 +69,7 @@ export interface ConnectionSettingsInput {
   deltaOverlapSeconds?: number;
   fullReconciliationDays?: number;
   personMergeRule?: PersonMergeRule;
+  fieldPolicies?: FieldPolicies;
 }
 
 export interface ConnectionPolicyOptions {
@@ -223,6 +227,7 @@ function resolve(
     deltaOverlapSeconds: pick('deltaOverlapSeconds'),
     fullReconciliationDays: pick('fullReconciliationDays'),
     personMergeRule: pick('personMergeRule'),
+    fieldPolicies: input.fieldPolicies !== undefined ? { ...input.fieldPolicies } : (previous?.fieldPolicies ?? {}),
   };
 
   validate(provider, settings, hasSecret, options, issues);
@@ -480,6 +485,13 @@ function validate(
 
   checkThresholds(settings.thresholds, issues);
 
+  for (const [field, policy] of Object.entries(settings.fieldPolicies ?? {})) {
+    if (!(LOCALLY_EDITABLE_FIELDS as readonly string[]).includes(field)) {
+      issue(`fieldPolicies.${field}`, `Only these fields can be edited locally: ${LOCALLY_EDITABLE_FIELDS.join(', ')}`);
+    } else if (!(FIELD_POLICIES as readonly string[]).includes(policy)) {
+      issue(`fieldPolicies.${field}`, `A field policy is one of: ${FIELD_POLICIES.join(', ')}`);
+    }
+  }
   if (!PERSON_MERGE_RULES.includes(settings.personMergeRule)) {
     issue('personMergeRule', `personMergeRule must be one of: ${PERSON_MERGE_RULES.join(', ')}`);
   } else if (settings.personMergeRule === 'ic-role-prefix' && settings.version !== '1.1') {

@@ -95,7 +95,26 @@ export interface SisConnectionSettings {
   fullReconciliationDays: number;
   /** How OneRoster 1.1 per-role duplicate users are recognised as one person. */
   personMergeRule: PersonMergeRule;
+  /** Per-field ownership of locally editable person fields; absent fields are `sticky`. */
+  fieldPolicies?: FieldPolicies;
 }
+
+/**
+ * Who owns a field that district staff may also edit in Homeroom: `sis` (every sync overwrites it), `local`
+ * (sync never overwrites it), `sticky` (the SIS value until someone edits it locally; the local value then stays
+ * until an operator clears it, or a `remaster` run overrides it).
+ */
+export const FIELD_POLICIES = ['sis', 'local', 'sticky'] as const;
+export type FieldPolicy = (typeof FIELD_POLICIES)[number];
+
+/** SIS-provided person fields that may be edited locally. */
+export const LOCALLY_EDITABLE_FIELDS = ['preferredFirstName', 'preferredLastName', 'pronouns', 'phone', 'sms'] as const;
+export type LocallyEditableField = (typeof LOCALLY_EDITABLE_FIELDS)[number];
+
+export type FieldPolicies = Partial<Record<LocallyEditableField, FieldPolicy>>;
+
+/** Without a policy a field is sticky: local edits survive syncs until an operator clears them. */
+export const DEFAULT_FIELD_POLICY: FieldPolicy = 'sticky';
 
 export interface SisConnection {
   id: string;

@@ -27,11 +27,16 @@ import {
 } from 'class-validator';
 import { SETTING_LIMITS } from '../../domain/connection-defaults.js';
 import {
+  DEFAULT_FIELD_POLICY,
+  FIELD_POLICIES,
+  LOCALLY_EDITABLE_FIELDS,
   ONEROSTER_VENDORS,
   ONEROSTER_VERSIONS,
   PERSON_MERGE_RULES,
   SIS_PROVIDERS,
   type BlackoutWindow,
+  type FieldPolicies,
+  type FieldPolicy,
   type OneRosterVendor,
   type OneRosterVersion,
   type PersonMergeRule,
@@ -45,6 +50,14 @@ const Optional = (): PropertyDecorator => ValidateIf((_object, value) => value !
 
 const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class FieldPoliciesDto {
+  @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) preferredFirstName?: FieldPolicy;
+  @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) preferredLastName?: FieldPolicy;
+  @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) pronouns?: FieldPolicy;
+  @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) phone?: FieldPolicy;
+  @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) sms?: FieldPolicy;
+}
 
 export class SisAuthDto {
   @ApiProperty({ enum: ['oauth2', 'oauth1'] })
@@ -403,6 +416,15 @@ export class CreateSisConnectionDto {
   @IsIn(PERSON_MERGE_RULES)
   personMergeRule?: PersonMergeRule;
 
+  @ApiPropertyOptional({
+    type: () => FieldPoliciesDto,
+    description: 'Who owns each locally editable person field: sis, local or sticky (default sticky)',
+  })
+  @Optional()
+  @ValidateNested()
+  @Type(() => FieldPoliciesDto)
+  fieldPolicies?: FieldPoliciesDto;
+
   @ApiPropertyOptional({ default: true, description: 'A disabled connection keeps its settings but does not sync' })
   @Optional()
   @IsBoolean()
@@ -453,6 +475,7 @@ export class SisConnectionDto {
   @ApiProperty() deltaOverlapSeconds!: number;
   @ApiProperty() fullReconciliationDays!: number;
   @ApiProperty({ enum: PERSON_MERGE_RULES }) personMergeRule!: PersonMergeRule;
+  @ApiProperty({ type: () => FieldPoliciesDto }) fieldPolicies!: FieldPolicies;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -498,6 +521,9 @@ export class SisConnectionDto {
       deltaOverlapSeconds: settings.deltaOverlapSeconds,
       fullReconciliationDays: settings.fullReconciliationDays,
       personMergeRule: settings.personMergeRule,
+      fieldPolicies: Object.fromEntries(
+        LOCALLY_EDITABLE_FIELDS.map((field) => [field, settings.fieldPolicies?.[field] ?? DEFAULT_FIELD_POLICY]),
+      ),
       createdAt: connection.createdAt.toISOString(),
       updatedAt: connection.updatedAt.toISOString(),
     };
