@@ -11,6 +11,8 @@ export interface JobCatalogue {
   'sis-sync.dispatch-scheduled-runs': Record<string, never>;
   /** Re-queues runs whose worker died (expired lease) or whose queued job was lost. */
   'sis-sync.recover-stalled-runs': Record<string, never>;
+  /** Sends one stored sync alert on one channel; retried with backoff until the receiver accepts it. */
+  'sis-sync.deliver-alert': { alertId: string; channel: 'webhook' | 'email' };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -28,4 +30,6 @@ export const jobDefinitions: Record<JobName, JobDefinition> = {
   'sis-sync.run': { attempts: 5, backoffMs: 15_000 },
   'sis-sync.dispatch-scheduled-runs': { attempts: 1, backoffMs: 1_000 },
   'sis-sync.recover-stalled-runs': { attempts: 1, backoffMs: 1_000 },
+  // 5 s, 10 s, 20 s, … : about 42 minutes before it becomes a dead letter.
+  'sis-sync.deliver-alert': { attempts: 10, backoffMs: 5_000 },
 };

@@ -40,6 +40,8 @@ export interface OneRosterRestClientOptions {
   now?: () => number;
   fetch?: typeof fetch;
   onRequest?: (event: OneRosterRequestEvent) => void;
+  /** An OAuth 2.0 access token was obtained; `expiresAt` null when the server gave no `expires_in`. */
+  onToken?: (event: { expiresAt: Date | null }) => void;
 }
 
 export interface ListPagesOptions {
@@ -138,6 +140,7 @@ export class OneRosterRestClient {
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
   private readonly onRequest?: (event: OneRosterRequestEvent) => void;
+  private readonly onToken?: (event: { expiresAt: Date | null }) => void;
   private token?: CachedToken;
   private pendingToken?: Promise<string>;
 
@@ -157,6 +160,7 @@ export class OneRosterRestClient {
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? globalThis.fetch;
     this.onRequest = options.onRequest;
+    this.onToken = options.onToken;
   }
 
   /**
@@ -420,11 +424,14 @@ export class OneRosterRestClient {
     }
     const expiresInSeconds = Number(body.expires_in);
     let refreshAtMs = Number.POSITIVE_INFINITY;
+    let expiresAt: Date | null = null;
     if (body.expires_in !== undefined && Number.isFinite(expiresInSeconds) && expiresInSeconds > 0) {
       const lifetimeMs = expiresInSeconds * 1000;
       refreshAtMs = requestedAt + lifetimeMs - Math.min(60_000, lifetimeMs / 10);
+      expiresAt = new Date(requestedAt + lifetimeMs);
     }
     this.token = { value: body.access_token, refreshAtMs };
+    this.onToken?.({ expiresAt });
     return body.access_token;
   }
 

@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AlertsConfig, loadAlertsConfig } from './alerts.config.js';
 import { AppConfig, loadAppConfig } from './app.config.js';
 import { AuthConfig, loadAuthConfig } from './auth.config.js';
 import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
@@ -13,6 +14,7 @@ export interface LoadedConfiguration {
   redis: RedisConfig;
   metrics: MetricsConfig;
   sisSync: SisSyncConfig;
+  alerts: AlertsConfig;
 }
 
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
@@ -25,6 +27,7 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     redis: loadRedisConfig(env),
     metrics: loadMetricsConfig(env),
     sisSync: loadSisSyncConfig(env, { isProduction: app.isProduction }),
+    alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),
   };
 }
 
@@ -40,6 +43,7 @@ export class ConfigurationModule {
       { provide: RedisConfig, useValue: configuration.redis },
       { provide: MetricsConfig, useValue: configuration.metrics },
       { provide: SisSyncConfig, useValue: configuration.sisSync },
+      { provide: AlertsConfig, useValue: configuration.alerts },
     ];
     return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
   }

@@ -1,3 +1,4 @@
+export * from './alerts.config.js';
 export * from './app.config.js';
 export * from './auth.config.js';
 export * from './configuration.module.js';

@@ -10,7 +10,12 @@ describe('sis-sync configuration', () => {
       /SIS_SECRETS_KEY: required in production/,
     );
     const configuration = loadConfiguration({ NODE_ENV: 'production', JWT_SECRET: jwt, SIS_SECRETS_KEY: key });
-    expect(configuration.sisSync).toEqual({ secretsKey: key, previousSecretsKeys: [], allowHttpSisUrls: false });
+    expect(configuration.sisSync).toEqual({
+      secretsKey: key,
+      previousSecretsKeys: [],
+      allowHttpSisUrls: false,
+      runLeaseSeconds: 60,
+    });
   });
 
   it('leaves the key unset outside production (the runtime environment generates one) and allows http SIS URLs', () => {
@@ -18,6 +23,7 @@ describe('sis-sync configuration', () => {
       secretsKey: undefined,
       previousSecretsKeys: [],
       allowHttpSisUrls: true,
+      runLeaseSeconds: 60,
     });
   });
 

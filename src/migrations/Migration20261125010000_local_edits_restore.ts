@@ -25,8 +25,8 @@ export class Migration20261125010000_local_edits_restore extends Migration {
       )`);
     this.addSql('CREATE INDEX roster_local_edits_person_index ON roster_local_edits (person_id, id)');
 
-    // Before-images of the records a run updated or restored; creates and deactivations are known from the
-    // rows themselves (created_by_run, deactivated_by_run).
+    // Before-images of the records a run updated, restored or deactivated (its creates are the rows with
+    // created_by_run), so the run can be reverted.
     this.addSql(`
       CREATE TABLE roster_change_log (
         id bigserial PRIMARY KEY,
@@ -35,7 +35,7 @@ export class Migration20261125010000_local_edits_restore extends Migration {
         record_id uuid NOT NULL,
         action text NOT NULL,
         before jsonb NOT NULL,
-        CONSTRAINT roster_change_log_action_check CHECK (action IN ('updated', 'restored'))
+        CONSTRAINT roster_change_log_action_check CHECK (action IN ('updated', 'restored', 'deactivated'))
       )`);
     this.addSql('CREATE INDEX roster_change_log_run_index ON roster_change_log (run_id, entity, id)');
 

@@ -117,6 +117,13 @@ describe('SIS connections', () => {
       deltaOverlapSeconds: 300,
       fullReconciliationDays: 7,
       personMergeRule: 'none',
+      fieldPolicies: {
+        preferredFirstName: 'sticky',
+        preferredLastName: 'sticky',
+        pronouns: 'sticky',
+        phone: 'sticky',
+        sms: 'sticky',
+      },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -271,14 +278,63 @@ describe('SIS connections', () => {
     expect(reserved.status).toBe(409);
   });
 
-  it.each([
-    ['powerschool', 'not available yet'],
-    ['oneroster-csv', 'internal'],
-  ])('refuses provider %s with 422 PROVIDER_NOT_SUPPORTED', async (provider, reason) => {
-    const response = await call('district_admin', 'post', BASE, generic(`Provider ${provider}`, { provider }));
-    expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({ code: 'SIS_SYNC.PROVIDER_NOT_SUPPORTED', field: 'provider' });
-    expect(response.body.title).toContain(reason);
+  it.each([['oneroster-csv', 'internal']])(
+    'refuses provider %s with 422 PROVIDER_NOT_SUPPORTED',
+    async (provider, reason) => {
+      const response = await call('district_admin', 'post', BASE, generic(`Provider ${provider}`, { provider }));
+      expect(response.status).toBe(422);
+      expect(response.body).toMatchObject({ code: 'SIS_SYNC.PROVIDER_NOT_SUPPORTED', field: 'provider' });
+      expect(response.body.title).toContain(reason);
+    },
+  );
+
+  it('creates a PowerSchool connection: token URL from the server, optional PowerQuery, no OneRoster settings', async () => {
+    const powerSchool = (name: string, overrides: Record<string, unknown> = {}) => ({
+      name,
+      provider: 'powerschool',
+      baseUrl: 'https://ps.district.test/',
+      auth: { type: 'oauth2', clientId: 'plugin-client-id', clientSecret: CLIENT_SECRET },
+      ...overrides,
+    });
+    const created = await call('district_admin', 'post', BASE, powerSchool('PowerSchool district'));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({
+      provider: 'powerschool',
+      version: null,
+      vendor: 'generic',
+      baseUrl: 'https://ps.district.test',
+      auth: { type: 'oauth2', clientId: 'plugin-client-id', tokenUrl: 'https://ps.district.test/oauth/access_token' },
+      hasSecret: true,
+      pageSize: 1000,
+      enrollmentPowerQuery: null,
+    });
+
+    const withQuery = await call(
+      'district_admin',
+      'post',
+      BASE,
+      powerSchool('PowerSchool with PowerQuery', {
+        enrollmentPowerQuery: 'com.district.sync.enrollments',
+        pageSize: 500,
+      }),
+    );
+    expect(withQuery.status).toBe(201);
+    expect(withQuery.body).toMatchObject({ enrollmentPowerQuery: 'com.district.sync.enrollments', pageSize: 500 });
+
+    const withVersion = await call('district_admin', 'post', BASE, powerSchool('PS version', { version: '1.2' }));
+    expect(withVersion.status).toBe(422);
+    expect(withVersion.body).toMatchObject({ code: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS', field: 'version' });
+    const noAuth = await call('district_admin', 'post', BASE, powerSchool('PS no auth', { auth: undefined }));
+    expect(noAuth.status).toBe(400);
+    expect(noAuth.body.errors.map((error: { field: string }) => error.field)).toContain('auth');
+    const onOneRoster = await call(
+      'district_admin',
+      'post',
+      BASE,
+      generic('OneRoster with PowerQuery', { enrollmentPowerQuery: 'com.x' }),
+    );
+    expect(onOneRoster.status).toBe(422);
+    expect(onOneRoster.body).toMatchObject({ field: 'enrollmentPowerQuery' });
   });
 
   it.each([

@@ -1,9 +1,14 @@
 export {
   RosterMirror,
   type ApplyChunkResult,
+  type ApplyOptions,
   type ChangeSetKey,
   type DeactivationScope,
   type EntityChangePreview,
+  type FieldOwnership,
+  type RestoreConflict,
+  type RestoreResult,
+  type StickyConflict,
 } from './application/ports/roster-mirror.port.js';
 export { GetClassRosterQuery } from './application/queries/get-class-roster.query.js';
 export { GetStudentQuery } from './application/queries/get-student.query.js';

@@ -1,4 +1,10 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Clock, SystemClock } from '@app/ddd';
+import {
+  ClearPersonLocalEditHandler,
+  EditPersonLocalFieldsHandler,
+} from './application/commands/edit-person-local-fields.command.js';
+import { PersonLocalEdits } from './application/ports/person-local-edits.port.js';
 import { RosterMirror } from './application/ports/roster-mirror.port.js';
 import { RosterReadModel } from './application/ports/roster-read-model.port.js';
 import { GetClassRosterHandler } from './application/queries/get-class-roster.query.js';
@@ -6,9 +12,11 @@ import { GetStudentHandler } from './application/queries/get-student.query.js';
 import { ListClassesHandler } from './application/queries/list-classes.query.js';
 import { ListSchoolsHandler } from './application/queries/list-schools.query.js';
 import { ListStudentsHandler } from './application/queries/list-students.query.js';
+import { PostgresPersonLocalEdits } from './infrastructure/postgres-person-local-edits.js';
 import { PostgresRosterMirror } from './infrastructure/postgres-roster-mirror.js';
 import { PostgresRosterReadModel } from './infrastructure/postgres-roster-read-model.js';
 import { ClassesController } from './interface/http/classes.controller.js';
+import { PersonLocalEditsController } from './interface/http/person-local-edits.controller.js';
 import { SchoolsController } from './interface/http/schools.controller.js';
 import { StudentsController } from './interface/http/students.controller.js';
 
@@ -22,6 +30,10 @@ export class RosterModule {
   static forRole({ servesHttp }: { servesHttp: boolean }): DynamicModule {
     const providers: Provider[] = [
       { provide: RosterMirror, useClass: PostgresRosterMirror },
+      { provide: PersonLocalEdits, useClass: PostgresPersonLocalEdits },
+      { provide: Clock, useClass: SystemClock },
+      EditPersonLocalFieldsHandler,
+      ClearPersonLocalEditHandler,
       { provide: RosterReadModel, useClass: PostgresRosterReadModel },
       ListSchoolsHandler,
       ListClassesHandler,
@@ -33,7 +45,9 @@ export class RosterModule {
       module: RosterModule,
       // The sync engine (module sis-sync) writes the mirror through the exported port.
       global: true,
-      controllers: servesHttp ? [SchoolsController, ClassesController, StudentsController] : [],
+      controllers: servesHttp
+        ? [SchoolsController, ClassesController, StudentsController, PersonLocalEditsController]
+        : [],
       providers,
       exports: [RosterMirror],
     };

@@ -7,6 +7,7 @@ import {
   DiscardSyncRunHandler,
 } from './application/commands/review-sync-run.commands.js';
 import { ImportOneRosterCsvHandler } from './application/commands/import-oneroster-csv.command.js';
+import { RestoreSyncRunHandler } from './application/commands/restore-sync-run.command.js';
 import { StartSyncRunHandler } from './application/commands/start-sync-run.command.js';
 import { DispatchScheduledRunsJob } from './application/dispatch-scheduled-runs.job.js';
 import { ImportFileStore } from './application/ports/import-file.store.js';
@@ -42,6 +43,19 @@ import { GetConnectionHandler, ListConnectionsHandler } from './application/quer
 import { AesGcmSecretCipher } from './infrastructure/aes-gcm-secret-cipher.js';
 import { MikroOrmSisConnectionRepository } from './infrastructure/mikro-orm-sis-connection.repository.js';
 import { SisConnectionsController } from './interface/http/sis-connections.controller.js';
+import { TestConnectionHandler } from './application/commands/test-connection.command.js';
+import { DeliverAlertJob } from './application/deliver-alert.job.js';
+import { AlertOnRunSettledHandler } from './application/event-handlers/alert-on-run-settled.handler.js';
+import { RecordTokenExpiryHandler } from './application/event-handlers/record-token-expiry.handler.js';
+import { ConnectionHealthRepository } from './application/ports/connection-health.repository.js';
+import { NOTIFIERS } from './application/ports/notifier.port.js';
+import { SyncAlertRepository } from './application/ports/sync-alert.repository.js';
+import { GetConnectionHealthHandler } from './application/queries/connection-health.query.js';
+import { SmtpNotifier } from './infrastructure/smtp.notifier.js';
+import { SqlConnectionHealthRepository } from './infrastructure/sql-connection-health.repository.js';
+import { SqlSyncAlertRepository } from './infrastructure/sql-sync-alert.repository.js';
+import { WebhookNotifier } from './infrastructure/webhook.notifier.js';
+import { ConnectionHealthController } from './interface/http/connection-health.controller.js';
 
 /**
  * SIS connections (settings, encrypted credentials) and the sync engine. Connection commands and queries
@@ -75,6 +89,7 @@ export class SisSyncModule {
       ApproveSyncRunHandler,
       DiscardSyncRunHandler,
       CancelSyncRunHandler,
+      RestoreSyncRunHandler,
       ListSyncRunsHandler,
       GetSyncRunHandler,
       ListSyncRunIssuesHandler,
@@ -83,12 +98,30 @@ export class SisSyncModule {
       RecoverStalledRunsJob,
       DispatchScheduledRunsJob,
     ];
+    // Connection test and health, and alerts on failed or held runs (webhook and email).
+    const health: Provider[] = [
+      { provide: ConnectionHealthRepository, useClass: SqlConnectionHealthRepository },
+      { provide: SyncAlertRepository, useClass: SqlSyncAlertRepository },
+      WebhookNotifier,
+      SmtpNotifier,
+      {
+        provide: NOTIFIERS,
+        useFactory: (...notifiers: unknown[]) => notifiers,
+        inject: [WebhookNotifier, SmtpNotifier],
+      },
+      TestConnectionHandler,
+      GetConnectionHealthHandler,
+      AlertOnRunSettledHandler,
+      RecordTokenExpiryHandler,
+      DeliverAlertJob,
+    ];
     return {
       module: SisSyncModule,
-      controllers: servesHttp ? [SisConnectionsController, SyncRunsController] : [],
+      controllers: servesHttp ? [SisConnectionsController, SyncRunsController, ConnectionHealthController] : [],
       providers: [
         ...connections,
         ...sync,
+        ...health,
         ...(servesHttp ? [SisOpsRoomPolicy, SyncRunRoomPolicy] : []),
         ...(servesCli ? [SyncCliCommand, SyncImportCliCommand] : []),
       ],

@@ -40,3 +40,29 @@ export class InvalidRosterPageSizeError extends DomainError {
     super(`The page size must be a whole number from 1 to ${maximum}`, { limit, maximum });
   }
 }
+
+export class RosterPersonNotFoundError extends DomainError {
+  readonly code = 'ROSTER.PERSON_NOT_FOUND';
+  readonly kind = 'not_found' as const;
+  constructor(kind: 'student' | 'staff', id: string) {
+    super(`No active ${kind === 'student' ? 'student' : 'staff member'} has that id`, { id });
+  }
+}
+
+export class RosterEditDeniedError extends DomainError {
+  readonly code = 'ROSTER.EDIT_DENIED';
+  readonly kind = 'forbidden' as const;
+  constructor(id: string) {
+    super('You may not edit this person: district administrators may, and school administrators for their schools', {
+      id,
+    });
+  }
+}
+
+export class NoLocalEditError extends DomainError {
+  readonly code = 'ROSTER.NO_LOCAL_EDIT';
+  readonly kind = 'not_found' as const;
+  constructor(field: string) {
+    super('This field has no local edit to clear', { field });
+  }
+}

@@ -423,6 +423,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
         restored: [],
         unchanged: 0,
         unresolved: [],
+        conflicts: [],
       });
       expect((await rows('courses', key.connectionId)).map((item) => item.sourced_id)).toEqual(ids);
 

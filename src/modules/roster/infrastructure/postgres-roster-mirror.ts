@@ -1,4 +1,10 @@
-import type { PersonRecord, PersonRole, RosterEntity, RosterRecord } from '@app/contracts';
+import {
+  ROSTER_APPLY_ORDER,
+  type PersonRecord,
+  type PersonRole,
+  type RosterEntity,
+  type RosterRecord,
+} from '@app/contracts';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -8,12 +14,27 @@ import {
   type ChangeSetKey,
   type DeactivationScope,
   type EntityChangePreview,
+  type ApplyOptions,
+  type RestoreOptions,
+  type RestoreResult,
+  type StickyConflict,
   type UnresolvedReference,
 } from '../application/ports/roster-mirror.port.js';
 import { personSearchText } from '../domain/person-search-text.js';
-import { MIRROR_TABLES, type MirrorTable } from './roster-mirror.tables.js';
+import { LOCALLY_EDITABLE_PERSON_COLUMNS, MIRROR_TABLES, type MirrorTable } from './roster-mirror.tables.js';
 
 const SAMPLE_SIZE = 5;
+/** What a restore puts back besides the entity's own columns (never local edits, never the identity). */
+const RESTORED_COLUMNS = [
+  'status',
+  'source_modified_at',
+  'source_hash',
+  'metadata',
+  'updated_by_run',
+  'deactivated_at',
+  'deactivated_by_run',
+  'updated_at',
+];
 /** A staged record's hash ignores bookkeeping fields, so only real changes count as updates. */
 const contentHash = (payload: string): string => `md5((${payload} - 'dateLastModified' - 'status')::text)`;
 const ROLE_PRIORITY: readonly PersonRole[] = [
@@ -263,6 +284,7 @@ export class PostgresRosterMirror extends RosterMirror {
     entity: RosterEntity,
     afterSourcedId: string | null,
     limit: number,
+    options: ApplyOptions = { fieldOwnership: {}, remaster: false },
   ): Promise<ApplyChunkResult> {
     const spec = MIRROR_TABLES[entity];
     const [row] = await runSql<{
@@ -270,7 +292,14 @@ export class PostgresRosterMirror extends RosterMirror {
       processed: number;
       changes: { id: string; kind: 'created' | 'updated' | 'restored' }[];
       unresolved: UnresolvedReference[];
-    }>(this.em, buildApplySql(spec), [key.changeSetId, entity, afterSourcedId ?? '', limit, key.connectionId]);
+      conflicts: StickyConflict[];
+    }>(this.em, buildApplySql(spec, entity === 'people' ? options : null), [
+      key.changeSetId,
+      entity,
+      afterSourcedId ?? '',
+      limit,
+      key.connectionId,
+    ]);
     const result: ApplyChunkResult = {
       lastSourcedId: row?.last_sourced_id ?? null,
       processed: Number(row?.processed ?? 0),
@@ -279,6 +308,7 @@ export class PostgresRosterMirror extends RosterMirror {
       restored: [],
       unchanged: 0,
       unresolved: row?.unresolved ?? [],
+      conflicts: row?.conflicts ?? [],
     };
     for (const change of row?.changes ?? []) result[change.kind].push(change.id);
     result.unchanged =
@@ -288,6 +318,68 @@ export class PostgresRosterMirror extends RosterMirror {
       result.restored.length -
       result.unresolved.length;
     return result;
+  }
+
+  async restoreRun(key: ChangeSetKey, options: RestoreOptions): Promise<RestoreResult> {
+    const result: RestoreResult = { counts: {}, conflicts: [], changed: {} };
+    for (const entity of [...ROSTER_APPLY_ORDER].reverse()) {
+      const spec = MIRROR_TABLES[entity];
+      const conflicts = await runSql<{ sourced_id: string; updated_by_run: string | null }>(
+        this.em,
+        `SELECT t.sourced_id, t.updated_by_run FROM ${spec.table} t
+          WHERE t.connection_id = $2 AND t.updated_by_run IS DISTINCT FROM $1
+            AND (t.created_by_run = $1 OR t.id IN (SELECT record_id FROM roster_change_log WHERE run_id = $1 AND entity = $3))
+            AND ($4::boolean = false OR t.id IN
+                 (SELECT record_id FROM roster_change_log WHERE run_id = $1 AND entity = $3 AND action = 'deactivated'))
+          ORDER BY t.sourced_id`,
+        [key.changeSetId, key.connectionId, entity, options.undeleteOnly],
+      );
+      const undeleted = await this.revertLogged(key, entity, spec, ['deactivated']);
+      const reverted = options.undeleteOnly ? [] : await this.revertLogged(key, entity, spec, ['updated', 'restored']);
+      const uncreated = options.undeleteOnly
+        ? []
+        : await runSql<{ id: string }>(
+            this.em,
+            `UPDATE ${spec.table} t SET status = 'inactive', deactivated_at = now(), deactivated_by_run = $1, updated_at = now()
+              WHERE t.connection_id = $2 AND t.created_by_run = $1 AND t.updated_by_run = $1 AND t.status = 'active'
+              RETURNING t.id`,
+            [key.changeSetId, key.connectionId],
+          );
+      const total = undeleted.length + reverted.length + uncreated.length + conflicts.length;
+      if (total === 0) continue;
+      result.counts[entity] = {
+        uncreated: uncreated.length,
+        reverted: reverted.length,
+        undeleted: undeleted.length,
+        conflicts: conflicts.length,
+      };
+      result.changed[entity] = [...uncreated, ...reverted, ...undeleted].map((row) => row.id);
+      result.conflicts.push(
+        ...conflicts.map((row) => ({ entity, sourcedId: row.sourced_id, changedByRun: row.updated_by_run })),
+      );
+    }
+    return result;
+  }
+
+  /** Puts records back to their before-image, unless a later run changed them since. */
+  private revertLogged(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    spec: MirrorTable,
+    actions: readonly string[],
+  ): Promise<{ id: string }[]> {
+    const columns = [...RESTORED_COLUMNS, ...spec.columns.map((mapping) => mapping.column)];
+    return runSql<{ id: string }>(
+      this.em,
+      `UPDATE ${spec.table} t
+          SET (${columns.join(', ')}) = (SELECT ${columns.map((column) => `b.${column}`).join(', ')}
+                                           FROM jsonb_populate_record(NULL::${spec.table}, l.before) b)
+         FROM (SELECT DISTINCT ON (record_id) record_id, before FROM roster_change_log
+                WHERE run_id = $1 AND entity = $3 AND action = ANY($4::text[]) ORDER BY record_id, id) l
+        WHERE t.id = l.record_id AND t.connection_id = $2 AND t.updated_by_run = $1
+        RETURNING t.id`,
+      [key.changeSetId, key.connectionId, entity, actions],
+    );
   }
 
   async deactivateChunk(
@@ -300,11 +392,16 @@ export class PostgresRosterMirror extends RosterMirror {
     const { where, params } = this.deactivationPredicate(key, entity, deactivation, 5);
     const rows = await runSql<{ id: string }>(
       this.em,
-      `WITH victims AS (SELECT t.id FROM ${table} t WHERE ${where} LIMIT $4)
-       UPDATE ${table} t
-          SET status = 'inactive', deactivated_at = now(), deactivated_by_run = $1, updated_by_run = $1, updated_at = now()
-         FROM victims v WHERE t.id = v.id
-       RETURNING t.id`,
+      `WITH victims AS (SELECT t.id, to_jsonb(t.*) AS before FROM ${table} t WHERE ${where} LIMIT $4),
+       deactivated AS (
+         UPDATE ${table} t
+            SET status = 'inactive', deactivated_at = now(), deactivated_by_run = $1, updated_by_run = $1, updated_at = now()
+           FROM victims v WHERE t.id = v.id
+         RETURNING t.id),
+       logged AS (
+         INSERT INTO roster_change_log (run_id, entity, record_id, action, before)
+         SELECT $1, $3, v.id, 'deactivated', v.before FROM victims v)
+       SELECT id FROM deactivated`,
       [key.changeSetId, key.connectionId, entity, limit, ...params],
     );
     return rows.map((row) => row.id);
@@ -355,8 +452,47 @@ const REMAPPED_PEOPLE = `
     SELECT DISTINCT ON (person_id) person_id, old_id, new_id FROM candidates ORDER BY person_id, new_id
   )`;
 
-function buildApplySql(spec: MirrorTable): string {
+/**
+ * How the upsert treats locally editable person fields: the column each update writes, the new
+ * `local_overrides`, and the sticky conflicts to report (SIS changed a field whose local value is kept).
+ */
+function localFieldRules(options: ApplyOptions | null): {
+  assignments: Map<string, string>;
+  overrides: string;
+  conflicts: string[];
+  /** Fields whose local edits this apply drops (SIS-owned, or a remaster): such rows are updated regardless. */
+  cleared: string[];
+} {
+  const assignments = new Map<string, string>();
+  const conflicts: string[] = [];
+  const cleared: string[] = [];
+  let overrides = 't.local_overrides';
+  if (!options) return { assignments, overrides, conflicts, cleared };
+  for (const [field, column] of Object.entries(LOCALLY_EDITABLE_PERSON_COLUMNS)) {
+    const ownership = options.fieldOwnership[field] ?? 'sticky';
+    if (ownership === 'local') {
+      assignments.set(column, `t.${column}`);
+    } else if (ownership === 'sis' || options.remaster) {
+      overrides = `(${overrides} - '${field}')`;
+      cleared.push(field);
+    } else {
+      assignments.set(column, `CASE WHEN t.local_overrides ? '${field}' THEN t.${column} ELSE EXCLUDED.${column} END`);
+      overrides = `CASE WHEN ${overrides} ? '${field}'
+        THEN jsonb_set(${overrides}, '{${field},sisValue}', coalesce(to_jsonb(EXCLUDED.${column}), 'null'::jsonb))
+        ELSE ${overrides} END`;
+      conflicts.push(`SELECT c.sourced_id AS "sourcedId", '${field}' AS field
+         FROM chunk c JOIN roster_people t ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
+        WHERE t.local_overrides ? '${field}'
+          AND (c.p->>'${field}') IS DISTINCT FROM (t.local_overrides->'${field}'->>'sisValue')
+          AND (c.p->>'${field}') IS DISTINCT FROM (t.local_overrides->'${field}'->>'value')`);
+    }
+  }
+  return { assignments, overrides, conflicts, cleared };
+}
+
+function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): string {
   const columns = spec.columns.map((mapping) => mapping.column);
+  const local = localFieldRules(localFields);
   const checks = spec.requires.map(
     (reference, index) =>
       `EXISTS (SELECT 1 FROM ${reference.table} r WHERE r.connection_id = $5 AND r.status = 'active'
@@ -371,6 +507,8 @@ function buildApplySql(spec: MirrorTable): string {
     spec.requires.length === 0
       ? `NULL`
       : `CASE ${spec.requires.map((reference, index) => `WHEN NOT c.ok_${index} THEN ${reference.expression}`).join(' ')} END`;
+  const assignments = columns.map((column) => `${column} = ${local.assignments.get(column) ?? `EXCLUDED.${column}`}`);
+  if (localFields) assignments.push(`local_overrides = ${local.overrides}`);
   return `
     WITH chunk AS (
       SELECT s.sourced_id, s.source_hash, s.payload AS p, s.search_text
@@ -380,7 +518,10 @@ function buildApplySql(spec: MirrorTable): string {
     ), checked AS (
       SELECT c.*${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
     ), prior AS (
-      SELECT t.sourced_id, t.status FROM ${spec.table} t JOIN chunk c ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
+      SELECT t.sourced_id, t.status, to_jsonb(t.*) AS before
+        FROM ${spec.table} t JOIN chunk c ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
+    ), conflicts AS (
+      ${local.conflicts.length > 0 ? local.conflicts.join(' UNION ALL ') : `SELECT NULL::text AS "sourcedId", NULL::text AS field WHERE false`}
     ), upserted AS (
       INSERT INTO ${spec.table} AS t (id, connection_id, sourced_id, status, source_modified_at, source_hash, metadata,
                                       created_by_run, updated_by_run, created_at, updated_at, ${columns.join(', ')})
@@ -392,9 +533,18 @@ function buildApplySql(spec: MirrorTable): string {
         SET status = 'active', source_modified_at = EXCLUDED.source_modified_at, source_hash = EXCLUDED.source_hash,
             metadata = EXCLUDED.metadata, updated_by_run = EXCLUDED.updated_by_run, updated_at = now(),
             deactivated_at = NULL, deactivated_by_run = NULL,
-            ${columns.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}
-        WHERE t.source_hash IS DISTINCT FROM EXCLUDED.source_hash OR t.status <> 'active'
+            ${assignments.join(', ')}
+        WHERE t.source_hash IS DISTINCT FROM EXCLUDED.source_hash OR t.status <> 'active'${
+          local.cleared.length > 0
+            ? ` OR t.local_overrides ?| ARRAY[${local.cleared.map((field) => `'${field}'`).join(', ')}]`
+            : ''
+        }
       RETURNING t.id, t.sourced_id, (t.xmax = 0) AS inserted
+    ), logged AS (
+      INSERT INTO roster_change_log (run_id, entity, record_id, action, before)
+      SELECT $1::uuid, $2, u.id, CASE WHEN pr.status = 'inactive' THEN 'restored' ELSE 'updated' END, pr.before
+        FROM upserted u JOIN prior pr ON pr.sourced_id = u.sourced_id
+       WHERE NOT u.inserted
     )
     SELECT (SELECT max(sourced_id) FROM chunk) AS last_sourced_id,
            (SELECT count(*) FROM chunk)::int AS processed,
@@ -403,7 +553,8 @@ function buildApplySql(spec: MirrorTable): string {
               FROM upserted u LEFT JOIN prior pr ON pr.sourced_id = u.sourced_id) AS changes,
            (SELECT coalesce(json_agg(json_build_object('sourcedId', c.sourced_id, 'field', ${unresolvedField},
                                                        'reference', ${unresolvedReference})), '[]')
-              FROM checked c WHERE NOT (${resolved})) AS unresolved`;
+              FROM checked c WHERE NOT (${resolved})) AS unresolved,
+           (SELECT coalesce(json_agg(conflicts), '[]') FROM conflicts) AS conflicts`;
 }
 
 function mergePeople(canonicalId: string, people: readonly PersonRecord[]): PersonRecord {

@@ -143,3 +143,12 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
     inScope: `t.school_sourced_id = ANY($scope)`,
   },
 };
+
+/** SIS-provided person fields that district staff may edit in Homeroom, with their columns. */
+export const LOCALLY_EDITABLE_PERSON_COLUMNS: Readonly<Record<string, string>> = {
+  preferredFirstName: 'preferred_first_name',
+  preferredLastName: 'preferred_last_name',
+  pronouns: 'pronouns',
+  phone: 'phone',
+  sms: 'sms',
+};

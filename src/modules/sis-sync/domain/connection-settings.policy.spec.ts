@@ -44,10 +44,10 @@ const fieldsOf = (run: () => unknown): string[] => issuesOf(run).map((issue) => 
 
 describe('connection settings policy', () => {
   describe('providers and names', () => {
-    it('creates only OneRoster connections for now, saying why the others are refused', () => {
+    it('creates OneRoster and PowerSchool connections, saying why the others are refused', () => {
       expect(() => assertCreatableProvider('oneroster')).not.toThrow();
-      expect(() => assertCreatableProvider('powerschool')).toThrow(ProviderNotSupportedError);
-      expect(() => assertCreatableProvider('powerschool')).toThrow(/not available yet/);
+      expect(() => assertCreatableProvider('powerschool')).not.toThrow();
+      expect(() => assertCreatableProvider('oneroster-csv')).toThrow(ProviderNotSupportedError);
       expect(() => assertCreatableProvider('oneroster-csv')).toThrow(/internal/);
       expect(() => assertCreatableProvider('clever')).toThrow(/Unknown SIS provider/);
     });
@@ -85,8 +85,27 @@ describe('connection settings policy', () => {
         deltaOverlapSeconds: 300,
         fullReconciliationDays: 7,
         personMergeRule: 'none',
+        fieldPolicies: {},
       });
       expect(JSON.stringify(settings)).not.toContain('s3cret-value');
+    });
+
+    it('accepts field policies for locally editable fields only', () => {
+      const { settings } = resolveNewConnectionSettings(
+        'oneroster',
+        input({ fieldPolicies: { pronouns: 'local', preferredFirstName: 'sis' } }),
+        production,
+      );
+      expect(settings.fieldPolicies).toEqual({ pronouns: 'local', preferredFirstName: 'sis' });
+      expect(
+        fieldsOf(() =>
+          resolveNewConnectionSettings(
+            'oneroster',
+            input({ fieldPolicies: { givenName: 'local', pronouns: 'mine' } as never }),
+            production,
+          ),
+        ),
+      ).toEqual(['fieldPolicies.givenName', 'fieldPolicies.pronouns']);
     });
 
     it('limits Infinite Campus to serial requests in school hours, in the schedule time zone', () => {
@@ -410,6 +429,87 @@ describe('connection settings policy', () => {
       expect(
         fieldsOf(() => resolveRevisedConnectionSettings('oneroster', current, { baseUrl: null }, production)),
       ).toEqual(['baseUrl']);
+    });
+  });
+
+  describe('PowerSchool', () => {
+    const powerSchool = (overrides: ConnectionSettingsInput = {}): ConnectionSettingsInput => ({
+      baseUrl: 'https://ps.district.test/',
+      auth: { type: 'oauth2', clientId: 'plugin-client', clientSecret: 'plugin-secret' },
+      ...overrides,
+    });
+
+    it('derives the token URL from the server, keeps the page size as a cap and has no OneRoster version', () => {
+      const { settings, secret } = resolveNewConnectionSettings('powerschool', powerSchool(), production);
+      expect(secret).toBe('plugin-secret');
+      expect(settings).toMatchObject({
+        version: null,
+        vendor: 'generic',
+        baseUrl: 'https://ps.district.test',
+        auth: { type: 'oauth2', clientId: 'plugin-client', tokenUrl: 'https://ps.district.test/oauth/access_token' },
+        pageSize: 1_000,
+        personMergeRule: 'none',
+        enrollmentPowerQuery: null,
+      });
+      const custom = resolveNewConnectionSettings(
+        'powerschool',
+        powerSchool({ pageSize: 500, enrollmentPowerQuery: ' com.district.sync.enrollments ' }),
+        production,
+      );
+      expect(custom.settings).toMatchObject({ pageSize: 500, enrollmentPowerQuery: 'com.district.sync.enrollments' });
+    });
+
+    it('moves a derived token URL along with the base URL, and keeps the PowerQuery unless given', () => {
+      const { settings } = resolveNewConnectionSettings(
+        'powerschool',
+        powerSchool({ enrollmentPowerQuery: 'com.district.q' }),
+        production,
+      );
+      const moved = resolveRevisedConnectionSettings(
+        'powerschool',
+        { settings, hasSecret: true },
+        { baseUrl: 'https://sis.district.test' },
+        production,
+      );
+      expect(moved.settings.auth).toMatchObject({ tokenUrl: 'https://sis.district.test/oauth/access_token' });
+      expect(moved.settings.enrollmentPowerQuery).toBe('com.district.q');
+      expect(moved.secret).toBeUndefined();
+      const cleared = resolveRevisedConnectionSettings(
+        'powerschool',
+        { settings, hasSecret: true },
+        { enrollmentPowerQuery: null },
+        production,
+      );
+      expect(cleared.settings.enrollmentPowerQuery).toBeNull();
+    });
+
+    it('refuses OneRoster-only settings, other auth types, a bad PowerQuery name and a missing server', () => {
+      expect(
+        fieldsOf(() => resolveNewConnectionSettings('powerschool', powerSchool({ version: '1.2' }), production)),
+      ).toEqual(['version']);
+      expect(
+        fieldsOf(() => resolveNewConnectionSettings('powerschool', powerSchool({ vendor: 'skyward' }), production)),
+      ).toContain('vendor');
+      expect(
+        fieldsOf(() =>
+          resolveNewConnectionSettings(
+            'powerschool',
+            powerSchool({ auth: { type: 'oauth1', consumerKey: 'k', consumerSecret: 's' } }),
+            production,
+          ),
+        ),
+      ).toContain('auth.type');
+      expect(
+        fieldsOf(() =>
+          resolveNewConnectionSettings('powerschool', powerSchool({ enrollmentPowerQuery: 'drop table;' }), production),
+        ),
+      ).toEqual(['enrollmentPowerQuery']);
+      expect(
+        fieldsOf(() => resolveNewConnectionSettings('powerschool', powerSchool({ baseUrl: null }), production)),
+      ).toContain('baseUrl');
+      expect(
+        fieldsOf(() => resolveNewConnectionSettings('oneroster', input({ enrollmentPowerQuery: 'com.x' }), production)),
+      ).toEqual(['enrollmentPowerQuery']);
     });
   });
 

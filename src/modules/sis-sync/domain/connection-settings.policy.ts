@@ -17,6 +17,7 @@ import {
   FIELD_POLICIES,
   LOCALLY_EDITABLE_FIELDS,
   PERSON_MERGE_RULES,
+  POWERSCHOOL_TOKEN_PATH,
   type FieldPolicies,
   sameConnectionName,
   SYNC_ACTIONS,
@@ -70,6 +71,8 @@ export interface ConnectionSettingsInput {
   fullReconciliationDays?: number;
   personMergeRule?: PersonMergeRule;
   fieldPolicies?: FieldPolicies;
+  /** PowerSchool only; `null` on an update goes back to one request per section. */
+  enrollmentPowerQuery?: string | null;
 }
 
 export interface ConnectionPolicyOptions {
@@ -91,21 +94,20 @@ export interface CurrentConnectionState {
   hasSecret: boolean;
 }
 
-/** Only `oneroster` can be created over the API for now; says why the others cannot. */
+/** `oneroster` and `powerschool` can be created over the API; says why the others cannot. */
 export function assertCreatableProvider(provider: string): asserts provider is SisProvider {
   if (!isSisProvider(provider)) {
     throw new ProviderNotSupportedError(provider, `Unknown SIS provider "${provider.slice(0, 50)}"`);
   }
   if (CREATABLE_PROVIDERS.includes(provider)) return;
   switch (provider) {
-    case 'powerschool':
-      throw new ProviderNotSupportedError(provider, 'PowerSchool connections are not available yet; use OneRoster');
     case 'oneroster-csv':
       throw new ProviderNotSupportedError(
         provider,
         'The oneroster-csv provider is internal: CSV uploads record themselves against their own connection',
       );
     case 'oneroster':
+    case 'powerschool':
       return;
   }
 }
@@ -229,10 +231,41 @@ function resolve(
     personMergeRule: pick('personMergeRule'),
     fieldPolicies: input.fieldPolicies !== undefined ? { ...input.fieldPolicies } : (previous?.fieldPolicies ?? {}),
   };
+  if (provider === 'powerschool') {
+    resolvePowerSchool(settings, previous, input);
+  } else if (input.enrollmentPowerQuery !== undefined && input.enrollmentPowerQuery !== null) {
+    issues.push({
+      field: 'enrollmentPowerQuery',
+      message: 'enrollmentPowerQuery applies to PowerSchool connections only',
+    });
+  }
 
   validate(provider, settings, hasSecret, options, issues);
   if (issues.length > 0) throw new InvalidConnectionSettingsError(dedupe(issues));
   return { settings, secret };
+}
+
+/**
+ * PowerSchool's token endpoint is always `{baseUrl}/oauth/access_token`: filled in when left out, and moved along
+ * with the base URL while it is still the derived one. The enrolment PowerQuery is kept unless given.
+ */
+function resolvePowerSchool(
+  settings: SisConnectionSettings,
+  previous: SisConnectionSettings | null,
+  input: ConnectionSettingsInput,
+): void {
+  const derived = (baseUrl: string | null): string => (baseUrl === null ? '' : `${baseUrl}${POWERSCHOOL_TOKEN_PATH}`);
+  if (settings.auth.type === 'oauth2') {
+    const stale =
+      previous !== null && previous.auth.type === 'oauth2' && settings.auth.tokenUrl === previous.auth.tokenUrl
+        ? previous.auth.tokenUrl === derived(previous.baseUrl)
+        : false;
+    if (settings.auth.tokenUrl === '' || stale) {
+      settings.auth = { ...settings.auth, tokenUrl: derived(settings.baseUrl) };
+    }
+  }
+  const query = input.enrollmentPowerQuery !== undefined ? input.enrollmentPowerQuery : previous?.enrollmentPowerQuery;
+  settings.enrollmentPowerQuery = query === undefined || query === null || query.trim() === '' ? null : query.trim();
 }
 
 function resolvePeakHours(
@@ -387,8 +420,19 @@ function validate(
       break;
     case 'powerschool':
       if (settings.version !== null) issue('version', 'version applies to OneRoster connections only');
+      if (settings.vendor !== 'generic') issue('vendor', 'vendor applies to OneRoster connections only');
       if (settings.baseUrl === null) issue('baseUrl', 'baseUrl is required for a PowerSchool connection');
-      if (settings.auth.type !== 'oauth2') issue('auth.type', 'PowerSchool connections use oauth2');
+      if (settings.auth.type !== 'oauth2') issue('auth.type', 'PowerSchool connections use oauth2 (a client ID)');
+      if (
+        settings.enrollmentPowerQuery !== undefined &&
+        settings.enrollmentPowerQuery !== null &&
+        !POWERQUERY_NAME.test(settings.enrollmentPowerQuery)
+      ) {
+        issue(
+          'enrollmentPowerQuery',
+          'enrollmentPowerQuery must be a PowerQuery name such as com.district.sync.enrollments',
+        );
+      }
       break;
     case 'oneroster-csv':
       if (settings.baseUrl !== null) issue('baseUrl', 'CSV uploads have no base URL');
@@ -498,6 +542,9 @@ function validate(
     issue('personMergeRule', 'ic-role-prefix applies to OneRoster 1.1 only (1.2 emits one user per person)');
   }
 }
+
+/** A named PowerQuery as plugins declare them (`com.pearson.core.teachers.sectionEnrollments`). */
+const POWERQUERY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
 
 function checkUrl(field: string, value: string, options: ConnectionPolicyOptions, issues: SettingIssue[]): void {
   if (value.length === 0) {

@@ -4,10 +4,13 @@ export const SIS_PROVIDERS = ['oneroster', 'oneroster-csv', 'powerschool'] as co
 export type SisProvider = (typeof SIS_PROVIDERS)[number];
 
 /**
- * Providers an administrator may create over the API today. `oneroster-csv` is internal (the CSV upload
- * path owns one connection, see `CSV_IMPORT_CONNECTION_NAME`); `powerschool` is not implemented yet.
+ * Providers an administrator may create over the API. `oneroster-csv` is internal (the CSV upload path owns
+ * one connection, see `CSV_IMPORT_CONNECTION_NAME`).
  */
-export const CREATABLE_PROVIDERS: readonly SisProvider[] = ['oneroster'];
+export const CREATABLE_PROVIDERS: readonly SisProvider[] = ['oneroster', 'powerschool'];
+
+/** PowerSchool's OAuth endpoint, relative to the server (a PowerSchool connection's `baseUrl`). */
+export const POWERSCHOOL_TOKEN_PATH = '/oauth/access_token';
 
 export const ONEROSTER_VERSIONS = ['1.1', '1.2'] as const;
 export type OneRosterVersion = (typeof ONEROSTER_VERSIONS)[number];
@@ -95,6 +98,11 @@ export interface SisConnectionSettings {
   fullReconciliationDays: number;
   /** How OneRoster 1.1 per-role duplicate users are recognised as one person. */
   personMergeRule: PersonMergeRule;
+  /**
+   * PowerSchool only: a named PowerQuery (`POST /ws/schema/query/{name}`) listing every section enrolment with
+   * DCIDs, read instead of one request per section. Absent or null: one request per section.
+   */
+  enrollmentPowerQuery?: string | null;
   /** Per-field ownership of locally editable person fields; absent fields are `sticky`. */
   fieldPolicies?: FieldPolicies;
 }

@@ -29,6 +29,8 @@ export interface EntityCounts {
   merged?: number;
   /** People re-keyed to new SIS ids by an approved id remap (people only). */
   remapped?: number;
+  /** Sticky local values kept although the SIS changed them (people only). */
+  conflicts?: number;
 }
 
 export type RunCounts = Partial<Record<RosterEntity, EntityCounts>>;
@@ -83,6 +85,11 @@ export interface SyncRun {
   cancelRequested: boolean;
   approvedBy: string | null;
   approvedAt: Date | null;
+  /** SIS values replace sticky local edits in this run. */
+  remaster: boolean;
+  restoredAt: Date | null;
+  restoredBy: string | null;
+  restoreSummary: unknown;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -74,6 +74,7 @@ export class OneRosterRestSisSource extends SisSource {
                 retry: event.willRetry,
               })
           : undefined,
+        onToken: (event) => options.observer?.onToken?.(event),
       });
     } catch (error) {
       throw toSisSourceError(error);
@@ -113,6 +114,7 @@ export class OneRosterRestSisSource extends SisSource {
       pageSize: 1,
       requestTimeoutMs: this.settings.requestTimeoutMs,
       maxAttempts: 1,
+      onToken: (event) => this.options.observer?.onToken?.(event),
     });
     const results: SisCheckResult[] = [];
     const started = Date.now();

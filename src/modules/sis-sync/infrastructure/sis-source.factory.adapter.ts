@@ -4,6 +4,7 @@ import { SisSourceError, type SisSource } from '../application/ports/sis-source.
 import type { SisConnection } from '../domain/sis-connection.js';
 import { OneRosterCsvSisSource } from './oneroster-csv.sis-source.js';
 import { OneRosterRestSisSource } from './oneroster-rest.sis-source.js';
+import { PowerSchoolSisSource } from './powerschool.sis-source.js';
 
 const CSV_PAGE = 2_000;
 
@@ -24,7 +25,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
       case 'oneroster-csv':
         throw new SisSourceError('SIS_SYNC.CSV_INVALID', 'CSV connections sync only from an uploaded file');
       case 'powerschool':
-        throw new SisSourceError('SIS_SYNC.SOURCE_PROTOCOL_ERROR', 'PowerSchool connections are not supported yet');
+        return new PowerSchoolSisSource({ settings: connection.settings, secret, observer: context.observer });
     }
   }
 }

@@ -37,6 +37,10 @@ interface RunRow {
   attempt: number;
   cancel_requested: boolean;
   approved_by: string | null;
+  remaster: boolean;
+  restored_at: Date | string | null;
+  restored_by: string | null;
+  restore_summary: unknown;
   approved_at: Date | string | null;
   created_at: Date | string;
   started_at: Date | string | null;
@@ -60,10 +64,20 @@ export class SqlSyncRunRepository extends SyncRunRepository {
            SELECT id FROM sis_connections WHERE id = $2 AND deleted_at IS NULL AND enabled FOR SHARE
          )
          INSERT INTO sis_sync_runs (id, connection_id, mode, dry_run, trigger, state, requested_by, import_file,
-                                    checkpoint, created_at, updated_at)
-         SELECT $1, connection.id, $3, $4, $5, 'queued', $6, $7, '{"phase":"pull"}', $8, $8 FROM connection
+                                    remaster, checkpoint, created_at, updated_at)
+         SELECT $1, connection.id, $3, $4, $5, 'queued', $6, $7, $9, '{"phase":"pull"}', $8, $8 FROM connection
          RETURNING *`,
-        [run.id, run.connectionId, run.mode, run.dryRun, run.trigger, run.requestedBy, run.importFile, run.createdAt],
+        [
+          run.id,
+          run.connectionId,
+          run.mode,
+          run.dryRun,
+          run.trigger,
+          run.requestedBy,
+          run.importFile,
+          run.createdAt,
+          run.remaster,
+        ],
       );
       if (!row) throw new ConnectionDisabledError(run.connectionId);
       return toRun(row);
@@ -184,7 +198,7 @@ export class SqlSyncRunRepository extends SyncRunRepository {
       entity: string;
       sourced_id: string | null;
       field: string | null;
-      severity: 'error' | 'warning';
+      severity: RunIssue['severity'];
       message: string;
       created_at: Date | string;
     }>(
@@ -202,6 +216,35 @@ export class SqlSyncRunRepository extends SyncRunRepository {
       message: row.message,
       createdAt: new Date(row.created_at),
     }));
+  }
+
+  async countIssues(id: string, severity: RunIssue['severity']): Promise<number> {
+    const [row] = await runSql<{ count: string }>(
+      this.em,
+      'SELECT count(*) AS count FROM sis_sync_run_issues WHERE run_id = $1 AND severity = $2',
+      [id, severity],
+    );
+    return Number(row?.count ?? 0);
+  }
+
+  async lockConnectionIdle(connectionId: string): Promise<void> {
+    await runSql(this.em, 'SELECT id FROM sis_connections WHERE id = $1 FOR UPDATE', [connectionId]);
+    const [active] = await runSql<{ id: string }>(
+      this.em,
+      `SELECT id FROM sis_sync_runs WHERE connection_id = $1 AND state IN ('queued', 'running', 'held') LIMIT 1`,
+      [connectionId],
+    );
+    if (active) throw new RunAlreadyActiveError(connectionId, active.id);
+  }
+
+  async markRestored(id: string, by: string | null, summary: unknown, now: Date): Promise<SyncRun | null> {
+    const [row] = await runSql<RunRow>(
+      this.em,
+      `UPDATE sis_sync_runs SET restored_at = $3, restored_by = $2, restore_summary = $4, updated_at = $3
+        WHERE id = $1 AND restored_at IS NULL RETURNING *`,
+      [id, by, now, JSON.stringify(summary)],
+    );
+    return row ? toRun(row) : null;
   }
 
   async recordPull(id: string, pull: EntityPull): Promise<void> {
@@ -347,6 +390,10 @@ function toRun(row: RunRow): SyncRun {
     cancelRequested: row.cancel_requested,
     approvedBy: row.approved_by,
     approvedAt: optionalDate(row.approved_at),
+    remaster: row.remaster,
+    restoredAt: optionalDate(row.restored_at),
+    restoredBy: row.restored_by,
+    restoreSummary: row.restore_summary,
     createdAt: new Date(row.created_at),
     startedAt: optionalDate(row.started_at),
     finishedAt: optionalDate(row.finished_at),

@@ -26,6 +26,22 @@ export interface UnresolvedReference {
   reference: string;
 }
 
+/** Who owns a locally editable person field during this apply (see the connection's field policies). */
+export type FieldOwnership = 'sis' | 'local' | 'sticky';
+
+export interface ApplyOptions {
+  /** Person fields by their record name (`preferredFirstName`, …); unlisted editable fields are sticky. */
+  fieldOwnership: Readonly<Record<string, FieldOwnership>>;
+  /** Overrides stickiness: SIS values replace local edits, which are cleared. */
+  remaster: boolean;
+}
+
+/** A sticky local value kept although the SIS changed the field. */
+export interface StickyConflict {
+  sourcedId: string;
+  field: string;
+}
+
 export interface ApplyChunkResult {
   /** The last sourcedId of the chunk, the checkpoint to resume after; null when nothing was left. */
   lastSourcedId: string | null;
@@ -35,12 +51,43 @@ export interface ApplyChunkResult {
   restored: string[];
   unchanged: number;
   unresolved: UnresolvedReference[];
+  conflicts: StickyConflict[];
 }
 
 export interface ChangeSetKey {
   /** The change set (the sync run's id). */
   changeSetId: string;
   connectionId: string;
+}
+
+export interface RestoreOptions {
+  /** Only bring back what the run deactivated; leave its creates and updates. */
+  undeleteOnly: boolean;
+}
+
+export interface EntityRestoreCounts {
+  /** Records the run created, deactivated again. */
+  uncreated: number;
+  /** Records the run updated or restored, put back to their before-image. */
+  reverted: number;
+  /** Records the run deactivated, active again. */
+  undeleted: number;
+  /** Records a later run changed: left as they are and reported. */
+  conflicts: number;
+}
+
+export interface RestoreConflict {
+  entity: RosterEntity;
+  sourcedId: string;
+  /** The run that changed the record after this one. */
+  changedByRun: string | null;
+}
+
+export interface RestoreResult {
+  counts: Partial<Record<RosterEntity, EntityRestoreCounts>>;
+  conflicts: RestoreConflict[];
+  /** Local ids of records whose state the restore changed, per entity. */
+  changed: Partial<Record<RosterEntity, string[]>>;
 }
 
 /**
@@ -91,7 +138,14 @@ export abstract class RosterMirror {
     entity: RosterEntity,
     afterSourcedId: string | null,
     limit: number,
+    options?: ApplyOptions,
   ): Promise<ApplyChunkResult>;
+
+  /**
+   * Reverts what a run changed, from its before-images. Records a later run touched are not overwritten: they
+   * are reported as conflicts. Call inside a transaction.
+   */
+  abstract restoreRun(key: ChangeSetKey, options: RestoreOptions): Promise<RestoreResult>;
 
   /** Deactivates up to `limit` records (explicit `tobedeleted`, or absent from a snapshot). Returns their ids. */
   abstract deactivateChunk(

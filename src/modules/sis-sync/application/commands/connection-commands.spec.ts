@@ -133,7 +133,7 @@ describe('connection commands', () => {
   it('refuses providers that cannot be created, the reserved CSV name, and http in production', async () => {
     const { create } = setup();
     await expect(
-      create.execute(new CreateConnectionCommand('a', body({ provider: 'powerschool' }))),
+      create.execute(new CreateConnectionCommand('a', body({ provider: 'oneroster-csv' }))),
     ).rejects.toBeInstanceOf(ProviderNotSupportedError);
     await expect(
       create.execute(new CreateConnectionCommand('a', body({ name: CSV_IMPORT_CONNECTION_NAME.toUpperCase() }))),

@@ -17,6 +17,8 @@ export class StartSyncRunCommand extends Command<SyncRun> {
     readonly trigger: SyncTrigger,
     readonly requestedBy: string | null,
     readonly importFile: string | null = null,
+    /** Let SIS values replace sticky local edits (and clear them) in this run. */
+    readonly remaster = false,
   ) {
     super();
   }
@@ -45,6 +47,7 @@ export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand,
       trigger: command.trigger,
       requestedBy: command.requestedBy,
       importFile: command.importFile,
+      remaster: command.remaster,
       createdAt: this.clock.now(),
     });
     // If this process dies before the enqueue, the stalled-run sweep queues the run.

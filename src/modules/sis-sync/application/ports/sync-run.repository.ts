@@ -18,6 +18,7 @@ export interface NewSyncRun {
   trigger: SyncTrigger;
   requestedBy: string | null;
   importFile: string | null;
+  remaster: boolean;
   createdAt: Date;
 }
 
@@ -25,7 +26,8 @@ export interface RunIssue {
   entity: string;
   sourcedId: string | null;
   field: string | null;
-  severity: 'error' | 'warning';
+  /** `conflict`: a sticky local value kept although the SIS changed it (not an error). */
+  severity: 'error' | 'warning' | 'conflict';
   message: string;
 }
 
@@ -98,6 +100,17 @@ export abstract class SyncRunRepository {
   abstract addIssues(id: string, issues: readonly RunIssue[]): Promise<void>;
 
   abstract listIssues(id: string, limit: number, afterId: number): Promise<StoredRunIssue[]>;
+
+  abstract countIssues(id: string, severity: RunIssue['severity']): Promise<number>;
+
+  /**
+   * Inside a transaction: locks the connection against new runs and fails with `SIS_SYNC.RUN_ALREADY_ACTIVE`
+   * when one is queued, running or held.
+   */
+  abstract lockConnectionIdle(connectionId: string): Promise<void>;
+
+  /** Records a restore once; null when the run was already restored. */
+  abstract markRestored(id: string, by: string | null, summary: unknown, now: Date): Promise<SyncRun | null>;
 
   abstract recordPull(id: string, pull: EntityPull): Promise<void>;
 

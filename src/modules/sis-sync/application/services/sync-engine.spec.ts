@@ -25,6 +25,7 @@ import {
   type ChangeSetKey,
   type DeactivationScope,
   type EntityChangePreview,
+  type RestoreResult,
 } from '../../../roster/index.js';
 import { DEFAULT_THRESHOLDS } from '../../domain/connection-defaults.js';
 import type { SisConnection, SisConnectionSettings } from '../../domain/sis-connection.js';
@@ -254,6 +255,18 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
     );
   }
 
+  async countIssues(id: string, severity: RunIssue['severity']): Promise<number> {
+    return this.stored(id).issues.filter((issue) => issue.severity === severity).length;
+  }
+
+  lockConnectionIdle(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  markRestored(): Promise<SyncRun | null> {
+    return Promise.reject(new Error('Restoring is covered by the e2e suite'));
+  }
+
   async recordPull(id: string, pull: EntityPull): Promise<void> {
     this.stored(id).pulls.set(pull.entity, { ...pull });
   }
@@ -355,6 +368,10 @@ function newRunFields(): SyncRun {
     sourceDescription: null,
     deltaSince: null,
     importFile: null,
+    remaster: false,
+    restoredAt: null,
+    restoredBy: null,
+    restoreSummary: null,
     counts: {},
     preview: null,
     holdReasons: [],
@@ -572,6 +589,7 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       restored: [],
       unchanged: 0,
       unresolved: [],
+      conflicts: [],
     };
     const table = this.table(key.connectionId, entity);
     for (const record of chunk) {
@@ -601,6 +619,10 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       }
     }
     return result;
+  }
+
+  restoreRun(): Promise<RestoreResult> {
+    return Promise.reject(new Error('Restoring is covered by the PostgreSQL mirror tests'));
   }
 
   async deactivateChunk(
@@ -910,6 +932,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
       trigger: 'manual',
       requestedBy: null,
       importFile: null,
+      remaster: false,
       createdAt: clock.now(),
     });
   };

@@ -12,7 +12,8 @@ import { SisSyncConfig } from '../../../../config/index.js';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { RosterMirror, type ChangeSetKey, type DeactivationScope } from '../../../roster/index.js';
+import { RosterMirror, type ApplyOptions, type ChangeSetKey, type DeactivationScope } from '../../../roster/index.js';
+import { SisTokenObtainedEvent } from '../../domain/connection-health.js';
 import type { SisConnection } from '../../domain/sis-connection.js';
 import {
   emptyEntityCounts,
@@ -264,7 +265,8 @@ export class SyncEngine {
       ];
       if (current.dryRun) {
         await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
-        return this.settle(current, current.issueCount > 0 ? 'succeeded_with_issues' : 'succeeded', {
+        const errors = await this.runs.countIssues(run.id, 'error');
+        return this.settle(current, errors > 0 ? 'succeeded_with_issues' : 'succeeded', {
           preview,
           holdReasons,
           counts,
@@ -280,7 +282,8 @@ export class SyncEngine {
 
     if (checkpoint.phase === 'apply') {
       const remapApproved = current.holdReasons.some((reason) => reason.kind === 'id_remap') && !!current.approvedAt;
-      await this.apply(current, key, pulls, counts, checkpoint, remapApproved, lease);
+      const options = { fieldOwnership: connection.settings.fieldPolicies ?? {}, remaster: current.remaster };
+      await this.apply(current, key, pulls, counts, checkpoint, remapApproved, options, lease);
       checkpoint = { phase: 'deactivate', entity: ROSTER_APPLY_ORDER.at(-1)! };
       await this.save(run.id, checkpoint, counts);
     }
@@ -288,9 +291,8 @@ export class SyncEngine {
       await this.deactivate(current, connection, key, pulls, counts, checkpoint.entity, lease);
     }
     await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
-    const settled = await this.runs.findById(run.id);
-    const state = (settled?.issueCount ?? 0) > 0 ? 'succeeded_with_issues' : 'succeeded';
-    const result = await this.settle(settled ?? current, state, { counts, checkpoint: { phase: 'done' } });
+    const state = (await this.runs.countIssues(run.id, 'error')) > 0 ? 'succeeded_with_issues' : 'succeeded';
+    const result = await this.settle(current, state, { counts, checkpoint: { phase: 'done' } });
     this.metrics.lastSuccessfulSync(connection.id, result.startedAt ?? this.clock.now());
     return result;
   }
@@ -310,7 +312,13 @@ export class SyncEngine {
     try {
       source = await this.sources.open(connection, secret, {
         importFile: importPath,
-        observer: { onRequest: (event) => this.metrics.sisRequest(provider, event.status, event.retry) },
+        observer: {
+          onRequest: (event) => this.metrics.sisRequest(provider, event.status, event.retry),
+          // Recorded for the connection's health view (RecordTokenExpiryHandler).
+          onToken: (event) => {
+            this.events.publish(new SisTokenObtainedEvent(connection.id, event.expiresAt, this.clock.now()));
+          },
+        },
       });
     } catch (error) {
       if (importPath) await this.importFiles.release(importPath);
@@ -399,6 +407,7 @@ export class SyncEngine {
     counts: RunCounts,
     checkpoint: { entity: RosterEntity; after: string | null; remapped: boolean },
     remapApproved: boolean,
+    options: ApplyOptions,
     lease: RunLease,
   ): Promise<void> {
     let remapped = checkpoint.remapped;
@@ -414,13 +423,26 @@ export class SyncEngine {
             entityCounts.remapped = await this.mirror.remapPeople(key);
             remapped = true;
           }
-          const chunk = await this.mirror.applyChunk(key, entity, after, APPLY_CHUNK);
+          const chunk = await this.mirror.applyChunk(key, entity, after, APPLY_CHUNK, options);
           if (chunk.processed === 0) return chunk;
           entityCounts.created += chunk.created.length;
           entityCounts.updated += chunk.updated.length;
           entityCounts.restored += chunk.restored.length;
           entityCounts.unchanged += chunk.unchanged;
           entityCounts.skipped += chunk.unresolved.length;
+          if (chunk.conflicts.length > 0) {
+            entityCounts.conflicts = (entityCounts.conflicts ?? 0) + chunk.conflicts.length;
+            await this.runs.addIssues(
+              run.id,
+              chunk.conflicts.map((conflict) => ({
+                entity,
+                sourcedId: conflict.sourcedId,
+                field: conflict.field,
+                severity: 'conflict' as const,
+                message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
+              })),
+            );
+          }
           await this.runs.addIssues(
             run.id,
             chunk.unresolved.map((unresolved) => ({

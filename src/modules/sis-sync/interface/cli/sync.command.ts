@@ -14,6 +14,7 @@ interface SyncOptions {
   full?: boolean;
   delta?: boolean;
   dryRun?: boolean;
+  remaster?: boolean;
 }
 
 const POLL_MS = 250;
@@ -124,7 +125,15 @@ export class SyncCliCommand extends RunningSyncCommand {
     if (options.full && options.delta) throw new Error('Choose one of --full and --delta');
     const run = await RequestContext.create(this.orm.em, () =>
       this.commands.execute(
-        new StartSyncRunCommand(connectionId, options.full ? 'full' : 'delta', options.dryRun ?? false, 'cli', null),
+        new StartSyncRunCommand(
+          connectionId,
+          options.full ? 'full' : 'delta',
+          options.dryRun ?? false,
+          'cli',
+          null,
+          null,
+          options.remaster ?? false,
+        ),
       ),
     );
     await this.follow(run);
@@ -132,6 +141,11 @@ export class SyncCliCommand extends RunningSyncCommand {
 
   @Option({ flags: '--full', description: 'pull everything; records missing from the SIS are deactivated' })
   parseFull(): boolean {
+    return true;
+  }
+
+  @Option({ flags: '--remaster', description: 'SIS values replace sticky local edits, which are cleared' })
+  parseRemaster(): boolean {
     return true;
   }
 

@@ -66,10 +66,14 @@ export class SisAuthDto {
 }
 
 export class OAuth2AuthDto extends SisAuthDto {
-  @ApiProperty({ example: 'https://campus.district.org/campus/oauth2/token?appName=district' })
+  @ApiPropertyOptional({
+    example: 'https://campus.district.org/campus/oauth2/token?appName=district',
+    description: 'Required for OneRoster; PowerSchool uses {baseUrl}/oauth/access_token when left out',
+  })
+  @Optional()
   @IsString()
   @MaxLength(SETTING_LIMITS.url.maxLength)
-  tokenUrl!: string;
+  tokenUrl?: string;
 
   @ApiProperty()
   @IsString()
@@ -273,6 +277,8 @@ export class ThresholdsDto {
 
 const isOneRoster = (body: { provider?: unknown }, value: unknown): boolean =>
   body.provider === 'oneroster' || value !== undefined;
+const hasEndpoint = (body: { provider?: unknown }, value: unknown): boolean =>
+  body.provider === 'oneroster' || body.provider === 'powerschool' || value !== undefined;
 
 @ApiExtraModels(OAuth2AuthDto, OAuth1AuthDto)
 export class CreateSisConnectionDto {
@@ -284,7 +290,7 @@ export class CreateSisConnectionDto {
 
   @ApiProperty({
     enum: SIS_PROVIDERS,
-    description: '`oneroster` only for now (`powerschool` is refused with 422; `oneroster-csv` is internal)',
+    description: '`oneroster` or `powerschool` (`oneroster-csv` is internal and refused with 422)',
   })
   @IsIn(SIS_PROVIDERS)
   provider!: SisProvider;
@@ -301,18 +307,22 @@ export class CreateSisConnectionDto {
 
   @ApiPropertyOptional({
     example: 'https://campus.district.org/campus/api/ims/oneroster/rostering/v1p2',
-    description: 'The OneRoster service URL as the SIS shows it; https in production. Required for OneRoster.',
+    description:
+      'The OneRoster service URL as the SIS shows it, or the PowerSchool server (https://ps.district.org); https in ' +
+      'production. Required for OneRoster and PowerSchool.',
   })
-  @ValidateIf(isOneRoster)
+  @ValidateIf(hasEndpoint)
   @IsString()
   @MaxLength(SETTING_LIMITS.url.maxLength)
   baseUrl?: string;
 
   @ApiPropertyOptional({
     oneOf: [{ $ref: getSchemaPath(OAuth2AuthDto) }, { $ref: getSchemaPath(OAuth1AuthDto) }],
-    description: 'Required for OneRoster. oauth1 only with version 1.1.',
+    description:
+      'Required for OneRoster and PowerSchool. oauth1 only with OneRoster 1.1; PowerSchool takes oauth2 with the ' +
+      "plugin's client ID and secret.",
   })
-  @ValidateIf(isOneRoster)
+  @ValidateIf(hasEndpoint)
   @IsObject()
   @ValidateNested()
   @Type(() => SisAuthDto, {
@@ -425,6 +435,19 @@ export class CreateSisConnectionDto {
   @Type(() => FieldPoliciesDto)
   fieldPolicies?: FieldPoliciesDto;
 
+  @ApiPropertyOptional({
+    example: 'com.district.sync.section_enrollments',
+    nullable: true,
+    type: String,
+    description:
+      'PowerSchool only: a named PowerQuery listing every section enrollment (with DCIDs), read instead of one ' +
+      'request per section. null or left out: per section.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  enrollmentPowerQuery?: string | null;
+
   @ApiPropertyOptional({ default: true, description: 'A disabled connection keeps its settings but does not sync' })
   @Optional()
   @IsBoolean()
@@ -476,6 +499,8 @@ export class SisConnectionDto {
   @ApiProperty() fullReconciliationDays!: number;
   @ApiProperty({ enum: PERSON_MERGE_RULES }) personMergeRule!: PersonMergeRule;
   @ApiProperty({ type: () => FieldPoliciesDto }) fieldPolicies!: FieldPolicies;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'PowerSchool connections only' })
+  enrollmentPowerQuery?: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -524,6 +549,7 @@ export class SisConnectionDto {
       fieldPolicies: Object.fromEntries(
         LOCALLY_EDITABLE_FIELDS.map((field) => [field, settings.fieldPolicies?.[field] ?? DEFAULT_FIELD_POLICY]),
       ),
+      ...(connection.provider === 'powerschool' ? { enrollmentPowerQuery: settings.enrollmentPowerQuery ?? null } : {}),
       createdAt: connection.createdAt.toISOString(),
       updatedAt: connection.updatedAt.toISOString(),
     };

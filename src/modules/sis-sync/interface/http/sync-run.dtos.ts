@@ -17,6 +17,21 @@ export class StartSyncRunDto {
   @IsOptional()
   @IsBoolean()
   dryRun?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'SIS values replace sticky local edits (which are cleared) in this run',
+  })
+  @IsOptional()
+  @IsBoolean()
+  remaster?: boolean;
+}
+
+export class RestoreSyncRunDto {
+  @ApiPropertyOptional({ default: false, description: 'Only bring back what the run deactivated' })
+  @IsOptional()
+  @IsBoolean()
+  undeleteOnly?: boolean;
 }
 
 export class ImportCsvFormDto {
@@ -90,6 +105,8 @@ export class SyncRunDto {
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: Number }) durationMs!: number | null;
+  @ApiProperty() remaster!: boolean;
+  @ApiProperty({ nullable: true, type: String }) restoredAt!: string | null;
 
   static from(run: SyncRun): SyncRunDto {
     return {
@@ -115,6 +132,8 @@ export class SyncRunDto {
       startedAt: run.startedAt?.toISOString() ?? null,
       finishedAt: run.finishedAt?.toISOString() ?? null,
       durationMs: run.startedAt && run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
+      remaster: run.remaster,
+      restoredAt: run.restoredAt?.toISOString() ?? null,
     };
   }
 }
@@ -128,7 +147,7 @@ export class RunIssueDto {
   @ApiProperty() entity!: string;
   @ApiProperty({ nullable: true, type: String }) sourcedId!: string | null;
   @ApiProperty({ nullable: true, type: String }) field!: string | null;
-  @ApiProperty({ enum: ['error', 'warning'] }) severity!: string;
+  @ApiProperty({ enum: ['error', 'warning', 'conflict'] }) severity!: string;
   @ApiProperty() message!: string;
 
   static from(issue: StoredRunIssue): RunIssueDto {
@@ -140,4 +159,12 @@ export class RunIssueDto {
       message: issue.message,
     };
   }
+}
+
+export class RestoreResultDto {
+  @ApiProperty({ type: SyncRunDto }) run!: SyncRunDto;
+  @ApiProperty() undeleteOnly!: boolean;
+  @ApiProperty({ description: 'Per entity: uncreated, reverted, undeleted, conflicts' }) counts!: unknown;
+  @ApiProperty() conflictCount!: number;
+  @ApiProperty({ description: 'Records a later run changed, left as they are (first 500)' }) conflicts!: unknown[];
 }

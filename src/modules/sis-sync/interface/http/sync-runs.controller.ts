@@ -27,6 +27,7 @@ import {
   DiscardSyncRunCommand,
 } from '../../application/commands/review-sync-run.commands.js';
 import { ImportOneRosterCsvCommand } from '../../application/commands/import-oneroster-csv.command.js';
+import { RestoreSyncRunCommand } from '../../application/commands/restore-sync-run.command.js';
 import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
 import {
   GetSyncRunQuery,
@@ -39,6 +40,8 @@ import {
   ImportCsvFormDto,
   ListSyncRunsQueryDto,
   RunAcceptedDto,
+  RestoreResultDto,
+  RestoreSyncRunDto,
   RunIssueDto,
   StartSyncRunDto,
   SyncRunDto,
@@ -68,7 +71,15 @@ export class SyncRunsController {
     @Body() body: StartSyncRunDto,
   ): Promise<RunAcceptedDto> {
     const run = await this.commands.execute(
-      new StartSyncRunCommand(connectionId, body.mode ?? 'delta', body.dryRun ?? false, 'manual', user.id),
+      new StartSyncRunCommand(
+        connectionId,
+        body.mode ?? 'delta',
+        body.dryRun ?? false,
+        'manual',
+        user.id,
+        null,
+        body.remaster ?? false,
+      ),
     );
     return { runId: run.id, state: run.state };
   }
@@ -168,6 +179,21 @@ export class SyncRunsController {
   @ApiOkResponse({ type: SyncRunDto })
   async discard(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     return SyncRunDto.from(await this.commands.execute(new DiscardSyncRunCommand(id)));
+  }
+
+  /** Reverts the run's changes (or with `undeleteOnly`, only its deactivations); later changes are kept. */
+  @Post('runs/:id/restore')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RestoreResultDto })
+  async restore(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: RestoreSyncRunDto,
+  ): Promise<RestoreResultDto> {
+    const { run, summary } = await this.commands.execute(
+      new RestoreSyncRunCommand(id, user.id, body.undeleteOnly ?? false),
+    );
+    return { run: SyncRunDto.from(run), ...summary };
   }
 
   @Post('runs/:id/cancel')

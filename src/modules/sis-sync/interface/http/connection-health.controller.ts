@@ -1,0 +1,42 @@
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { RequireRoles } from '../../../identity/index.js';
+import { TestConnectionCommand } from '../../application/commands/test-connection.command.js';
+import { GetConnectionHealthQuery } from '../../application/queries/connection-health.query.js';
+import { ConnectionHealthDto, ConnectionTestDto } from './connection-health.dtos.js';
+
+/** Is a connection working: test it now, or see how its runs have been going. */
+@ApiTags('sis-connections')
+@ApiBearerAuth()
+@RequireRoles('district_admin', 'sis_operator')
+@Controller('sis/connections')
+export class ConnectionHealthController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  /** Answers within the connection's request timeout with a verdict per check; a failed check is still a 200. */
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ConnectionTestDto })
+  @ApiNotFoundResponse({ description: 'SIS_SYNC.CONNECTION_NOT_FOUND' })
+  @ApiUnprocessableEntityResponse({ description: 'SIS_SYNC.CONNECTION_NOT_TESTABLE (CSV-upload connections)' })
+  async test(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionTestDto> {
+    return ConnectionTestDto.from(await this.commands.execute(new TestConnectionCommand(id)));
+  }
+
+  @Get(':id/health')
+  @ApiOkResponse({ type: ConnectionHealthDto })
+  @ApiNotFoundResponse({ description: 'SIS_SYNC.CONNECTION_NOT_FOUND' })
+  async health(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionHealthDto> {
+    return ConnectionHealthDto.from(await this.queries.execute(new GetConnectionHealthQuery(id)));
+  }
+}
