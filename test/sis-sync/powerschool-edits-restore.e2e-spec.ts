@@ -53,7 +53,7 @@ describe('PowerSchool: local edits, restore and the connection test', () => {
   }
 
   it('keeps a sticky local phone through a re-sync that changes it, and a remaster run lets the SIS win', async () => {
-    const student = server.dataset.students[0]!;
+    const student = server.dataset.students[0];
     const id = String((await person(String(student.dcid)))['id']);
     await request(app.url).patch(`/api/v1/students/${id}`).set(bearer(token)).send({ phone: '555-0100' }).expect(200);
 
@@ -73,20 +73,20 @@ describe('PowerSchool: local edits, restore and the connection test', () => {
 
   it('restores a run, and reports a record a later run changed as a conflict instead of overwriting it', async () => {
     const [reverted, later] = server.dataset.students.slice(1, 3);
-    const before = await person(String(reverted!.dcid));
-    for (const student of [reverted!, later!]) server.updateStudent(student.dcid, { lastName: `${student.lastName}x` });
+    const before = await person(String(reverted.dcid));
+    for (const student of [reverted, later]) server.updateStudent(student.dcid, { lastName: `${student.lastName}x` });
     const run = await syncAndWait(app.url, token, connectionId);
-    server.updateStudent(later!.dcid, { lastName: `${later!.lastName}y` });
+    server.updateStudent(later.dcid, { lastName: `${later.lastName}y` });
     await syncAndWait(app.url, token, connectionId);
 
     const restored = await request(app.url).post(`/api/v1/sis/runs/${run.id}/restore`).set(bearer(token)).send({});
     expect(restored.status, JSON.stringify(restored.body)).toBe(200);
     expect(restored.body.counts.people).toMatchObject({ reverted: 1, conflicts: 1 });
     expect(restored.body.conflicts).toContainEqual(
-      expect.objectContaining({ entity: 'people', sourcedId: String(later!.dcid) }),
+      expect.objectContaining({ entity: 'people', sourcedId: String(later.dcid) }),
     );
-    expect((await person(String(reverted!.dcid)))['family_name']).toBe(before['family_name']);
-    expect(String((await person(String(later!.dcid)))['family_name'])).toMatch(/xy$/);
+    expect((await person(String(reverted.dcid)))['family_name']).toBe(before['family_name']);
+    expect(String((await person(String(later.dcid)))['family_name'])).toMatch(/xy$/);
   });
 
   it('the connection test names a resource the plugin does not grant', async () => {
