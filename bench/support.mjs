@@ -55,6 +55,7 @@ export async function startService(extraEnv = {}) {
     METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    SIS_SECRETS_KEY: randomBytes(32).toString('base64'),
     HOMEROOM_DATA_DIR: dataDir,
     HOMEROOM_ADMIN_EMAIL: ADMIN_EMAIL,
     HOMEROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,

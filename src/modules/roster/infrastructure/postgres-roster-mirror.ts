@@ -90,6 +90,12 @@ export class PostgresRosterMirror extends RosterMirror {
     ]);
   }
 
+  async refreshStagedStatistics(): Promise<void> {
+    // The staging table fills from empty during a run; without fresh statistics the planner estimates one row
+    // per change set and picks nested loops that turn quadratic on large districts.
+    await runSql(this.em, 'ANALYZE roster_staged_records');
+  }
+
   async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {
     const [row] = await runSql<{ count: string }>(
       this.em,
@@ -517,7 +523,7 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
        ORDER BY s.sourced_id LIMIT $4
     ), checked AS (
       SELECT c.*${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
-    ), prior AS (
+    ), prior AS MATERIALIZED (
       SELECT t.sourced_id, t.status, to_jsonb(t.*) AS before
         FROM ${spec.table} t JOIN chunk c ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
     ), conflicts AS (

@@ -14,7 +14,7 @@ import {
 } from '../application/ports/sync-run.repository.js';
 import { RunAlreadyActiveError } from '../domain/sis-sync.errors.js';
 import { ConnectionDisabledError, InvalidRunCursorError } from '../domain/sync-run.errors.js';
-import type { RunCheckpoint, RunCounts, SyncMode, SyncRun, SyncRunState } from '../domain/sync-run.js';
+import type { RunCheckpoint, RunCounts, RunPreview, SyncMode, SyncRun, SyncRunState } from '../domain/sync-run.js';
 
 interface RunRow {
   id: string;
@@ -216,6 +216,16 @@ export class SqlSyncRunRepository extends SyncRunRepository {
       message: row.message,
       createdAt: new Date(row.created_at),
     }));
+  }
+
+  async recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean> {
+    const rows = await runSql(
+      this.em,
+      `UPDATE sis_sync_runs SET preview = $3, updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING id`,
+      [id, owner, JSON.stringify(preview)],
+    );
+    return rows.length === 1;
   }
 
   async countIssues(id: string, severity: RunIssue['severity']): Promise<number> {

@@ -108,6 +108,9 @@ export abstract class RosterMirror {
 
   abstract stagedCount(changeSetId: string, entity: RosterEntity): Promise<number>;
 
+  /** After a change set is staged and before it is previewed or applied (query plans depend on it). */
+  abstract refreshStagedStatistics(): Promise<void>;
+
   /**
    * Merges staged people that are one person (1.1 per-role users) under one sourcedId with the others as
    * aliases. Returns how many staged users were folded into another.

@@ -101,6 +101,9 @@ export abstract class SyncRunRepository {
 
   abstract listIssues(id: string, limit: number, afterId: number): Promise<StoredRunIssue[]>;
 
+  /** Keeps the change set's preview on the run (fenced by the lease like `saveProgress`). */
+  abstract recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean>;
+
   abstract countIssues(id: string, severity: RunIssue['severity']): Promise<number>;
 
   /**

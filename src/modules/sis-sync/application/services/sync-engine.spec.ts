@@ -29,7 +29,7 @@ import {
 } from '../../../roster/index.js';
 import { DEFAULT_THRESHOLDS } from '../../domain/connection-defaults.js';
 import type { SisConnection, SisConnectionSettings } from '../../domain/sis-connection.js';
-import type { RunCheckpoint, RunCounts, SyncMode, SyncRun, SyncRunState } from '../../domain/sync-run.js';
+import type { RunCheckpoint, RunCounts, RunPreview, SyncMode, SyncRun, SyncRunState } from '../../domain/sync-run.js';
 import { ImportFileStore } from '../ports/import-file.store.js';
 import {
   SisConnectionRepository,
@@ -253,6 +253,13 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
         .issues.filter((issue) => issue.id > afterId)
         .slice(0, limit),
     );
+  }
+
+  async recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean> {
+    const row = this.stored(id);
+    if (row.run.state !== 'running' || row.leaseOwner !== owner) return false;
+    row.run.preview = structuredClone(preview);
+    return true;
   }
 
   async countIssues(id: string, severity: RunIssue['severity']): Promise<number> {
@@ -619,6 +626,10 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       }
     }
     return result;
+  }
+
+  refreshStagedStatistics(): Promise<void> {
+    return Promise.resolve();
   }
 
   restoreRun(): Promise<RestoreResult> {

@@ -248,6 +248,7 @@ export class SyncEngine {
     }
     const pulls = await this.runs.pulls(run.id);
     const current = (await this.runs.findById(run.id)) ?? run;
+    if (checkpoint.phase !== 'done') await this.mirror.refreshStagedStatistics();
 
     if (checkpoint.phase === 'review') {
       lease.check(true);
@@ -258,6 +259,8 @@ export class SyncEngine {
         if (pull)
           preview[entity] = await this.mirror.preview(key, entity, this.deactivationScope(current, connection, pull));
       }
+      if (!(await this.runs.recordPreview(run.id, this.owner, preview))) throw new RunStopped('lease-lost');
+      current.preview = preview;
       const remapped = pulls.has('people') ? await this.mirror.countRemappedPeople(key) : 0;
       const holdReasons: HoldReason[] = [
         ...(remapped > 0 ? [{ kind: 'id_remap', entity: 'people', count: remapped } as const] : []),
@@ -478,7 +481,8 @@ export class SyncEngine {
     const reverse = [...ROSTER_APPLY_ORDER].reverse();
     for (const entity of reverse.slice(reverse.indexOf(from))) {
       const pull = pulls.get(entity);
-      if (!pull) continue;
+      // The review counted what would be deactivated; with nothing to deactivate, skip the scan.
+      if (!pull || run.preview?.[entity]?.deactivate === 0) continue;
       const scope = this.deactivationScope(run, connection, pull);
       const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
       for (;;) {

@@ -1,0 +1,442 @@
+// SIS roster sync throughput. A synthetic 50k-student district (30 schools, 3k teachers, 6k classes, ~350k
+// enrollments: ~500k records) is synced by the compiled app from the fake OneRoster server on loopback: a full
+// REST sync, then a 1% delta, and, in a second app process on a fresh database, the same district uploaded as a
+// OneRoster 1.2 CSV zip. The baseline, measured in the same run on the same PostgreSQL server: plain batched
+// INSERTs of the same records into scratch copies of the roster tables (roster-sync-baseline.mjs). A full sync
+// of a 10k-student district in a third app process shows whether the app's memory grows with the district.
+//
+// Every app process is booted by support.mjs (`startService`) on its own scratch database, with NODE_ENV=test
+// because the fake SIS speaks plain http. Each run has a time limit (the whole benchmark stays near 10 minutes);
+// a run still going at its limit is reported as such, with its progress, and the figures that need it are not.
+//
+// Knobs: BENCH_ROSTER_STUDENTS (50000), BENCH_ROSTER_SMALL_STUDENTS (10000; 0 skips), BENCH_ROSTER_POOL_MAX (10),
+// BENCH_ROSTER_CONCURRENCY (2), BENCH_ROSTER_FULL_TIMEOUT_SECONDS (240), BENCH_ROSTER_CSV_TIMEOUT_SECONDS (180),
+// BENCH_ROSTER_DELTA_TIMEOUT_SECONDS (60), BENCH_ROSTER_SMALL_TIMEOUT_SECONDS (90), BENCH_ROSTER_SEED, and
+// BENCH_ROSTER_ANALYZE_STAGED=1, a what-if: ANALYZE roster_staged_records once a run has pulled everything.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { loadOneRosterFakes } from './oneroster-fakes.mjs';
+import { measureInsertBaseline } from './roster-sync-baseline.mjs';
+import { ENTITIES, SisApi, measureRun, memoryOf, startAppService, stopAppService } from './roster-sync-support.mjs';
+import { formatRate } from './support.mjs';
+
+const env = process.env;
+const STUDENTS = Number(env.BENCH_ROSTER_STUDENTS || 50_000);
+const SMALL_STUDENTS = Number(env.BENCH_ROSTER_SMALL_STUDENTS ?? 10_000);
+const POOL_MAX = String(env.BENCH_ROSTER_POOL_MAX || 10);
+const CONCURRENCY = Number(env.BENCH_ROSTER_CONCURRENCY || 2);
+const TIMEOUTS_MS = {
+  full: Number(env.BENCH_ROSTER_FULL_TIMEOUT_SECONDS || 240) * 1000,
+  csv: Number(env.BENCH_ROSTER_CSV_TIMEOUT_SECONDS || 180) * 1000,
+  delta: Number(env.BENCH_ROSTER_DELTA_TIMEOUT_SECONDS || 60) * 1000,
+  small: Number(env.BENCH_ROSTER_SMALL_TIMEOUT_SECONDS || 90) * 1000,
+};
+const ANALYZE_STAGED = env.BENCH_ROSTER_ANALYZE_STAGED === '1';
+const SEED = env.BENCH_ROSTER_SEED || 'homeroom-roster-bench';
+const ADMIN_URL = env.DATABASE_URL_ADMIN || 'postgres://postgres@127.0.0.1:5432/postgres';
+const PAGE_SIZE = 5_000;
+const DELTA_EVERY = 100; // every 100th user: 1%
+const CLIENT = { clientId: 'homeroom-bench', clientSecret: 'bench-secret-value' };
+
+// Memory: 5× the records should not mean more memory; the peak swings ±50–100 MB from run to run with garbage
+// collection timing, so the bar sits at 1.5 (memory that followed the district would be well above 2).
+const TARGETS = { deltaShare: 0.05, baselineRatio: 0.5, memoryGrowth: 1.5 };
+
+/** 50k students ↔ 30 schools, 3k teachers, 6k classes; other sizes scale all four. */
+function districtOptions(students) {
+  const scale = students / 50_000;
+  return {
+    seed: SEED,
+    schools: Math.max(1, Math.round(30 * scale)),
+    students,
+    teachers: Math.max(1, Math.round(3_000 * scale)),
+    classes: Math.max(1, Math.round(6_000 * scale)),
+  };
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const megabytes = (kb) => `${Math.round(kb / 1024)} MB`;
+const percent = (value) => `${(value * 100).toFixed(1)} %`;
+const count = (value) => Number(value).toLocaleString('en-US');
+const log = (message) => console.log(`  · ${message}`);
+
+async function startFakeSis(fakes, students) {
+  const dataset = fakes.generateDistrict(districtOptions(students));
+  const server = new fakes.FakeOneRosterServer({
+    dataset,
+    auth: { kind: 'oauth2', ...CLIENT },
+    versions: ['1.2'],
+  });
+  await server.start();
+  return { dataset, server };
+}
+
+/** Boots the app on a fresh scratch database, logs in, runs `body`, and stops the app whatever happens. */
+async function withApp(body) {
+  const service = await startAppService({
+    NODE_ENV: 'test', // the fake SIS is plain http on loopback, which production refuses
+    DATABASE_POOL_MAX: POOL_MAX,
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+  });
+  try {
+    const api = new SisApi(service.url);
+    await api.login();
+    return await body({ service, api, idleRssKb: memoryOf(service.pid).rssKb });
+  } finally {
+    await stopAppService(service);
+  }
+}
+
+async function createBenchConnection(api, server, name) {
+  const connection = await api.createConnection({
+    provider: 'oneroster',
+    name,
+    version: '1.2',
+    vendor: 'generic',
+    baseUrl: server.baseUrlFor('1.2'),
+    auth: { type: 'oauth2', tokenUrl: server.tokenUrl, ...CLIENT },
+    pageSize: PAGE_SIZE,
+    concurrency: CONCURRENCY,
+    requestTimeoutMs: 60_000,
+    peakHours: null,
+    // Rules without bounds switch the holds off: `withDefaultHolds` (connection-settings.policy.ts) adds the
+    // default `*` rules only for actions left unsaid, and `exceededThresholds` never trips on an empty rule.
+    thresholds: { '*': { deactivate: {}, update: {} } },
+  });
+  for (const [action, rule] of Object.entries(connection.thresholds?.['*'] ?? {})) {
+    if (rule.maxCount !== undefined || rule.maxPercent !== undefined) {
+      throw new Error(`the benchmark connection would still hold ${action}s: ${JSON.stringify(connection.thresholds)}`);
+    }
+  }
+  return connection.id;
+}
+
+function follow(api, service, start, timeoutMs) {
+  return measureRun({
+    api,
+    service,
+    adminUrl: ADMIN_URL,
+    start,
+    entities: ENTITIES,
+    timeoutMs,
+    analyzeStagedAfterPull: ANALYZE_STAGED,
+  });
+}
+
+/** A run that finished must have succeeded and created the whole district; one that timed out is reported. */
+function check(label, measured, dataset) {
+  const { run } = measured;
+  if (measured.timedOut) {
+    log(`${label}: still ${run.state} after ${seconds(measured.wallMs)} (${progress(measured)})`);
+    return false;
+  }
+  if (!['succeeded', 'succeeded_with_issues'].includes(run.state)) {
+    throw new Error(
+      `${label}: run ${run.id} ended ${run.state}: ${run.errorCode ?? ''} ${run.errorMessage ?? ''} ${JSON.stringify(run.holdReasons)}`,
+    );
+  }
+  if (dataset) {
+    const expected = {
+      people: dataset.users.length,
+      classes: dataset.classes.length,
+      enrollments: dataset.enrollments.length,
+    };
+    for (const [entity, records] of Object.entries(expected)) {
+      const created = run.counts?.[entity]?.created ?? 0;
+      if (created !== records) log(`WARNING ${label}: ${count(created)} ${entity} created, expected ${count(records)}`);
+    }
+  }
+  if (run.issueCount > 0) log(`WARNING ${label}: ${run.issueCount} issue(s) recorded`);
+  log(
+    `${label}: ${seconds(measured.wallMs)}, ${formatRate(measured.rate)} records/s, app peak RSS ${megabytes(measured.peakRssKb)}`,
+  );
+  return true;
+}
+
+function progress(measured) {
+  const counts = measured.run.counts ?? {};
+  const pulled = ENTITIES.filter((entity) => counts[entity]?.pulled !== undefined).length;
+  return `${pulled}/${ENTITIES.length} entities pulled, ${count(measured.applied)} of ${count(measured.records)} pulled records applied`;
+}
+
+async function largeDistrictOverRest(fakes) {
+  const { dataset, server } = await startFakeSis(fakes, STUDENTS);
+  try {
+    return await withApp(async ({ service, api, idleRssKb }) => {
+      const result = { size: sizeOf(dataset), idleRssKb };
+      log('baseline: batched INSERTs of the district into scratch copies of the roster tables…');
+      result.baseline = await measureInsertBaseline({
+        databaseUrl: service.databaseUrl,
+        baseUrl: server.baseUrlFor('1.2'),
+        tokenUrl: server.tokenUrl,
+        ...CLIENT,
+        pageSize: PAGE_SIZE,
+      });
+      log(
+        `baseline: ${count(result.baseline.records)} records in ${seconds(result.baseline.ms)}, ${formatRate(result.baseline.rate)} records/s`,
+      );
+
+      const connectionId = await createBenchConnection(api, server, `bench district ${STUDENTS}`);
+      log(`full REST sync of the ${count(STUDENTS)}-student district (limit ${seconds(TIMEOUTS_MS.full)})…`);
+      result.full = await follow(api, service, () => api.startSync(connectionId, 'full'), TIMEOUTS_MS.full);
+      if (!check('full sync', result.full, dataset)) return result;
+
+      const users = dataset.users.filter((_, index) => index % DELTA_EVERY === 0).map((user) => user.sourcedId);
+      server.updateRecords('users', users, (user) => {
+        user.familyName += 'x';
+      });
+      result.deltaChanged = users.length;
+      log(`1% delta: ${count(users.length)} users renamed…`);
+      result.delta = await follow(api, service, () => api.startSync(connectionId, 'delta'), TIMEOUTS_MS.delta);
+      if (check('delta sync', result.delta)) {
+        const updated = result.delta.run.counts?.people?.updated ?? 0;
+        if (updated !== users.length)
+          log(`WARNING delta: ${count(updated)} people updated, expected ${count(users.length)}`);
+      }
+      return result;
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function largeDistrictAsCsv(fakes) {
+  const dataset = fakes.generateDistrict(districtOptions(STUDENTS));
+  const directory = mkdtempSync(join(tmpdir(), 'homeroom-bench-csv-'));
+  try {
+    const path = join(directory, 'district.zip');
+    await fakes.writeOneRosterCsvZip(dataset, { path, version: '1.2', mode: 'bulk' });
+    const zip = readFileSync(path);
+    return await withApp(async ({ service, api, idleRssKb }) => {
+      log(
+        `CSV zip import (${megabytes(zip.length / 1024)}) in a fresh app and database (limit ${seconds(TIMEOUTS_MS.csv)})…`,
+      );
+      const csv = await follow(api, service, () => api.importCsv(zip, 'district.zip'), TIMEOUTS_MS.csv);
+      check('CSV import', csv, dataset);
+      return { csv, bytes: zip.length, idleRssKb };
+    });
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function smallDistrictOverRest(fakes) {
+  const { dataset, server } = await startFakeSis(fakes, SMALL_STUDENTS);
+  try {
+    return await withApp(async ({ service, api, idleRssKb }) => {
+      const connectionId = await createBenchConnection(api, server, `bench district ${SMALL_STUDENTS}`);
+      log(`full REST sync of the ${count(SMALL_STUDENTS)}-student district (limit ${seconds(TIMEOUTS_MS.small)})…`);
+      const full = await follow(api, service, () => api.startSync(connectionId, 'full'), TIMEOUTS_MS.small);
+      check('small full sync', full, dataset);
+      return { full, idleRssKb, size: sizeOf(dataset) };
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+function sizeOf(dataset) {
+  return Object.fromEntries(Object.entries(dataset).map(([collection, records]) => [collection, records.length]));
+}
+
+// Report ---------------------------------------------------------------------------------------------------
+
+function printTable(rows, widths) {
+  for (const row of rows) console.log(row.map((cell, index) => String(cell).padEnd(widths[index] ?? 14)).join(''));
+}
+
+const verdict = (ok) => (ok ? 'met' : 'MISSED');
+
+/** Wall time and rate of a run, or "> limit" and an upper bound when it did not finish. */
+function runFigures(measured) {
+  if (!measured) return ['not run', '', '', ''];
+  const wall = measured.timedOut ? `> ${seconds(measured.wallMs)}` : seconds(measured.wallMs);
+  const rate = measured.timedOut ? `< ${formatRate(measured.rate)}` : formatRate(measured.rate);
+  return [count(measured.records), wall, rate, megabytes(measured.peakRssKb)];
+}
+
+function printRunDetail(title, measured) {
+  if (!measured) return;
+  const wall = measured.wallMs;
+  const status = measured.timedOut
+    ? `DID NOT FINISH within ${seconds(wall)}: ${progress(measured)}`
+    : `${seconds(wall)} wall`;
+  console.log(
+    `\n${title}: ${status}; run ${measured.run.id}, startedAt→finishedAt ${measured.run.durationMs ?? '–'} ms`,
+  );
+  if (measured.analyzed) {
+    console.log(
+      `  what-if: ANALYZE roster_staged_records at ${seconds(measured.analyzed.atMs)} took ${seconds(measured.analyzed.tookMs)}`,
+    );
+  }
+  const counts = measured.run.counts ?? {};
+  const perEntity = ENTITIES.filter((entity) => counts[entity]).map((entity) => {
+    const c = counts[entity];
+    return `${entity} ${count(c.pulled)}→${count(c.created + c.updated + c.restored + c.unchanged + c.skipped)}`;
+  });
+  console.log(`  pulled→applied: ${perEntity.join(', ')}`);
+  printTable(
+    [
+      ['  phase (from polled run counts)', 'time', 'share'],
+      ...measured.phases.map(([name, ms]) => [`  ${name}`, seconds(ms), percent(ms / wall)]),
+    ],
+    [44, 12, 10],
+  );
+  const { activity, cpu } = measured;
+  console.log(
+    `  CPU: app process ${cpu.app.toFixed(1)} s, its PostgreSQL backends ${cpu.postgres.toFixed(1)} s, ` +
+      `benchmark process (fake SIS) ${cpu.bench.toFixed(1)} s; some statement running ${percent(activity.busyMs / Math.max(1, activity.totalMs))} of the time`,
+  );
+  printTable(
+    [
+      ['  PostgreSQL (pg_stat_activity sampled every 50 ms)', 'time', 'share'],
+      ...activity.labels.slice(0, 8).map(([label, ms]) => [`  ${label}`, seconds(ms), percent(ms / wall)]),
+    ],
+    [66, 12, 10],
+  );
+  if (activity.longest.length > 0) {
+    console.log('  statements caught running (how many, median and longest time seen running):');
+    for (const entry of activity.longest.slice(0, 4)) {
+      console.log(`    ${entry.label}: ${entry.count}, ${seconds(entry.median)}, ${seconds(entry.max)}`);
+    }
+  }
+  const waits = activity.waits
+    .slice(0, 4)
+    .map(([wait, ms]) => `${wait} ${percent(ms / Math.max(1, activity.busyMs))}`)
+    .join(', ');
+  if (waits) console.log(`  while a statement ran: ${waits}`);
+}
+
+async function serverVersion() {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return (await client.query('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function run() {
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+  const started = performance.now();
+  const { fakes, dispose } = await loadOneRosterFakes();
+  let rest;
+  let csv;
+  let small;
+  try {
+    rest = await largeDistrictOverRest(fakes);
+    csv = await largeDistrictAsCsv(fakes);
+    if (SMALL_STUDENTS > 0) small = await smallDistrictOverRest(fakes);
+  } finally {
+    dispose();
+  }
+
+  const { full, delta, baseline } = rest;
+  console.log(
+    `\ndatabase: PostgreSQL ${await serverVersion()} on 127.0.0.1, a fresh scratch database per app process; ` +
+      `DATABASE_POOL_MAX ${POOL_MAX}; connection pageSize ${PAGE_SIZE}, concurrency ${CONCURRENCY}; load average before: ${load}` +
+      (ANALYZE_STAGED
+        ? '\nWHAT-IF MODE: the benchmark ran ANALYZE roster_staged_records after each pull (not what the engine does)'
+        : ''),
+  );
+  console.log(
+    `district: ${count(STUDENTS)} students → ${Object.entries(rest.size)
+      .map(([name, n]) => `${count(n)} ${name}`)
+      .join(', ')}`,
+  );
+  const rows = [
+    ['measure', 'records', 'wall', 'records/s', 'app peak RSS'],
+    ['full sync over REST (POST → settled)', ...runFigures(full)],
+    [
+      delta
+        ? `1% delta over REST (${count(rest.deltaChanged)} users renamed)`
+        : '1% delta over REST (needs a finished full sync)',
+      ...runFigures(delta),
+    ],
+    [`CSV zip import (${megabytes(csv.bytes / 1024)} zip; POST upload → settled)`, ...runFigures(csv.csv)],
+    [
+      `baseline: INSERT … jsonb_array_elements, ${PAGE_SIZE}/batch`,
+      count(baseline.records),
+      seconds(baseline.ms),
+      formatRate(baseline.rate),
+      '',
+    ],
+  ];
+  if (small) rows.push([`full sync over REST, ${count(SMALL_STUDENTS)}-student district`, ...runFigures(small.full)]);
+  printTable(rows, [60, 12, 12, 12, 14]);
+
+  console.log('');
+  const ratios = [['ratio', 'value', 'target', '']];
+  if (delta && !delta.timedOut) {
+    const share = delta.wallMs / full.wallMs;
+    ratios.push([
+      'delta wall ÷ full sync wall',
+      percent(share),
+      `< ${percent(TARGETS.deltaShare)}`,
+      verdict(share < TARGETS.deltaShare),
+    ]);
+  } else {
+    ratios.push([
+      'delta wall ÷ full sync wall',
+      'not measured',
+      `< ${percent(TARGETS.deltaShare)}`,
+      full.timedOut ? 'MISSED (full sync did not finish)' : 'MISSED',
+    ]);
+  }
+  const fullRatio = full.rate / baseline.rate;
+  ratios.push([
+    'full-sync rate ÷ baseline INSERT rate',
+    `${full.timedOut ? '< ' : ''}${fullRatio.toFixed(2)}`,
+    `≥ ${TARGETS.baselineRatio}`,
+    verdict(!full.timedOut && fullRatio >= TARGETS.baselineRatio),
+  ]);
+  ratios.push([
+    'CSV import rate ÷ baseline INSERT rate',
+    `${csv.csv.timedOut ? '< ' : ''}${(csv.csv.rate / baseline.rate).toFixed(2)}`,
+    '(no target)',
+    '',
+  ]);
+  if (small) {
+    const growth = full.peakRssKb / small.full.peakRssKb;
+    const partial = full.timedOut || small.full.timedOut ? '*' : '';
+    ratios.push([
+      `app peak RSS, ${STUDENTS / 1000}k ÷ ${SMALL_STUDENTS / 1000}k students: ${megabytes(full.peakRssKb)} / ${megabytes(small.full.peakRssKb)}${partial}`,
+      growth.toFixed(2),
+      `≤ ${TARGETS.memoryGrowth}`,
+      verdict(growth <= TARGETS.memoryGrowth),
+    ]);
+  }
+  printTable(ratios, [60, 14, 12, 10]);
+  if (small && (full.timedOut || small.full.timedOut)) {
+    console.log('* a run did not finish: its peak so far (see its detail below for how far it got)');
+  }
+  console.log(
+    `app RSS idle after start-up: ${megabytes(rest.idleRssKb)} (REST), ${megabytes(csv.idleRssKb)} (CSV)` +
+      `${small ? `, ${megabytes(small.idleRssKb)} (small district)` : ''}; peak RSS: ${full.peakRssSource}`,
+  );
+
+  console.log('\nbaseline per table:');
+  printTable(
+    [
+      ['  table', 'rows', 'INSERT time', 'rows/s'],
+      ...baseline.results.map((result) => [
+        `  ${result.table}`,
+        count(result.records),
+        seconds(result.ms),
+        formatRate(result.records / (result.ms / 1000)),
+      ]),
+    ],
+    [34, 12, 14, 12],
+  );
+  printRunDetail('full sync over REST', full);
+  printRunDetail('1% delta over REST', delta);
+  printRunDetail('CSV zip import', csv.csv);
+  if (small) printRunDetail(`full sync over REST, ${count(SMALL_STUDENTS)}-student district`, small.full);
+  console.log(`\nbenchmark took ${seconds(performance.now() - started)}`);
+}
