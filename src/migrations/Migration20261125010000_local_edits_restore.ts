@@ -11,6 +11,10 @@ export class Migration20261125010000_local_edits_restore extends Migration {
         ADD COLUMN local_overrides jsonb NOT NULL DEFAULT '{}',
         ADD COLUMN directory_opt_out boolean NOT NULL DEFAULT false,
         ADD COLUMN contact_preferences jsonb NOT NULL DEFAULT '{}'`);
+    // Sync runs look for sticky conflicts only when a connection has local edits at all.
+    this.addSql(
+      `CREATE INDEX roster_people_local_edits_index ON roster_people (connection_id) WHERE local_overrides <> '{}'::jsonb`,
+    );
 
     this.addSql(`
       CREATE TABLE roster_local_edits (

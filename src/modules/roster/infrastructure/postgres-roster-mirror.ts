@@ -490,7 +490,8 @@ function localFieldRules(options: ApplyOptions | null): {
          FROM chunk c JOIN roster_people t ON t.connection_id = $5 AND t.sourced_id = c.sourced_id
         WHERE t.local_overrides ? '${field}'
           AND (c.p->>'${field}') IS DISTINCT FROM (t.local_overrides->'${field}'->>'sisValue')
-          AND (c.p->>'${field}') IS DISTINCT FROM (t.local_overrides->'${field}'->>'value')`);
+          AND (c.p->>'${field}') IS DISTINCT FROM (t.local_overrides->'${field}'->>'value')
+          AND EXISTS (SELECT 1 FROM roster_people e WHERE e.connection_id = $5 AND e.local_overrides <> '{}'::jsonb)`);
     }
   }
   return { assignments, overrides, conflicts, cleared };

@@ -385,20 +385,28 @@ export class SyncEngine {
     const pull = await source.pull(entity, { mode, since, signal: lease.signal, onIssue });
     let records = 0;
     let pages = 0;
-    for await (const page of pull.pages) {
-      lease.check(true);
-      await this.fenced(run.id, async () => {
-        await this.mirror.stage(
-          key,
-          entity,
-          aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page,
-        );
-        if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
-      });
-      records += page.length;
-      pages += 1;
-      this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
+    // Staging page N overlaps with fetching and normalising page N+1; one staging write is in flight at most.
+    let staging: Promise<void> | undefined;
+    try {
+      for await (const page of pull.pages) {
+        lease.check(true);
+        await staging;
+        const rows = aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page;
+        const pageIssues = issues.splice(0);
+        staging = this.fenced(run.id, async () => {
+          await this.mirror.stage(key, entity, rows);
+          if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
+        });
+        // A failure surfaces at the next await; until then it must not count as unhandled.
+        staging.catch(() => undefined);
+        records += page.length;
+        pages += 1;
+        this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
+      }
+    } finally {
+      await staging?.catch(() => undefined);
     }
+    await staging;
     if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
     return { entity, complete: true, snapshot: pull.snapshot, records, pages };
   }
