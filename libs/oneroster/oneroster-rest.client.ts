@@ -1,8 +1,14 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import {
+  parseServerUrl,
+  positiveInteger,
+  SisHttpTransport,
+  type SisHttpRequestEvent,
+  type SisHttpResponse,
+  type SisHttpSettings,
+} from '@app/sis-http';
 import { oauth1AuthorizationHeader, oauth1Nonce } from './oauth1.js';
 import { OneRosterError } from './oneroster.error.js';
 import type { OneRosterVersion } from './oneroster-version.js';
-import { fullJitterBackoffMs, parseRetryAfterMs } from './retry-backoff.js';
 
 export type OneRosterAuth =
   | { type: 'oauth2'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string }
@@ -10,36 +16,18 @@ export type OneRosterAuth =
   | { type: 'none' };
 
 /** One HTTP exchange, token requests included. `path` has no query string; nothing here is secret. */
-export interface OneRosterRequestEvent {
-  path: string;
-  status: number | 'error';
-  durationMs: number;
-  attempt: number;
-  willRetry: boolean;
-}
+export type OneRosterRequestEvent = SisHttpRequestEvent;
 
-export interface OneRosterRestClientOptions {
+/** Timeouts, retries, backoff, clock, fetch and `onRequest` come from `SisHttpSettings` (the shared transport). */
+export interface OneRosterRestClientOptions extends SisHttpSettings {
   /** The rostering base, e.g. `https://sis.example/ims/oneroster/v1p1` or `…/ims/oneroster/rostering/v1p2`. */
   baseUrl: string;
   version: OneRosterVersion;
   auth: OneRosterAuth;
   /** `limit` sent with every page. */
   pageSize?: number;
-  requestTimeoutMs?: number;
-  /** Tries per request, the first included. */
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  /** Longest wait a `Retry-After` header can impose before the next try. */
-  maxRetryAfterMs?: number;
   /** Pages allowed when the server sends no `X-Total-Count` (with a total the guard is total/limit + 2). */
   maxPagesWithoutTotal?: number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  /** Epoch milliseconds. */
-  now?: () => number;
-  fetch?: typeof fetch;
-  onRequest?: (event: OneRosterRequestEvent) => void;
   /** An OAuth 2.0 access token was obtained; `expiresAt` null when the server gave no `expires_in`. */
   onToken?: (event: { expiresAt: Date | null }) => void;
 }
@@ -68,18 +56,6 @@ const ENVELOPE_KEYS: Readonly<Record<string, string>> = {
   demographics: 'demographics',
 };
 
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-/** Errors raised before a connection exists: if every try ends this way the server is unreachable. */
-const CONNECT_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const PERMANENT_NETWORK_ERROR_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-
 interface HttpRequestPlan {
   method: 'GET' | 'POST';
   url: string;
@@ -91,12 +67,6 @@ interface HttpRequestPlan {
   /** The error for a status that is neither success, retryable nor 401. */
   rejection: (status: number, serverMessage: string | undefined) => OneRosterError;
   signal?: AbortSignal;
-}
-
-interface HttpSuccess {
-  status: number;
-  headers: Headers;
-  body: string;
 }
 
 interface FetchedPage {
@@ -129,17 +99,9 @@ export class OneRosterRestClient {
   readonly version: OneRosterVersion;
   readonly pageSize: number;
   private readonly auth: OneRosterAuth;
-  private readonly requestTimeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly backoffBaseMs: number;
-  private readonly backoffCapMs: number;
-  private readonly maxRetryAfterMs: number;
+  private readonly transport: SisHttpTransport;
   private readonly maxPagesWithoutTotal: number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
   private readonly now: () => number;
-  private readonly fetch: typeof fetch;
-  private readonly onRequest?: (event: OneRosterRequestEvent) => void;
   private readonly onToken?: (event: { expiresAt: Date | null }) => void;
   private token?: CachedToken;
   private pendingToken?: Promise<string>;
@@ -149,17 +111,13 @@ export class OneRosterRestClient {
     this.version = options.version;
     this.auth = options.auth;
     this.pageSize = positiveInteger(options.pageSize ?? 100, 'pageSize');
-    this.requestTimeoutMs = positiveInteger(options.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
-    this.maxAttempts = positiveInteger(options.maxAttempts ?? 6, 'maxAttempts');
-    this.backoffBaseMs = options.backoffBaseMs ?? 500;
-    this.backoffCapMs = options.backoffCapMs ?? 30_000;
-    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
-    this.maxPagesWithoutTotal = options.maxPagesWithoutTotal ?? 100_000;
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
-    this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
-    this.fetch = options.fetch ?? globalThis.fetch;
-    this.onRequest = options.onRequest;
+    this.transport = new SisHttpTransport(options, {
+      serverMessageFields: imsxMessageFields,
+      // As before the shared transport: OneRoster messages say "after N attempts" even when N is 1.
+      attemptsText: (count) => `${count} attempts`,
+    });
+    this.maxPagesWithoutTotal = options.maxPagesWithoutTotal ?? 100_000;
     this.onToken = options.onToken;
   }
 
@@ -435,104 +393,27 @@ export class OneRosterRestClient {
     return body.access_token;
   }
 
-  /** One request with timeouts, retries and classification. Resolves only with a 2xx response. */
-  private async send(plan: HttpRequestPlan): Promise<HttpSuccess> {
-    const path = pathOf(plan.url);
-    let failures = 0;
-    let attempt = 0;
-    let renewedCredentials = false;
-    let everAnswered = false;
-    for (;;) {
-      plan.signal?.throwIfAborted();
-      attempt += 1;
-      const headers = await plan.headers();
-      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-      const signal = plan.signal ? AbortSignal.any([plan.signal, timeout]) : timeout;
-      const startedAt = this.now();
-      const report = (status: number | 'error', willRetry: boolean) =>
-        this.onRequest?.({ path, status, durationMs: this.now() - startedAt, attempt, willRetry });
-
-      let response: Response;
-      let body: string;
-      try {
-        response = await this.fetch(plan.url, {
-          method: plan.method,
-          headers,
-          body: plan.body,
-          signal,
-          redirect: 'follow',
-        });
-        body = await response.text();
-      } catch (error) {
-        if (plan.signal?.aborted) {
-          report('error', false);
-          throw plan.signal.reason;
-        }
-        const code = networkErrorCode(error);
-        const timedOut = timeout.aborted;
-        failures += 1;
-        const permanent = !timedOut && code !== undefined && PERMANENT_NETWORK_ERROR_CODES.has(code);
-        const willRetry = !permanent && failures < this.maxAttempts;
-        report('error', willRetry);
-        if (!willRetry) {
-          const what = timedOut ? `timed out after ${this.requestTimeoutMs} ms` : `failed (${code ?? 'network error'})`;
-          const unreachable =
-            permanent || (!everAnswered && !timedOut && code !== undefined && CONNECT_ERROR_CODES.has(code));
-          throw new OneRosterError(
-            unreachable ? 'SIS_SYNC.SOURCE_UNREACHABLE' : 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
-            `${plan.method} ${path} ${what}${permanent ? '' : ` after ${failures} attempts`}`,
-            { collection: plan.collection },
-            { cause: error },
-          );
-        }
-        await this.sleep(
-          fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random),
-          plan.signal,
-        );
-        continue;
-      }
-
-      everAnswered = true;
-      const status = response.status;
-      if (status >= 200 && status < 300) {
-        report(status, false);
-        return { status, headers: response.headers, body };
-      }
-      if (status === 401) {
-        const retry = !renewedCredentials && (plan.onUnauthorized?.() ?? false);
-        report(status, retry);
-        if (retry) {
-          renewedCredentials = true;
-          continue;
-        }
-        throw new OneRosterError(
-          'SIS_SYNC.SOURCE_AUTH_FAILED',
-          `The server rejected the credentials (401) for ${plan.method} ${path}${renewedCredentials ? ' even with a fresh token' : ''}`,
-          { status, collection: plan.collection },
-        );
-      }
-      if (RETRYABLE_STATUSES.has(status)) {
-        failures += 1;
-        const willRetry = failures < this.maxAttempts;
-        report(status, willRetry);
-        if (!willRetry) {
-          throw new OneRosterError(
-            'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
-            `${plan.method} ${path} still failed with HTTP ${status} after ${failures} attempts`,
-            { status, collection: plan.collection },
-          );
-        }
-        const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
-        const waitMs =
-          retryAfterMs !== undefined
-            ? Math.min(retryAfterMs, this.maxRetryAfterMs)
-            : fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random);
-        await this.sleep(waitMs, plan.signal);
-        continue;
-      }
-      report(status, false);
-      throw plan.rejection(status, serverMessageOf(body));
-    }
+  /** One request through the shared transport, its failures classified as `OneRosterError`s. */
+  private send(plan: HttpRequestPlan): Promise<SisHttpResponse> {
+    const { method, collection } = plan;
+    return this.transport.send({
+      method,
+      url: plan.url,
+      body: plan.body,
+      headers: plan.headers,
+      signal: plan.signal,
+      failure: (code, message, status, options) => new OneRosterError(code, message, { status, collection }, options),
+      unauthorized: {
+        renew: () => plan.onUnauthorized?.() ?? false,
+        error: (renewed, path) =>
+          new OneRosterError(
+            'SIS_SYNC.SOURCE_AUTH_FAILED',
+            `The server rejected the credentials (401) for ${method} ${path}${renewed ? ' even with a fresh token' : ''}`,
+            { status: 401, collection },
+          ),
+      },
+      rejection: plan.rejection,
+    });
   }
 }
 
@@ -544,24 +425,11 @@ function envelopeKeyOf(collection: string): string {
 }
 
 function parseBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new OneRosterError('SIS_SYNC.SOURCE_UNREACHABLE', 'The OneRoster base URL is not a valid URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new OneRosterError('SIS_SYNC.SOURCE_UNREACHABLE', 'The OneRoster base URL must be http(s)');
-  }
-  if (url.username || url.password) {
-    throw new OneRosterError('SIS_SYNC.SOURCE_UNREACHABLE', 'The OneRoster base URL must not contain credentials');
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
-  return value;
+  return parseServerUrl(
+    baseUrl,
+    'OneRoster base URL',
+    (message) => new OneRosterError('SIS_SYNC.SOURCE_UNREACHABLE', message),
+  );
 }
 
 function parseTotal(header: string | null): number | undefined {
@@ -604,34 +472,10 @@ function sameIds(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((id, index) => id === b[index]);
 }
 
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return '';
-  }
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; isObject(current) && depth < 4; current = current.cause, depth++) {
-    if (typeof current.code === 'string') return current.code;
-  }
-  return undefined;
-}
-
-/** The `imsx_description` (or OAuth `error`) of an error body, shortened; never a record. */
-function serverMessageOf(body: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(parsed)) return undefined;
+/** Where an error body explains itself: `imsx_description` (or OAuth `error_description`/`error`). */
+function imsxMessageFields(parsed: Record<string, unknown>): unknown[] {
   const statusInfo = isObject(parsed.imsx_StatusInfo) ? parsed.imsx_StatusInfo : parsed;
-  const candidates = [statusInfo.imsx_description, parsed.error_description, parsed.error];
-  const message = candidates.find((value): value is string => typeof value === 'string' && value.length > 0);
-  return message === undefined ? undefined : message.slice(0, 200);
+  return [statusInfo.imsx_description, parsed.error_description, parsed.error];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

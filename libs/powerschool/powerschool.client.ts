@@ -1,5 +1,12 @@
-import { fullJitterBackoffMs, parseRetryAfterMs } from '@app/oneroster';
-import { setTimeout as delay } from 'node:timers/promises';
+import {
+  parseServerUrl,
+  pathOf,
+  positiveInteger,
+  SisHttpTransport,
+  type SisHttpRequestEvent,
+  type SisHttpResponse,
+  type SisHttpSettings,
+} from '@app/sis-http';
 import { PowerSchoolError } from './powerschool.error.js';
 import {
   LIST_ENVELOPES,
@@ -11,15 +18,10 @@ import {
 import { integerOf, isJsonObject, itemsOf, textOf, type JsonObject } from './powerschool-values.js';
 
 /** One HTTP exchange, token requests included. `path` has no query string; nothing here is secret. */
-export interface PowerSchoolRequestEvent {
-  path: string;
-  status: number | 'error';
-  durationMs: number;
-  attempt: number;
-  willRetry: boolean;
-}
+export type PowerSchoolRequestEvent = SisHttpRequestEvent;
 
-export interface PowerSchoolClientOptions {
+/** Timeouts, retries, backoff, clock, fetch and `onRequest` come from `SisHttpSettings` (the shared transport). */
+export interface PowerSchoolClientOptions extends SisHttpSettings {
   /** The server, e.g. `https://ps.district.org` (any path prefix is kept). */
   baseUrl: string;
   clientId: string;
@@ -30,19 +32,6 @@ export interface PowerSchoolClientOptions {
   pageSizeCap?: number;
   /** Page size used when `/ws/v1/metadata` does not state a resource's maximum. Default 100. */
   fallbackPageSize?: number;
-  requestTimeoutMs?: number;
-  /** Tries per request, the first included. */
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  /** Longest wait a `Retry-After` header can impose before the next try. */
-  maxRetryAfterMs?: number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  /** Epoch milliseconds. */
-  now?: () => number;
-  fetch?: typeof fetch;
-  onRequest?: (event: PowerSchoolRequestEvent) => void;
   /** A new access token was obtained (not on a cache hit); `expiresAt` null when the server gave no lifetime. */
   onToken?: (event: { expiresAt: Date | null }) => void;
 }
@@ -83,27 +72,10 @@ interface HttpRequestPlan {
   maxAttempts?: number;
 }
 
-interface HttpSuccess {
-  status: number;
-  body: string;
-}
-
 interface CachedToken {
   value: string;
   refreshAtMs: number;
 }
-
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-/** Errors raised before a connection exists: if every try ends this way the server is unreachable. */
-const CONNECT_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const PERMANENT_NETWORK_ERROR_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /**
  * A read-only PowerSchool SIS client (`/ws/v1` resources and named PowerQueries) over global fetch: OAuth 2.0
@@ -119,25 +91,17 @@ export class PowerSchoolClient {
   private readonly clientId: string;
   private readonly clientSecret: string;
   private readonly fallbackPageSize: number;
-  private readonly requestTimeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly backoffBaseMs: number;
-  private readonly backoffCapMs: number;
-  private readonly maxRetryAfterMs: number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
+  private readonly transport: SisHttpTransport;
   private readonly now: () => number;
-  private readonly fetch: typeof fetch;
-  private readonly onRequest?: (event: PowerSchoolRequestEvent) => void;
   private readonly onToken?: (event: { expiresAt: Date | null }) => void;
   private token?: CachedToken;
   private pendingToken?: Promise<string>;
   private cachedMetadata?: Promise<PowerSchoolMetadata>;
 
   constructor(options: PowerSchoolClientOptions) {
-    this.baseUrl = parseServerUrl(options.baseUrl, 'base URL');
+    this.baseUrl = parseBaseOrTokenUrl(options.baseUrl, 'base URL');
     this.tokenUrl = options.tokenUrl
-      ? parseServerUrl(options.tokenUrl, 'token URL')
+      ? parseBaseOrTokenUrl(options.tokenUrl, 'token URL')
       : `${this.baseUrl}${POWERSCHOOL_PATHS.token}`;
     if (!options.clientId) throw new PowerSchoolError('SIS_SYNC.SOURCE_AUTH_FAILED', 'No PowerSchool client ID');
     if (!options.clientSecret) {
@@ -147,16 +111,11 @@ export class PowerSchoolClient {
     this.clientSecret = options.clientSecret;
     this.pageSizeCap = positiveInteger(options.pageSizeCap ?? 1_000, 'pageSizeCap');
     this.fallbackPageSize = positiveInteger(options.fallbackPageSize ?? 100, 'fallbackPageSize');
-    this.requestTimeoutMs = positiveInteger(options.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
-    this.maxAttempts = positiveInteger(options.maxAttempts ?? 6, 'maxAttempts');
-    this.backoffBaseMs = options.backoffBaseMs ?? 500;
-    this.backoffCapMs = options.backoffCapMs ?? 30_000;
-    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
-    this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
-    this.fetch = options.fetch ?? globalThis.fetch;
-    this.onRequest = options.onRequest;
+    this.transport = new SisHttpTransport(options, {
+      // PowerSchool's `{"message": …}` (or OAuth `error_description`/`error`).
+      serverMessageFields: (parsed) => [parsed.message, parsed.error_description, parsed.error],
+    });
     this.onToken = options.onToken;
   }
 
@@ -331,7 +290,7 @@ export class PowerSchoolClient {
     return recordsOf(body, resource, path, response.status);
   }
 
-  private parseObject(response: HttpSuccess, path: string, resource: string | undefined): JsonObject {
+  private parseObject(response: SisHttpResponse, path: string, resource: string | undefined): JsonObject {
     let body: unknown;
     try {
       body = JSON.parse(response.body);
@@ -438,114 +397,44 @@ export class PowerSchoolClient {
     return accessToken;
   }
 
-  /** One request with timeouts, retries and classification. Resolves only with a 2xx response. */
-  private async send(plan: HttpRequestPlan): Promise<HttpSuccess> {
-    const path = pathOf(plan.url);
-    const maxAttempts = plan.maxAttempts ?? this.maxAttempts;
-    let failures = 0;
-    let attempt = 0;
-    let renewedToken = false;
-    let everAnswered = false;
-    for (;;) {
-      plan.signal?.throwIfAborted();
-      attempt += 1;
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (plan.contentType) headers['content-type'] = plan.contentType;
-      let usedToken: string | undefined;
-      if (plan.basicAuth) headers.authorization = `Basic ${plan.basicAuth}`;
-      else if (plan.authenticated) {
-        usedToken = await this.bearerToken(plan.signal);
-        headers.authorization = `Bearer ${usedToken}`;
-      }
-      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-      const signal = plan.signal ? AbortSignal.any([plan.signal, timeout]) : timeout;
-      const startedAt = this.now();
-      const report = (status: number | 'error', willRetry: boolean) =>
-        this.onRequest?.({ path, status, durationMs: this.now() - startedAt, attempt, willRetry });
-
-      let response: Response;
-      let body: string;
-      try {
-        response = await this.fetch(plan.url, {
-          method: plan.method,
-          headers,
-          body: plan.body,
-          signal,
-          redirect: 'follow',
-        });
-        body = await response.text();
-      } catch (error) {
-        if (plan.signal?.aborted) {
-          report('error', false);
-          throw plan.signal.reason;
+  /** One request through the shared transport, its failures classified as `PowerSchoolError`s. */
+  private send(plan: HttpRequestPlan): Promise<SisHttpResponse> {
+    const { method, resource } = plan;
+    let usedToken: string | undefined;
+    return this.transport.send({
+      method,
+      url: plan.url,
+      body: plan.body,
+      signal: plan.signal,
+      maxAttempts: plan.maxAttempts,
+      headers: async () => {
+        const headers: Record<string, string> = { accept: 'application/json' };
+        if (plan.contentType) headers['content-type'] = plan.contentType;
+        if (plan.basicAuth) headers.authorization = `Basic ${plan.basicAuth}`;
+        else if (plan.authenticated) {
+          usedToken = await this.bearerToken(plan.signal);
+          headers.authorization = `Bearer ${usedToken}`;
         }
-        const code = networkErrorCode(error);
-        const timedOut = timeout.aborted;
-        failures += 1;
-        const permanent = !timedOut && code !== undefined && PERMANENT_NETWORK_ERROR_CODES.has(code);
-        const willRetry = !permanent && failures < maxAttempts;
-        report('error', willRetry);
-        if (!willRetry) {
-          const what = timedOut ? `timed out after ${this.requestTimeoutMs} ms` : `failed (${code ?? 'network error'})`;
-          const unreachable =
-            permanent || (!everAnswered && !timedOut && code !== undefined && CONNECT_ERROR_CODES.has(code));
-          throw new PowerSchoolError(
-            unreachable ? 'SIS_SYNC.SOURCE_UNREACHABLE' : 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
-            `${plan.method} ${path} ${what}${permanent ? '' : ` after ${failures} attempt${failures === 1 ? '' : 's'}`}`,
-            { resource: plan.resource },
-            { cause: error },
-          );
-        }
-        await this.sleep(
-          fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random),
-          plan.signal,
-        );
-        continue;
-      }
-
-      everAnswered = true;
-      const status = response.status;
-      if (status >= 200 && status < 300) {
-        report(status, false);
-        return { status, body };
-      }
-      if (status === 401 && plan.authenticated) {
-        // A revoked or regenerated token: drop it (unless another request already replaced it) and try once more.
-        const retry = !renewedToken;
-        report(status, retry);
-        if (retry) {
-          renewedToken = true;
-          if (this.token?.value === usedToken) this.token = undefined;
-          continue;
-        }
-        throw new PowerSchoolError(
-          'SIS_SYNC.SOURCE_AUTH_FAILED',
-          `PowerSchool rejected the access token (401) for ${plan.method} ${path} even after a fresh one was obtained`,
-          { status, resource: plan.resource },
-        );
-      }
-      if (RETRYABLE_STATUSES.has(status)) {
-        failures += 1;
-        const willRetry = failures < maxAttempts;
-        report(status, willRetry);
-        if (!willRetry) {
-          throw new PowerSchoolError(
-            'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
-            `${plan.method} ${path} still failed with HTTP ${status} after ${failures} attempt${failures === 1 ? '' : 's'}`,
-            { status, resource: plan.resource },
-          );
-        }
-        const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
-        const waitMs =
-          retryAfterMs !== undefined
-            ? Math.min(retryAfterMs, this.maxRetryAfterMs)
-            : fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random);
-        await this.sleep(waitMs, plan.signal);
-        continue;
-      }
-      report(status, false);
-      throw plan.rejection(status, serverMessageOf(body));
-    }
+        return headers;
+      },
+      failure: (code, message, status, options) => new PowerSchoolError(code, message, { status, resource }, options),
+      // A revoked or regenerated token: drop it (unless another request already replaced it) and try once more.
+      unauthorized: plan.authenticated
+        ? {
+            renew: () => {
+              if (this.token?.value === usedToken) this.token = undefined;
+              return true;
+            },
+            error: (_renewed, path) =>
+              new PowerSchoolError(
+                'SIS_SYNC.SOURCE_AUTH_FAILED',
+                `PowerSchool rejected the access token (401) for ${method} ${path} even after a fresh one was obtained`,
+                { status: 401, resource },
+              ),
+          }
+        : undefined,
+      rejection: plan.rejection,
+    });
   }
 }
 
@@ -612,52 +501,10 @@ function unseen(seen: Set<string>, record: JsonObject): boolean {
   return true;
 }
 
-function parseServerUrl(value: string, what: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new PowerSchoolError('SIS_SYNC.SOURCE_UNREACHABLE', `The PowerSchool ${what} is not a valid URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new PowerSchoolError('SIS_SYNC.SOURCE_UNREACHABLE', `The PowerSchool ${what} must be http(s)`);
-  }
-  if (url.username || url.password) {
-    throw new PowerSchoolError('SIS_SYNC.SOURCE_UNREACHABLE', `The PowerSchool ${what} must not contain credentials`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
-  return value;
-}
-
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return '';
-  }
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; isJsonObject(current) && depth < 4; current = current.cause, depth++) {
-    if (typeof current.code === 'string') return current.code;
-  }
-  return undefined;
-}
-
-/** PowerSchool's `{"message": …}` (or OAuth `error_description`/`error`), shortened; never a record. */
-function serverMessageOf(body: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isJsonObject(parsed)) return undefined;
-  const candidates = [parsed.message, parsed.error_description, parsed.error];
-  const message = candidates.find((value): value is string => typeof value === 'string' && value.length > 0);
-  return message === undefined ? undefined : message.slice(0, 200);
+function parseBaseOrTokenUrl(value: string, what: string): string {
+  return parseServerUrl(
+    value,
+    `PowerSchool ${what}`,
+    (message) => new PowerSchoolError('SIS_SYNC.SOURCE_UNREACHABLE', message),
+  );
 }

@@ -1,0 +1,3 @@
+export * from './retry-backoff.js';
+export * from './server-url.js';
+export * from './sis-http.transport.js';

@@ -1,0 +1,260 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { fullJitterBackoffMs, parseRetryAfterMs } from './retry-backoff.js';
+import { positiveInteger } from './server-url.js';
+
+/** One HTTP exchange, token requests included. `path` has no query string; nothing here is secret. */
+export interface SisHttpRequestEvent {
+  path: string;
+  status: number | 'error';
+  durationMs: number;
+  attempt: number;
+  willRetry: boolean;
+}
+
+/** The failures the transport classifies itself; the codes equal the sync module's `SisSourceError` codes. */
+export type SisHttpFailureCode = 'SIS_SYNC.SOURCE_UNREACHABLE' | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED';
+
+/** Transport tuning and test seams; the SIS clients' options extend these and hand them on as they are. */
+export interface SisHttpSettings {
+  /** Per try. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Tries per request, the first included. Default 6. */
+  maxAttempts?: number;
+  /** Default 500 ms. */
+  backoffBaseMs?: number;
+  /** Default 30 s. */
+  backoffCapMs?: number;
+  /** Longest wait a `Retry-After` header can impose before the next try. Default 120 s. */
+  maxRetryAfterMs?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Epoch milliseconds. */
+  now?: () => number;
+  fetch?: typeof fetch;
+  onRequest?: (event: SisHttpRequestEvent) => void;
+}
+
+/** How one SIS explains its errors and how its messages read. */
+export interface SisHttpDialect {
+  /** The values of a JSON error body that may explain a rejection, first non-empty string wins. */
+  serverMessageFields: (body: Record<string, unknown>) => unknown[];
+  /** How failure messages count tries. Default `1 attempt`, `2 attempts`. */
+  attemptsText?: (count: number) => string;
+}
+
+/** One request as the transport sends it; the callbacks build the client's own errors. */
+export interface SisHttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+  /** Called before every try, so a renewed token or a fresh signature goes out with each one. */
+  headers: () => Promise<Record<string, string>>;
+  signal?: AbortSignal;
+  /** Overrides the transport's `maxAttempts` for this request. */
+  maxAttempts?: number;
+  /** The error for retries exhausted or a server unreachable; `options.cause` is the network error, if any. */
+  failure: (
+    code: SisHttpFailureCode,
+    message: string,
+    status: number | undefined,
+    options?: { cause: unknown },
+  ) => Error;
+  /**
+   * How a 401 is handled: `renew` is asked once (true when fresh credentials were obtained and the request may be
+   * sent again), otherwise `error` is thrown (`renewed` true when the fresh credentials were refused too). Without
+   * it a 401 is a rejection like any other.
+   */
+  unauthorized?: {
+    renew: () => boolean;
+    error: (renewed: boolean, path: string) => Error;
+  };
+  /** The error for a status that is neither success, retryable nor a handled 401. */
+  rejection: (status: number, serverMessage: string | undefined) => Error;
+}
+
+export interface SisHttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** Errors raised before a connection exists: if every try ends this way the server is unreachable. */
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const PERMANENT_NETWORK_ERROR_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * The HTTP plumbing the SIS clients share: sends one request with a timeout per try, retries 408/429/5xx, timeouts
+ * and connection resets with capped exponential backoff and full jitter (or the server's `Retry-After`, capped),
+ * renews credentials once on a 401 when asked to, and classifies what remains through the request's callbacks.
+ * Protocol (paging, envelopes, tokens) stays with the clients.
+ */
+export class SisHttpTransport {
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffCapMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly fetch: typeof fetch;
+  private readonly onRequest?: (event: SisHttpRequestEvent) => void;
+  private readonly serverMessageFields: (body: Record<string, unknown>) => unknown[];
+  private readonly attemptsText: (count: number) => string;
+
+  constructor(settings: SisHttpSettings, dialect: SisHttpDialect) {
+    this.requestTimeoutMs = positiveInteger(settings.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
+    this.maxAttempts = positiveInteger(settings.maxAttempts ?? 6, 'maxAttempts');
+    this.backoffBaseMs = settings.backoffBaseMs ?? 500;
+    this.backoffCapMs = settings.backoffCapMs ?? 30_000;
+    this.maxRetryAfterMs = settings.maxRetryAfterMs ?? 120_000;
+    this.sleep = settings.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.random = settings.random ?? Math.random;
+    this.now = settings.now ?? Date.now;
+    this.fetch = settings.fetch ?? globalThis.fetch;
+    this.onRequest = settings.onRequest;
+    this.serverMessageFields = dialect.serverMessageFields;
+    this.attemptsText = dialect.attemptsText ?? ((count) => `${count} attempt${count === 1 ? '' : 's'}`);
+  }
+
+  /** One request with timeouts, retries and classification. Resolves only with a 2xx response. */
+  async send(request: SisHttpRequest): Promise<SisHttpResponse> {
+    const path = pathOf(request.url);
+    const maxAttempts = request.maxAttempts ?? this.maxAttempts;
+    let failures = 0;
+    let attempt = 0;
+    let renewedCredentials = false;
+    let everAnswered = false;
+    for (;;) {
+      request.signal?.throwIfAborted();
+      attempt += 1;
+      const headers = await request.headers();
+      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+      const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+      const startedAt = this.now();
+      const report = (status: number | 'error', willRetry: boolean) =>
+        this.onRequest?.({ path, status, durationMs: this.now() - startedAt, attempt, willRetry });
+
+      let response: Response;
+      let body: string;
+      try {
+        response = await this.fetch(request.url, {
+          method: request.method,
+          headers,
+          body: request.body,
+          signal,
+          redirect: 'follow',
+        });
+        body = await response.text();
+      } catch (error) {
+        if (request.signal?.aborted) {
+          report('error', false);
+          throw request.signal.reason;
+        }
+        const code = networkErrorCode(error);
+        const timedOut = timeout.aborted;
+        failures += 1;
+        const permanent = !timedOut && code !== undefined && PERMANENT_NETWORK_ERROR_CODES.has(code);
+        const willRetry = !permanent && failures < maxAttempts;
+        report('error', willRetry);
+        if (!willRetry) {
+          const what = timedOut ? `timed out after ${this.requestTimeoutMs} ms` : `failed (${code ?? 'network error'})`;
+          const unreachable =
+            permanent || (!everAnswered && !timedOut && code !== undefined && CONNECT_ERROR_CODES.has(code));
+          throw request.failure(
+            unreachable ? 'SIS_SYNC.SOURCE_UNREACHABLE' : 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
+            `${request.method} ${path} ${what}${permanent ? '' : ` after ${this.attemptsText(failures)}`}`,
+            undefined,
+            { cause: error },
+          );
+        }
+        await this.sleep(this.backoffMs(failures), request.signal);
+        continue;
+      }
+
+      everAnswered = true;
+      const status = response.status;
+      if (status >= 200 && status < 300) {
+        report(status, false);
+        return { status, headers: response.headers, body };
+      }
+      if (status === 401 && request.unauthorized) {
+        const retry = !renewedCredentials && request.unauthorized.renew();
+        report(status, retry);
+        if (retry) {
+          renewedCredentials = true;
+          continue;
+        }
+        throw request.unauthorized.error(renewedCredentials, path);
+      }
+      if (RETRYABLE_STATUSES.has(status)) {
+        failures += 1;
+        const willRetry = failures < maxAttempts;
+        report(status, willRetry);
+        if (!willRetry) {
+          throw request.failure(
+            'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
+            `${request.method} ${path} still failed with HTTP ${status} after ${this.attemptsText(failures)}`,
+            status,
+          );
+        }
+        const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
+        const waitMs =
+          retryAfterMs !== undefined ? Math.min(retryAfterMs, this.maxRetryAfterMs) : this.backoffMs(failures);
+        await this.sleep(waitMs, request.signal);
+        continue;
+      }
+      report(status, false);
+      throw request.rejection(status, serverMessageOf(body, this.serverMessageFields));
+    }
+  }
+
+  private backoffMs(failures: number): number {
+    return fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random);
+  }
+}
+
+/** The path of a URL, without query or fragment; empty when the URL cannot be read. */
+export function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** The first `code` (`ECONNRESET`, `UND_ERR_CONNECT_TIMEOUT`, …) on an error or its causes, a few levels deep. */
+export function networkErrorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; isObject(current) && depth < 4; current = current.cause, depth++) {
+    if (typeof current.code === 'string') return current.code;
+  }
+  return undefined;
+}
+
+/** The first non-empty string among `fields` of a JSON error body, shortened; never a record. */
+export function serverMessageOf(
+  body: string,
+  fields: (parsed: Record<string, unknown>) => unknown[],
+): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  const message = fields(parsed).find((value): value is string => typeof value === 'string' && value.length > 0);
+  return message === undefined ? undefined : message.slice(0, 200);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
