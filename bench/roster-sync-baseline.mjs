@@ -5,6 +5,8 @@
 // (`LIKE … INCLUDING ALL`: same columns, defaults, unique and secondary indexes, the trigram index too) of the
 // roster table, with the typed columns computed by the engine's own column expressions (MIRROR_TABLES). Only the
 // INSERT statements are timed: no staging, no reference checks, no upsert, no bookkeeping.
+// `measureInsertBaselineOf` is the same measurement for records from any source (the PowerSchool benchmark passes
+// the pages of the app's own PowerSchool source adapter).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,8 +23,6 @@ const load = (path) => import(pathToFileURL(join(dist, path)).href);
 export async function measureInsertBaseline({ databaseUrl, baseUrl, tokenUrl, clientId, clientSecret, pageSize }) {
   const { OneRosterRestClient, ONEROSTER_REST_COLLECTIONS, normaliseRestRecord } =
     await load('libs/oneroster/index.js');
-  const { MIRROR_TABLES } = await load('src/modules/roster/infrastructure/roster-mirror.tables.js');
-  const { personSearchText } = await load('src/modules/roster/domain/person-search-text.js');
   const source = new OneRosterRestClient({
     baseUrl,
     version: '1.2',
@@ -30,6 +30,29 @@ export async function measureInsertBaseline({ databaseUrl, baseUrl, tokenUrl, cl
     pageSize,
     requestTimeoutMs: 60_000,
   });
+  return measureInsertBaselineOf({
+    databaseUrl,
+    async *pagesOf(entity) {
+      for await (const page of source.listPages(ONEROSTER_REST_COLLECTIONS[entity], { concurrency: 2 })) {
+        const rows = [];
+        for (const raw of page) {
+          const result = normaliseRestRecord(entity, raw, '1.2');
+          if (result.ok) rows.push(result.record);
+        }
+        yield rows;
+      }
+    },
+  });
+}
+
+/**
+ * The measurement itself: every entity of MIRROR_TABLES in its order, each page `pagesOf(entity)` yields (an
+ * async iterable of arrays of normalised roster records) becoming one INSERT into the scratch table; only the
+ * INSERTs are timed. Resolves to per-table and total records and INSERT time.
+ */
+export async function measureInsertBaselineOf({ databaseUrl, pagesOf }) {
+  const { MIRROR_TABLES } = await load('src/modules/roster/infrastructure/roster-mirror.tables.js');
+  const { personSearchText } = await load('src/modules/roster/domain/person-search-text.js');
   const connectionId = randomUUID();
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -51,12 +74,7 @@ export async function measureInsertBaseline({ databaseUrl, baseUrl, tokenUrl, cl
           LEFT JOIN unnest($3::text[]) WITH ORDINALITY AS c(search_text, i) ON c.i = e.i`;
       let records = 0;
       let ms = 0;
-      for await (const page of source.listPages(ONEROSTER_REST_COLLECTIONS[entity], { concurrency: 2 })) {
-        const rows = [];
-        for (const raw of page) {
-          const result = normaliseRestRecord(entity, raw, '1.2');
-          if (result.ok) rows.push(result.record);
-        }
+      for await (const rows of pagesOf(entity)) {
         const searchTexts = entity === 'people' ? rows.map((row) => personSearchText(row)) : null;
         const payload = JSON.stringify(rows);
         const started = performance.now();

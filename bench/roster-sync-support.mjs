@@ -1,11 +1,11 @@
-// Probes for the roster-sync benchmark: the app process booted by support.mjs (pid, database, memory, CPU),
-// a small HTTP client for the SIS sync API, and a watcher that follows one sync run to the end while it
-// samples what PostgreSQL is executing for the app.
+// Probes for the roster-sync benchmarks (OneRoster, PowerSchool): the app process booted by support.mjs (pid,
+// database, memory, CPU), a small HTTP client for the SIS sync API, a watcher that follows one sync run to the
+// end while it samples what PostgreSQL is executing for the app, and the report helpers both benchmarks print with.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startService } from './support.mjs';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, formatRate, startService } from './support.mjs';
 
 export const SETTLED = new Set(['held', 'succeeded', 'succeeded_with_issues', 'failed', 'cancelled']);
 export const ENTITIES = ['orgs', 'academicSessions', 'courses', 'classes', 'people', 'demographics', 'enrollments'];
@@ -65,6 +65,21 @@ export async function startAppService(extraEnv) {
   } catch (error) {
     await service.stop();
     throw error;
+  }
+}
+
+/**
+ * Boots the app on a fresh scratch database (`startAppService` with `extraEnv`), logs in, runs `body` with
+ * `{ service, api, idleRssKb }`, and stops the app whatever happens.
+ */
+export async function withAppService(extraEnv, body) {
+  const service = await startAppService(extraEnv);
+  try {
+    const api = new SisApi(service.url);
+    await api.login();
+    return await body({ service, api, idleRssKb: memoryOf(service.pid).rssKb });
+  } finally {
+    await stopAppService(service);
   }
 }
 
@@ -153,6 +168,22 @@ export class SisApi {
 
   createConnection(fields) {
     return this.request('POST', '/api/v1/sis/connections', { json: fields, expect: 201 });
+  }
+
+  /**
+   * `createConnection`, then a check that the saved `*` thresholds bound nothing (a benchmark run must never be
+   * held for review). Resolves to the connection as the API shows it.
+   */
+  async createUnheldConnection(fields) {
+    const connection = await this.createConnection(fields);
+    for (const [action, rule] of Object.entries(connection.thresholds?.['*'] ?? {})) {
+      if (rule.maxCount !== undefined || rule.maxPercent !== undefined) {
+        throw new Error(
+          `the benchmark connection would still hold ${action}s: ${JSON.stringify(connection.thresholds)}`,
+        );
+      }
+    }
+    return connection;
   }
 
   async startSync(connectionId, mode) {
@@ -421,4 +452,139 @@ export async function measureRun({
     },
     activity,
   };
+}
+
+// Report ---------------------------------------------------------------------------------------------------
+
+export const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+export const megabytes = (kb) => `${Math.round(kb / 1024)} MB`;
+export const percent = (value) => `${(value * 100).toFixed(1)} %`;
+export const count = (value) => Number(value).toLocaleString('en-US');
+export const log = (message) => console.log(`  · ${message}`);
+export const verdict = (ok) => (ok ? 'met' : 'MISSED');
+
+export function printTable(rows, widths) {
+  for (const row of rows) console.log(row.map((cell, index) => String(cell).padEnd(widths[index] ?? 14)).join(''));
+}
+
+/** How far a run got: entities pulled, pulled records applied. */
+export function progress(measured, entities = ENTITIES) {
+  const counts = measured.run.counts ?? {};
+  const pulled = entities.filter((entity) => counts[entity]?.pulled !== undefined).length;
+  return `${pulled}/${entities.length} entities pulled, ${count(measured.applied)} of ${count(measured.records)} pulled records applied`;
+}
+
+/**
+ * A run that finished must have succeeded (and, given `expectedCreated` — records per entity — created them all:
+ * a shortfall is logged as a warning); one that timed out is reported with its progress and `false` returned.
+ */
+export function checkRun(label, measured, expectedCreated) {
+  const { run } = measured;
+  if (measured.timedOut) {
+    log(`${label}: still ${run.state} after ${seconds(measured.wallMs)} (${progress(measured)})`);
+    return false;
+  }
+  if (!['succeeded', 'succeeded_with_issues'].includes(run.state)) {
+    throw new Error(
+      `${label}: run ${run.id} ended ${run.state}: ${run.errorCode ?? ''} ${run.errorMessage ?? ''} ${JSON.stringify(run.holdReasons)}`,
+    );
+  }
+  for (const [entity, records] of Object.entries(expectedCreated ?? {})) {
+    const created = run.counts?.[entity]?.created ?? 0;
+    if (created !== records) log(`WARNING ${label}: ${count(created)} ${entity} created, expected ${count(records)}`);
+  }
+  if (run.issueCount > 0) log(`WARNING ${label}: ${run.issueCount} issue(s) recorded`);
+  log(
+    `${label}: ${seconds(measured.wallMs)}, ${formatRate(measured.rate)} records/s, app peak RSS ${megabytes(measured.peakRssKb)}`,
+  );
+  return true;
+}
+
+/** Wall time and rate of a run, or "> limit" and an upper bound when it did not finish. */
+export function runFigures(measured) {
+  if (!measured) return ['not run', '', '', ''];
+  const wall = measured.timedOut ? `> ${seconds(measured.wallMs)}` : seconds(measured.wallMs);
+  const rate = measured.timedOut ? `< ${formatRate(measured.rate)}` : formatRate(measured.rate);
+  return [count(measured.records), wall, rate, megabytes(measured.peakRssKb)];
+}
+
+/** The baseline's rows, INSERT time and rate per scratch table. */
+export function printBaselineTables(baseline) {
+  printTable(
+    [
+      ['  table', 'rows', 'INSERT time', 'rows/s'],
+      ...baseline.results.map((result) => [
+        `  ${result.table}`,
+        count(result.records),
+        seconds(result.ms),
+        formatRate(result.records / (result.ms / 1000)),
+      ]),
+    ],
+    [34, 12, 14, 12],
+  );
+}
+
+/** Where a run's wall time went: phases, CPU per process, what PostgreSQL was executing. */
+export function printRunDetail(title, measured, entities = ENTITIES) {
+  if (!measured) return;
+  const wall = measured.wallMs;
+  const status = measured.timedOut
+    ? `DID NOT FINISH within ${seconds(wall)}: ${progress(measured, entities)}`
+    : `${seconds(wall)} wall`;
+  console.log(
+    `\n${title}: ${status}; run ${measured.run.id}, startedAt→finishedAt ${measured.run.durationMs ?? '–'} ms`,
+  );
+  if (measured.analyzed) {
+    console.log(
+      `  what-if: ANALYZE roster_staged_records at ${seconds(measured.analyzed.atMs)} took ${seconds(measured.analyzed.tookMs)}`,
+    );
+  }
+  const counts = measured.run.counts ?? {};
+  const perEntity = entities
+    .filter((entity) => counts[entity])
+    .map((entity) => {
+      const c = counts[entity];
+      return `${entity} ${count(c.pulled)}→${count(c.created + c.updated + c.restored + c.unchanged + c.skipped)}`;
+    });
+  console.log(`  pulled→applied: ${perEntity.join(', ')}`);
+  printTable(
+    [
+      ['  phase (from polled run counts)', 'time', 'share'],
+      ...measured.phases.map(([name, ms]) => [`  ${name}`, seconds(ms), percent(ms / wall)]),
+    ],
+    [44, 12, 10],
+  );
+  const { activity, cpu } = measured;
+  console.log(
+    `  CPU: app process ${cpu.app.toFixed(1)} s, its PostgreSQL backends ${cpu.postgres.toFixed(1)} s, ` +
+      `benchmark process (fake SIS) ${cpu.bench.toFixed(1)} s; some statement running ${percent(activity.busyMs / Math.max(1, activity.totalMs))} of the time`,
+  );
+  printTable(
+    [
+      ['  PostgreSQL (pg_stat_activity sampled every 50 ms)', 'time', 'share'],
+      ...activity.labels.slice(0, 8).map(([label, ms]) => [`  ${label}`, seconds(ms), percent(ms / wall)]),
+    ],
+    [66, 12, 10],
+  );
+  if (activity.longest.length > 0) {
+    console.log('  statements caught running (how many, median and longest time seen running):');
+    for (const entry of activity.longest.slice(0, 4)) {
+      console.log(`    ${entry.label}: ${entry.count}, ${seconds(entry.median)}, ${seconds(entry.max)}`);
+    }
+  }
+  const waits = activity.waits
+    .slice(0, 4)
+    .map(([wait, ms]) => `${wait} ${percent(ms / Math.max(1, activity.busyMs))}`)
+    .join(', ');
+  if (waits) console.log(`  while a statement ran: ${waits}`);
+}
+
+export async function serverVersion(adminUrl) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return (await client.query('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await client.end();
+  }
 }

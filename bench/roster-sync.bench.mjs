@@ -17,10 +17,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { loadOneRosterFakes } from './oneroster-fakes.mjs';
 import { measureInsertBaseline } from './roster-sync-baseline.mjs';
-import { ENTITIES, SisApi, measureRun, memoryOf, startAppService, stopAppService } from './roster-sync-support.mjs';
+import {
+  ENTITIES,
+  checkRun,
+  count,
+  log,
+  measureRun,
+  megabytes,
+  percent,
+  printBaselineTables,
+  printRunDetail,
+  printTable,
+  runFigures,
+  seconds,
+  serverVersion,
+  verdict,
+  withAppService,
+} from './roster-sync-support.mjs';
 import { formatRate } from './support.mjs';
 
 const env = process.env;
@@ -57,12 +72,6 @@ function districtOptions(students) {
   };
 }
 
-const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const megabytes = (kb) => `${Math.round(kb / 1024)} MB`;
-const percent = (value) => `${(value * 100).toFixed(1)} %`;
-const count = (value) => Number(value).toLocaleString('en-US');
-const log = (message) => console.log(`  · ${message}`);
-
 async function startFakeSis(fakes, students) {
   const dataset = fakes.generateDistrict(districtOptions(students));
   const server = new fakes.FakeOneRosterServer({
@@ -75,23 +84,19 @@ async function startFakeSis(fakes, students) {
 }
 
 /** Boots the app on a fresh scratch database, logs in, runs `body`, and stops the app whatever happens. */
-async function withApp(body) {
-  const service = await startAppService({
-    NODE_ENV: 'test', // the fake SIS is plain http on loopback, which production refuses
-    DATABASE_POOL_MAX: POOL_MAX,
-    ACCESS_TOKEN_TTL_SECONDS: '3600',
-  });
-  try {
-    const api = new SisApi(service.url);
-    await api.login();
-    return await body({ service, api, idleRssKb: memoryOf(service.pid).rssKb });
-  } finally {
-    await stopAppService(service);
-  }
+function withApp(body) {
+  return withAppService(
+    {
+      NODE_ENV: 'test', // the fake SIS is plain http on loopback, which production refuses
+      DATABASE_POOL_MAX: POOL_MAX,
+      ACCESS_TOKEN_TTL_SECONDS: '3600',
+    },
+    body,
+  );
 }
 
 async function createBenchConnection(api, server, name) {
-  const connection = await api.createConnection({
+  const connection = await api.createUnheldConnection({
     provider: 'oneroster',
     name,
     version: '1.2',
@@ -106,11 +111,6 @@ async function createBenchConnection(api, server, name) {
     // default `*` rules only for actions left unsaid, and `exceededThresholds` never trips on an empty rule.
     thresholds: { '*': { deactivate: {}, update: {} } },
   });
-  for (const [action, rule] of Object.entries(connection.thresholds?.['*'] ?? {})) {
-    if (rule.maxCount !== undefined || rule.maxPercent !== undefined) {
-      throw new Error(`the benchmark connection would still hold ${action}s: ${JSON.stringify(connection.thresholds)}`);
-    }
-  }
   return connection.id;
 }
 
@@ -128,38 +128,12 @@ function follow(api, service, start, timeoutMs) {
 
 /** A run that finished must have succeeded and created the whole district; one that timed out is reported. */
 function check(label, measured, dataset) {
-  const { run } = measured;
-  if (measured.timedOut) {
-    log(`${label}: still ${run.state} after ${seconds(measured.wallMs)} (${progress(measured)})`);
-    return false;
-  }
-  if (!['succeeded', 'succeeded_with_issues'].includes(run.state)) {
-    throw new Error(
-      `${label}: run ${run.id} ended ${run.state}: ${run.errorCode ?? ''} ${run.errorMessage ?? ''} ${JSON.stringify(run.holdReasons)}`,
-    );
-  }
-  if (dataset) {
-    const expected = {
-      people: dataset.users.length,
-      classes: dataset.classes.length,
-      enrollments: dataset.enrollments.length,
-    };
-    for (const [entity, records] of Object.entries(expected)) {
-      const created = run.counts?.[entity]?.created ?? 0;
-      if (created !== records) log(`WARNING ${label}: ${count(created)} ${entity} created, expected ${count(records)}`);
-    }
-  }
-  if (run.issueCount > 0) log(`WARNING ${label}: ${run.issueCount} issue(s) recorded`);
-  log(
-    `${label}: ${seconds(measured.wallMs)}, ${formatRate(measured.rate)} records/s, app peak RSS ${megabytes(measured.peakRssKb)}`,
-  );
-  return true;
-}
-
-function progress(measured) {
-  const counts = measured.run.counts ?? {};
-  const pulled = ENTITIES.filter((entity) => counts[entity]?.pulled !== undefined).length;
-  return `${pulled}/${ENTITIES.length} entities pulled, ${count(measured.applied)} of ${count(measured.records)} pulled records applied`;
+  const expected = dataset && {
+    people: dataset.users.length,
+    classes: dataset.classes.length,
+    enrollments: dataset.enrollments.length,
+  };
+  return checkRun(label, measured, expected);
 }
 
 async function largeDistrictOverRest(fakes) {
@@ -244,82 +218,6 @@ function sizeOf(dataset) {
 
 // Report ---------------------------------------------------------------------------------------------------
 
-function printTable(rows, widths) {
-  for (const row of rows) console.log(row.map((cell, index) => String(cell).padEnd(widths[index] ?? 14)).join(''));
-}
-
-const verdict = (ok) => (ok ? 'met' : 'MISSED');
-
-/** Wall time and rate of a run, or "> limit" and an upper bound when it did not finish. */
-function runFigures(measured) {
-  if (!measured) return ['not run', '', '', ''];
-  const wall = measured.timedOut ? `> ${seconds(measured.wallMs)}` : seconds(measured.wallMs);
-  const rate = measured.timedOut ? `< ${formatRate(measured.rate)}` : formatRate(measured.rate);
-  return [count(measured.records), wall, rate, megabytes(measured.peakRssKb)];
-}
-
-function printRunDetail(title, measured) {
-  if (!measured) return;
-  const wall = measured.wallMs;
-  const status = measured.timedOut
-    ? `DID NOT FINISH within ${seconds(wall)}: ${progress(measured)}`
-    : `${seconds(wall)} wall`;
-  console.log(
-    `\n${title}: ${status}; run ${measured.run.id}, startedAt→finishedAt ${measured.run.durationMs ?? '–'} ms`,
-  );
-  if (measured.analyzed) {
-    console.log(
-      `  what-if: ANALYZE roster_staged_records at ${seconds(measured.analyzed.atMs)} took ${seconds(measured.analyzed.tookMs)}`,
-    );
-  }
-  const counts = measured.run.counts ?? {};
-  const perEntity = ENTITIES.filter((entity) => counts[entity]).map((entity) => {
-    const c = counts[entity];
-    return `${entity} ${count(c.pulled)}→${count(c.created + c.updated + c.restored + c.unchanged + c.skipped)}`;
-  });
-  console.log(`  pulled→applied: ${perEntity.join(', ')}`);
-  printTable(
-    [
-      ['  phase (from polled run counts)', 'time', 'share'],
-      ...measured.phases.map(([name, ms]) => [`  ${name}`, seconds(ms), percent(ms / wall)]),
-    ],
-    [44, 12, 10],
-  );
-  const { activity, cpu } = measured;
-  console.log(
-    `  CPU: app process ${cpu.app.toFixed(1)} s, its PostgreSQL backends ${cpu.postgres.toFixed(1)} s, ` +
-      `benchmark process (fake SIS) ${cpu.bench.toFixed(1)} s; some statement running ${percent(activity.busyMs / Math.max(1, activity.totalMs))} of the time`,
-  );
-  printTable(
-    [
-      ['  PostgreSQL (pg_stat_activity sampled every 50 ms)', 'time', 'share'],
-      ...activity.labels.slice(0, 8).map(([label, ms]) => [`  ${label}`, seconds(ms), percent(ms / wall)]),
-    ],
-    [66, 12, 10],
-  );
-  if (activity.longest.length > 0) {
-    console.log('  statements caught running (how many, median and longest time seen running):');
-    for (const entry of activity.longest.slice(0, 4)) {
-      console.log(`    ${entry.label}: ${entry.count}, ${seconds(entry.median)}, ${seconds(entry.max)}`);
-    }
-  }
-  const waits = activity.waits
-    .slice(0, 4)
-    .map(([wait, ms]) => `${wait} ${percent(ms / Math.max(1, activity.busyMs))}`)
-    .join(', ');
-  if (waits) console.log(`  while a statement ran: ${waits}`);
-}
-
-async function serverVersion() {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return (await client.query('SHOW server_version')).rows[0].server_version;
-  } finally {
-    await client.end();
-  }
-}
-
 export async function run() {
   const load = loadavg()
     .map((value) => value.toFixed(2))
@@ -339,7 +237,7 @@ export async function run() {
 
   const { full, delta, baseline } = rest;
   console.log(
-    `\ndatabase: PostgreSQL ${await serverVersion()} on 127.0.0.1, a fresh scratch database per app process; ` +
+    `\ndatabase: PostgreSQL ${await serverVersion(ADMIN_URL)} on 127.0.0.1, a fresh scratch database per app process; ` +
       `DATABASE_POOL_MAX ${POOL_MAX}; connection pageSize ${PAGE_SIZE}, concurrency ${CONCURRENCY}; load average before: ${load}` +
       (ANALYZE_STAGED
         ? '\nWHAT-IF MODE: the benchmark ran ANALYZE roster_staged_records after each pull (not what the engine does)'
@@ -422,18 +320,7 @@ export async function run() {
   );
 
   console.log('\nbaseline per table:');
-  printTable(
-    [
-      ['  table', 'rows', 'INSERT time', 'rows/s'],
-      ...baseline.results.map((result) => [
-        `  ${result.table}`,
-        count(result.records),
-        seconds(result.ms),
-        formatRate(result.records / (result.ms / 1000)),
-      ]),
-    ],
-    [34, 12, 14, 12],
-  );
+  printBaselineTables(baseline);
   printRunDetail('full sync over REST', full);
   printRunDetail('1% delta over REST', delta);
   printRunDetail('CSV zip import', csv.csv);
