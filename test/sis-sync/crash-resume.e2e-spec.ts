@@ -39,7 +39,8 @@ interface Worker {
  * A run's worker dies (SIGKILL) or stalls half-way; another worker process resumes the run from its checkpoint
  * once the lease lapses, and the mirror ends up exactly as a clean run would leave it.
  */
-describe('sync runs survive worker crashes (API + separate worker processes on Redis)', () => {
+// Several worker processes and lease waits: generous limits, so a loaded CI machine does not fail them.
+describe('sync runs survive worker crashes (API + separate worker processes on Redis)', { timeout: 150_000 }, () => {
   const secretsKey = randomBytes(32).toString('base64');
   let api: TestApp;
   let token: string;
@@ -273,7 +274,9 @@ describe('sync runs survive worker crashes (API + separate worker processes on R
           const lease = await leaseOf(runId);
           return lease.attempt === 2 && lease.owner?.includes(`:${other.process.pid}:`) ? true : undefined;
         },
-        20_000,
+        // The frozen worker may have taken the job off the queue itself; BullMQ's stalled-job check (30 s) or the
+        // every-minute stalled-run sweep then hands it to the other worker.
+        75_000,
         'the other worker to take the run over',
       );
     } finally {

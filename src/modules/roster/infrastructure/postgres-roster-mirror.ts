@@ -517,11 +517,20 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
   const assignments = columns.map((column) => `${column} = ${local.assignments.get(column) ?? `EXCLUDED.${column}`}`);
   if (localFields) assignments.push(`local_overrides = ${local.overrides}`);
   return `
-    WITH chunk AS (
+    WITH slice AS (
       SELECT s.sourced_id, s.source_hash, s.payload AS p, s.search_text
         FROM roster_staged_records s
        WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active' AND s.sourced_id > $3
        ORDER BY s.sourced_id LIMIT $4
+    ), chunk AS MATERIALIZED (
+      -- Only what would change: an unchanged row would still be locked, checked and compared by the upsert.
+      SELECT w.* FROM slice w
+        LEFT JOIN ${spec.table} t ON t.connection_id = $5 AND t.sourced_id = w.sourced_id
+       WHERE t.id IS NULL OR t.source_hash IS DISTINCT FROM w.source_hash OR t.status <> 'active'${
+         local.cleared.length > 0
+           ? ` OR t.local_overrides ?| ARRAY[${local.cleared.map((field) => `'${field}'`).join(', ')}]`
+           : ''
+       }
     ), checked AS (
       SELECT c.*${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
     ), prior AS MATERIALIZED (
@@ -553,8 +562,8 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
         FROM upserted u JOIN prior pr ON pr.sourced_id = u.sourced_id
        WHERE NOT u.inserted
     )
-    SELECT (SELECT max(sourced_id) FROM chunk) AS last_sourced_id,
-           (SELECT count(*) FROM chunk)::int AS processed,
+    SELECT (SELECT max(sourced_id) FROM slice) AS last_sourced_id,
+           (SELECT count(*) FROM slice)::int AS processed,
            (SELECT coalesce(json_agg(json_build_object('id', u.id, 'kind',
                      CASE WHEN u.inserted THEN 'created' WHEN pr.status = 'inactive' THEN 'restored' ELSE 'updated' END)), '[]')
               FROM upserted u LEFT JOIN prior pr ON pr.sourced_id = u.sourced_id) AS changes,
