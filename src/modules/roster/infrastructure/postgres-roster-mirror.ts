@@ -96,6 +96,10 @@ export class PostgresRosterMirror extends RosterMirror {
     await runSql(this.em, 'ANALYZE roster_staged_records');
   }
 
+  async refreshMirrorStatistics(entity: RosterEntity): Promise<void> {
+    await runSql(this.em, `ANALYZE ${MIRROR_TABLES[entity].table}`);
+  }
+
   async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {
     const [row] = await runSql<{ count: string }>(
       this.em,

@@ -111,6 +111,9 @@ export abstract class RosterMirror {
   /** After a change set is staged and before it is previewed or applied (query plans depend on it). */
   abstract refreshStagedStatistics(): Promise<void>;
 
+  /** While an apply grows an entity's table (a first sync), so lookups keep using its indexes. */
+  abstract refreshMirrorStatistics(entity: RosterEntity): Promise<void>;
+
   /**
    * Merges staged people that are one person (1.1 per-role users) under one sourcedId with the others as
    * aliases. Returns how many staged users were folded into another.

@@ -632,6 +632,10 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
     return Promise.resolve();
   }
 
+  refreshMirrorStatistics(): Promise<void> {
+    return Promise.resolve();
+  }
+
   restoreRun(): Promise<RestoreResult> {
     return Promise.reject(new Error('Restoring is covered by the PostgreSQL mirror tests'));
   }

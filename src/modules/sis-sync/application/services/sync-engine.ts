@@ -427,6 +427,7 @@ export class SyncEngine {
       let after = entity === checkpoint.entity ? checkpoint.after : null;
       const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
       let applied = 0;
+      let chunks = 0;
       for (;;) {
         lease.check(false);
         const result = await this.transactions.run(async () => {
@@ -470,6 +471,11 @@ export class SyncEngine {
         if (result.processed === 0) break;
         after = result.lastSourcedId;
         applied += result.processed;
+        chunks += 1;
+        // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and the
+        // planner then scans it whole for every chunk; refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
+        if (result.created.length > 0 && (chunks & (chunks - 1)) === 0)
+          await this.mirror.refreshMirrorStatistics(entity);
         this.publishChanges(run, entity, result.created, result.updated, result.restored, []);
         this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
         if (result.processed < APPLY_CHUNK) break;
