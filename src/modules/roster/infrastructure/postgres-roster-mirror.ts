@@ -96,8 +96,14 @@ export class PostgresRosterMirror extends RosterMirror {
     await runSql(this.em, 'ANALYZE roster_staged_records');
   }
 
-  async refreshMirrorStatistics(entity: RosterEntity): Promise<void> {
-    await runSql(this.em, `ANALYZE ${MIRROR_TABLES[entity].table}`);
+  async refreshMirrorStatistics(entity: RosterEntity, rows: number): Promise<void> {
+    const { table } = MIRROR_TABLES[entity];
+    const [estimate] = await runSql<{ reltuples: number }>(
+      this.em,
+      `SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = $1::regclass`,
+      [table],
+    );
+    if ((estimate?.reltuples ?? 0) < rows / 2) await runSql(this.em, `ANALYZE ${table}`);
   }
 
   async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {

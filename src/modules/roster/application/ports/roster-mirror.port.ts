@@ -111,8 +111,11 @@ export abstract class RosterMirror {
   /** After a change set is staged and before it is previewed or applied (query plans depend on it). */
   abstract refreshStagedStatistics(): Promise<void>;
 
-  /** While an apply grows an entity's table (a first sync), so lookups keep using its indexes. */
-  abstract refreshMirrorStatistics(entity: RosterEntity): Promise<void>;
+  /**
+   * Before and while an apply touches `rows` records of an entity: refreshes the table's statistics when the
+   * planner still believes it much smaller (a table just filled by a first sync), so lookups use its indexes.
+   */
+  abstract refreshMirrorStatistics(entity: RosterEntity, rows: number): Promise<void>;
 
   /**
    * Merges staged people that are one person (1.1 per-role users) under one sourcedId with the others as

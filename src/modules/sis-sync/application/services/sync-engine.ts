@@ -428,6 +428,7 @@ export class SyncEngine {
       const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
       let applied = 0;
       let chunks = 0;
+      await this.mirror.refreshMirrorStatistics(entity, pulls.get(entity)?.records ?? 0);
       for (;;) {
         lease.check(false);
         const result = await this.transactions.run(async () => {
@@ -474,8 +475,9 @@ export class SyncEngine {
         chunks += 1;
         // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and the
         // planner then scans it whole for every chunk; refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
-        if (result.created.length > 0 && (chunks & (chunks - 1)) === 0)
-          await this.mirror.refreshMirrorStatistics(entity);
+        if (result.created.length > 0 && (chunks & (chunks - 1)) === 0) {
+          await this.mirror.refreshMirrorStatistics(entity, applied);
+        }
         this.publishChanges(run, entity, result.created, result.updated, result.restored, []);
         this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
         if (result.processed < APPLY_CHUNK) break;
