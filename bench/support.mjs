@@ -60,7 +60,7 @@ export async function startService(extraEnv = {}) {
     HOMEROOM_ADMIN_EMAIL: ADMIN_EMAIL,
     HOMEROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
     API_RATE_LIMIT_PER_MINUTE: '1000000',
-    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     ...extraEnv,
   };
   delete env.REDIS_URL;
