@@ -160,12 +160,16 @@ export class ClassMemberPersonDto extends SourcedDto {
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
 }
 
-export class ClassMemberDto {
+/** What an enrollment says, whichever side (class or student) it is listed from. */
+export abstract class EnrollmentTermsDto {
   @ApiProperty({ type: EnrollmentDto }) enrollment!: EnrollmentDto;
   @ApiProperty({ enum: ENROLLMENT_ROLES }) role!: EnrollmentRole;
   @ApiProperty() primary!: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date' }) beginDate!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date' }) endDate!: string | null;
+}
+
+export class ClassMemberDto extends EnrollmentTermsDto {
   @ApiProperty({ type: ClassMemberPersonDto }) person!: ClassMemberPersonDto;
 
   static from(view: ClassMemberView): ClassMemberDto {
@@ -248,12 +252,7 @@ export class EnrolledClassDto {
   @ApiProperty({ nullable: true, type: SchoolSummaryDto }) school!: SchoolSummaryDto | null;
 }
 
-export class StudentEnrollmentDto {
-  @ApiProperty({ type: EnrollmentDto }) enrollment!: EnrollmentDto;
-  @ApiProperty({ enum: ENROLLMENT_ROLES }) role!: EnrollmentRole;
-  @ApiProperty() primary!: boolean;
-  @ApiProperty({ nullable: true, type: String, format: 'date' }) beginDate!: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'date' }) endDate!: string | null;
+export class StudentEnrollmentDto extends EnrollmentTermsDto {
   @ApiProperty({ type: EnrolledClassDto }) class!: EnrolledClassDto;
 
   static from(view: StudentEnrollmentView): StudentEnrollmentDto {
