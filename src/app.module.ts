@@ -6,6 +6,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigurationModule, type LoadedConfiguration } from './config/index.js';
 import { migrations } from './migrations/index.js';
+import { AuditModule } from './modules/audit/index.js';
 import { IdentityModule } from './modules/identity/index.js';
 import { ObservabilityModule } from './modules/observability/index.js';
 import { RealtimeModule } from './modules/realtime/index.js';
@@ -55,6 +56,7 @@ export class AppModule {
         IdentityModule.forRole({ servesHttp }),
         ObservabilityModule.forRole({ servesHttp, servesMetrics: role !== 'cli' }),
         RealtimeModule.forRole({ servesSockets: servesHttp }),
+        AuditModule.forRole({ servesHttp }),
         RosterModule.forRole({ servesHttp }),
         SisSyncModule.forRole({ servesHttp, servesCli: role === 'cli' }),
       ],

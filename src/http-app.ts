@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type ProcessRole } from './app.module.js';
+import { AuditProblemRecorder } from './modules/audit/index.js';
 import { installHttpMetrics } from './modules/observability/index.js';
 import { configureRealtimeAdapter } from './modules/realtime/index.js';
 import type { RuntimeEnvironment } from './runtime-environment.js';
@@ -48,7 +49,7 @@ export async function createHttpApp(
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditProblemRecorder)));
   await configureRealtimeAdapter(app, configuration);
   setUpOpenApi(app);
   return app;

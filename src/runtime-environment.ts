@@ -24,6 +24,7 @@ export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = proc
   const dataDir = resolve(env['HOMEROOM_DATA_DIR'] || './data');
   if (!production && !env['JWT_SECRET']) env['JWT_SECRET'] = localSecret(dataDir, 'jwt-secret');
   if (!production && !env['SIS_SECRETS_KEY']) env['SIS_SECRETS_KEY'] = localSecret(dataDir, 'sis-secrets-key');
+  if (!production && !env['AUDIT_SIGNING_KEY']) env['AUDIT_SIGNING_KEY'] = localSecret(dataDir, 'audit-signing-key');
 
   const configuration = loadConfiguration(env);
   if (configuration.database.url) {

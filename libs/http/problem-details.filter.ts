@@ -36,12 +36,23 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 }
 
 /**
+ * Learns about every problem response before it is sent (the audit trail records denied and failed access
+ * to student data this way, since guards refuse a request before any interceptor runs). The response waits
+ * for it; if it fails, the failure is logged and the problem is sent anyway.
+ */
+export abstract class ProblemObserver {
+  abstract observe(request: Request, problem: ProblemDetails): Promise<void>;
+}
+
+/**
  * The one place errors become HTTP responses: domain errors by their kind and stable code, framework
  * errors by status, anything else as a 500 that carries only an error id (the details go to the log).
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(private readonly observer?: ProblemObserver) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
@@ -55,7 +66,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       response.setHeader('Retry-After', '60');
     }
     if (response.headersSent) return;
-    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+    const send = (): void => {
+      if (!response.headersSent)
+        response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+    };
+    if (!this.observer) return send();
+    this.observer.observe(request, problem).then(send, (error: unknown) => {
+      this.logger.error({ err: error }, 'A problem observer failed');
+      send();
+    });
   }
 
   private toProblem(exception: unknown): ProblemDetails {

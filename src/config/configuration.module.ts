@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { AlertsConfig, loadAlertsConfig } from './alerts.config.js';
 import { AppConfig, loadAppConfig } from './app.config.js';
+import { AuditConfig, loadAuditConfig } from './audit.config.js';
 import { AuthConfig, loadAuthConfig } from './auth.config.js';
 import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
 import { loadMetricsConfig, MetricsConfig } from './metrics.config.js';
@@ -15,6 +16,7 @@ export interface LoadedConfiguration {
   metrics: MetricsConfig;
   sisSync: SisSyncConfig;
   alerts: AlertsConfig;
+  audit: AuditConfig;
 }
 
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
@@ -28,6 +30,7 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     metrics: loadMetricsConfig(env),
     sisSync: loadSisSyncConfig(env, { isProduction: app.isProduction }),
     alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),
+    audit: loadAuditConfig(env, { isProduction: app.isProduction }),
   };
 }
 
@@ -44,6 +47,7 @@ export class ConfigurationModule {
       { provide: MetricsConfig, useValue: configuration.metrics },
       { provide: SisSyncConfig, useValue: configuration.sisSync },
       { provide: AlertsConfig, useValue: configuration.alerts },
+      { provide: AuditConfig, useValue: configuration.audit },
     ];
     return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
   }

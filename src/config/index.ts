@@ -1,5 +1,6 @@
 export * from './alerts.config.js';
 export * from './app.config.js';
+export * from './audit.config.js';
 export * from './auth.config.js';
 export * from './configuration.module.js';
 export * from './database.config.js';

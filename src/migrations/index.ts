@@ -3,6 +3,7 @@ import { Migration20261124000000_identity } from './Migration20261124000000_iden
 import { Migration20261125000000_roster_sis_sync } from './Migration20261125000000_roster_sis_sync.js';
 import { Migration20261125010000_local_edits_restore } from './Migration20261125010000_local_edits_restore.js';
 import { Migration20261125020000_sis_connection_health } from './Migration20261125020000_sis_connection_health.js';
+import { Migration20261125030000_audit_trail } from './Migration20261125030000_audit_trail.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -13,4 +14,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125000000_roster_sis_sync', class: Migration20261125000000_roster_sis_sync },
   { name: 'Migration20261125010000_local_edits_restore', class: Migration20261125010000_local_edits_restore },
   { name: 'Migration20261125020000_sis_connection_health', class: Migration20261125020000_sis_connection_health },
+  { name: 'Migration20261125030000_audit_trail', class: Migration20261125030000_audit_trail },
 ];

@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -10,6 +11,7 @@ import { LoginDto, MeDto, RefreshDto, TokenPairDto } from './identity.dtos.js';
 
 @ApiTags('auth')
 @AuthRateLimited()
+@AuditExempt('Sign-in and sessions, no student records')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly commands: CommandBus) {}

@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -11,6 +12,7 @@ import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto, UserPageDto }
 @ApiTags('users')
 @ApiBearerAuth()
 @RequireRoles('district_admin')
+@AuditExempt('Staff accounts of Homeroom, no student records')
 @Controller('users')
 export class UsersController {
   constructor(

@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { JobQueue } from '@app/queue';
 import { MikroORM } from '@mikro-orm/core';
 import { Controller, Get, Optional } from '@nestjs/common';
@@ -18,6 +19,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 @ApiTags('health')
 @Public()
 @SkipThrottle()
+@AuditExempt('Health probes')
 @Controller('health')
 export class HealthController {
   constructor(

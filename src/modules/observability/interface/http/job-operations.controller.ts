@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Controller, DefaultValuePipe, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
@@ -8,6 +9,7 @@ import { GetQueueCountsQuery, ListDeadLetterJobsQuery } from '../../application/
 @ApiTags('operations')
 @ApiBearerAuth()
 @RequireRoles('district_admin', 'sis_operator')
+@AuditExempt('Queue operations: job names, ids and counts')
 @Controller('ops/jobs')
 export class JobOperationsController {
   constructor(

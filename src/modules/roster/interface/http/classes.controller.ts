@@ -1,3 +1,5 @@
+import { Audited, AuditExempt } from '@app/audit-capture';
+import { rosterAuditPolicies } from './roster-audit.policies.js';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -14,6 +16,7 @@ export class ClassesController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @AuditExempt('Class sections and teachers, no student records')
   @ApiOkResponse({ type: ClassPageDto, description: 'Active classes you may see, by title' })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListClassesQueryDto): Promise<ClassPageDto> {
     const page = await this.queries.execute(
@@ -23,6 +26,7 @@ export class ClassesController {
   }
 
   @Get(':id/roster')
+  @Audited(rosterAuditPolicies.readClassRoster)
   @ApiOkResponse({ type: ClassRosterDto, description: '403 ROSTER.ACCESS_DENIED outside your scope' })
   async roster(@CurrentUser() user: AuthenticatedUser, @Param('id', RosterIdPipe) id: string): Promise<ClassRosterDto> {
     return ClassRosterDto.from(await this.queries.execute(new GetClassRosterQuery(user, id)));

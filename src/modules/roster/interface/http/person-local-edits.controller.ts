@@ -1,3 +1,5 @@
+import { Audited, AuditExempt } from '@app/audit-capture';
+import { rosterAuditPolicies } from './roster-audit.policies.js';
 import { Body, Controller, Delete, Param, ParseEnumPipe, Patch } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -24,6 +26,7 @@ export class PersonLocalEditsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Patch('students/:id')
+  @Audited(rosterAuditPolicies.editStudent)
   @RequireRoles('district_admin', 'school_admin')
   @ApiOkResponse({ type: PersonLocalStateDto })
   editStudent(
@@ -35,6 +38,7 @@ export class PersonLocalEditsController {
   }
 
   @Patch('staff/:id')
+  @AuditExempt('Staff records, not education records')
   @RequireRoles('district_admin', 'school_admin')
   @ApiOkResponse({ type: PersonLocalStateDto })
   editStaff(
@@ -46,6 +50,7 @@ export class PersonLocalEditsController {
   }
 
   @Delete('students/:id/local-edits/:field')
+  @Audited(rosterAuditPolicies.clearStudentEdit)
   @RequireRoles('district_admin', 'sis_operator', 'school_admin')
   @ApiOkResponse({ type: PersonLocalStateDto })
   clearStudentEdit(
@@ -57,6 +62,7 @@ export class PersonLocalEditsController {
   }
 
   @Delete('staff/:id/local-edits/:field')
+  @AuditExempt('Staff records, not education records')
   @RequireRoles('district_admin', 'sis_operator', 'school_admin')
   @ApiOkResponse({ type: PersonLocalStateDto })
   clearStaffEdit(

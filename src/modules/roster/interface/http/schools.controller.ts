@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -7,6 +8,7 @@ import { RosterPageQueryDto, SchoolDto, SchoolPageDto } from './roster.dtos.js';
 
 @ApiTags('roster')
 @ApiBearerAuth()
+@AuditExempt('Schools of the district, no student records')
 @Controller('schools')
 export class SchoolsController {
   constructor(private readonly queries: QueryBus) {}

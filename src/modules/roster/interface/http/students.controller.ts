@@ -1,3 +1,5 @@
+import { Audited } from '@app/audit-capture';
+import { rosterAuditPolicies } from './roster-audit.policies.js';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -14,6 +16,7 @@ export class StudentsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @Audited(rosterAuditPolicies.listStudents)
   @ApiOkResponse({ type: StudentPageDto, description: 'Active students you may see: by name, or best match first' })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListStudentsQueryDto): Promise<StudentPageDto> {
     const page = await this.queries.execute(
@@ -28,6 +31,7 @@ export class StudentsController {
   }
 
   @Get(':id')
+  @Audited(rosterAuditPolicies.readStudent)
   @ApiOkResponse({ type: StudentDetailDto, description: '403 ROSTER.ACCESS_DENIED outside your scope' })
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', RosterIdPipe) id: string): Promise<StudentDetailDto> {
     return StudentDetailDto.fromDetail(await this.queries.execute(new GetStudentQuery(user, id)));

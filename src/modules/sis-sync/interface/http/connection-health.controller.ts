@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
@@ -16,6 +17,7 @@ import { ConnectionHealthDto, ConnectionTestDto } from './connection-health.dtos
 @ApiTags('sis-connections')
 @ApiBearerAuth()
 @RequireRoles('district_admin', 'sis_operator')
+@AuditExempt('Connection reachability and health, no student records')
 @Controller('sis/connections')
 export class ConnectionHealthController {
   constructor(

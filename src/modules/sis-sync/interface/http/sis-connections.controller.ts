@@ -1,3 +1,4 @@
+import { AuditExempt } from '@app/audit-capture';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
@@ -25,6 +26,7 @@ import {
 @ApiTags('sis-connections')
 @ApiBearerAuth()
 @RequireRoles('district_admin', 'sis_operator')
+@AuditExempt('SIS connection settings, no student records')
 @Controller('sis/connections')
 export class SisConnectionsController {
   constructor(

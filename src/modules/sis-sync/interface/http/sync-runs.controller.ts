@@ -1,3 +1,4 @@
+import { Audited, AuditExempt, type AuditPolicy } from '@app/audit-capture';
 import type {} from 'multer';
 import {
   Body,
@@ -52,6 +53,14 @@ import {
 const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 const ISSUE_PAGE = 1000;
 
+/**
+ * Sync runs carry student records (previews, issues naming sourcedIds) and change them in bulk, so reading and
+ * steering a run is audited; the records a run writes are audited per run when it settles.
+ */
+function syncRunAuditPolicy(action: string, resource = 'sync_run'): AuditPolicy {
+  return { action, resource, dataCategories: ['roster_sync'], subjects: { from: 'none' }, mode: 'read' };
+}
+
 @ApiTags('sis-sync')
 @ApiBearerAuth()
 @RequireRoles('district_admin', 'sis_operator')
@@ -63,6 +72,7 @@ export class SyncRunsController {
   ) {}
 
   @Post('connections/:id/sync')
+  @Audited(syncRunAuditPolicy('roster_sync.start', 'sis_connection'))
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunAcceptedDto })
   async start(
@@ -85,6 +95,7 @@ export class SyncRunsController {
   }
 
   @Post('imports')
+  @Audited(syncRunAuditPolicy('roster_sync.import', 'sis_import'))
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
   @ApiAcceptedResponse({ type: RunAcceptedDto })
@@ -110,11 +121,13 @@ export class SyncRunsController {
 
   /** Where each vendor's OneRoster service lives, its auth, its rules and the defaults a connection gets. */
   @Get('vendor-presets')
+  @AuditExempt('Vendor defaults, no student records')
   vendorPresets(): Promise<unknown[]> {
     return this.queries.execute(new ListVendorGuidesQuery());
   }
 
   @Get('runs')
+  @AuditExempt('Run states and counts, no student records')
   @ApiOkResponse({ type: SyncRunPageDto })
   async list(@Query() query: ListSyncRunsQueryDto): Promise<SyncRunPageDto> {
     const page = await this.queries.execute(
@@ -124,6 +137,7 @@ export class SyncRunsController {
   }
 
   @Get('runs/:id')
+  @Audited(syncRunAuditPolicy('sync_run.read'))
   @ApiOkResponse({ type: SyncRunDto })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     return SyncRunDto.from(await this.queries.execute(new GetSyncRunQuery(id)));
@@ -131,6 +145,7 @@ export class SyncRunsController {
 
   /** JSON, or CSV (entity, sourcedId, field, severity, message) with `Accept: text/csv`; streamed page by page. */
   @Get('runs/:id/issues')
+  @Audited({ ...syncRunAuditPolicy('sync_run_issues.read'), mode: 'stream' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: [RunIssueDto] })
   async issues(
@@ -168,6 +183,7 @@ export class SyncRunsController {
   }
 
   @Post('runs/:id/approve')
+  @Audited(syncRunAuditPolicy('sync_run.approve'))
   @ApiAcceptedResponse({ type: SyncRunDto })
   @HttpCode(202)
   async approve(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
@@ -175,6 +191,7 @@ export class SyncRunsController {
   }
 
   @Post('runs/:id/discard')
+  @Audited(syncRunAuditPolicy('sync_run.discard'))
   @HttpCode(200)
   @ApiOkResponse({ type: SyncRunDto })
   async discard(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
@@ -183,6 +200,7 @@ export class SyncRunsController {
 
   /** Reverts the run's changes (or with `undeleteOnly`, only its deactivations); later changes are kept. */
   @Post('runs/:id/restore')
+  @Audited(syncRunAuditPolicy('sync_run.restore'))
   @HttpCode(200)
   @ApiOkResponse({ type: RestoreResultDto })
   async restore(
@@ -197,6 +215,7 @@ export class SyncRunsController {
   }
 
   @Post('runs/:id/cancel')
+  @Audited(syncRunAuditPolicy('sync_run.cancel'))
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SyncRunDto })
   async cancel(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {

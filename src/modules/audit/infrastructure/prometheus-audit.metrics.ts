@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { MetricsRegistry } from '../../observability/index.js';
+import { AuditMetrics } from '../application/ports/audit-metrics.port.js';
+import type { AuditEntry } from '../domain/audit-entry.js';
+
+/** Audit metrics on the process registry. Labels stay bounded: actions are route-level constants, outcomes three. */
+@Injectable()
+export class PrometheusAuditMetrics extends AuditMetrics {
+  private readonly events: Counter<'action' | 'outcome'>;
+  private readonly appendLatency: Histogram;
+  private readonly lastVerification: Gauge;
+  private readonly verificationFailures: Counter;
+  private lastCheckpointAt: Date | undefined;
+
+  constructor(metrics: MetricsRegistry) {
+    super();
+    const registers = [metrics.registry];
+    this.events = new Counter({
+      name: 'audit_events_total',
+      help: 'Audit entries appended, by action and outcome',
+      labelNames: ['action', 'outcome'],
+      registers,
+    });
+    this.appendLatency = new Histogram({
+      name: 'audit_append_duration_seconds',
+      help: 'Time to commit a group of audit entries to the chain',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.lastVerification = new Gauge({
+      name: 'audit_last_successful_verification_timestamp_seconds',
+      help: 'When this process last verified the audit chain successfully (Unix seconds)',
+      registers,
+    });
+    this.verificationFailures = new Counter({
+      name: 'audit_verification_failures_total',
+      help: 'Verifications of the audit chain that found a problem',
+      registers,
+    });
+    const lastCheckpoint = (): Date | undefined => this.lastCheckpointAt;
+    new Gauge({
+      name: 'audit_checkpoint_age_seconds',
+      help: 'Seconds since this process last saw a signed checkpoint of the audit chain',
+      registers,
+      collect() {
+        const at = lastCheckpoint();
+        if (at) this.set((Date.now() - at.getTime()) / 1000);
+      },
+    });
+  }
+
+  appended(entries: readonly AuditEntry[], seconds: number): void {
+    for (const entry of entries) this.events.inc({ action: entry.action, outcome: entry.outcome });
+    this.appendLatency.observe(seconds);
+  }
+
+  verified(result: { ok: boolean; at: Date }): void {
+    if (result.ok) this.lastVerification.set(result.at.getTime() / 1000);
+    else this.verificationFailures.inc();
+  }
+
+  checkpointSigned(at: Date): void {
+    if (!this.lastCheckpointAt || at > this.lastCheckpointAt) this.lastCheckpointAt = at;
+  }
+}

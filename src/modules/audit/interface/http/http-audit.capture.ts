@@ -1,0 +1,101 @@
+import { AUDIT_PURPOSE_HEADER, type AuditPolicy } from '@app/audit-capture';
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import type { Request } from 'express';
+import type { AuthenticatedUser } from '../../../identity/index.js';
+import { AuditAccessDeniedEvent } from '../../application/audit-access-denied.event.js';
+import { AuditLog } from '../../application/ports/audit-log.port.js';
+import { AuditConfig } from '../../../../config/index.js';
+import type { AuditEntryDraft, AuditOutcome } from '../../domain/audit-entry.js';
+import { AuditUnavailableError } from '../../domain/audit.errors.js';
+
+export interface AuditableRequest extends Request {
+  user?: AuthenticatedUser;
+  /** Set once an entry has been attempted for this request, so a call is never recorded twice. */
+  auditAttempted?: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_PURPOSE = 200;
+
+/** Turns one HTTP call to an audited route into one audit entry. */
+@Injectable()
+export class HttpAuditCapture {
+  private readonly logger = new Logger('AuditCapture');
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly config: AuditConfig,
+    private readonly events: EventBus,
+  ) {}
+
+  /**
+   * Records the call. With `failClosed` (the default) an entry that cannot be stored fails the request
+   * (503 AUDIT.UNAVAILABLE); otherwise the failure is logged and the response goes out unaudited.
+   */
+  async record(
+    request: AuditableRequest,
+    policy: AuditPolicy,
+    outcome: { outcome: AuditOutcome; result?: unknown; reason?: string },
+  ): Promise<void> {
+    if (request.auditAttempted) return;
+    request.auditAttempted = true;
+    const draft = this.draft(request, policy, outcome);
+    try {
+      await this.log.append([draft]);
+    } catch (error) {
+      this.logger.error({ err: error, action: policy.action }, 'Could not store an audit entry');
+      if (this.config.failClosed) throw new AuditUnavailableError();
+      return;
+    }
+    if (outcome.outcome === 'denied') this.events.publish(new AuditAccessDeniedEvent(draft));
+  }
+
+  private draft(
+    request: AuditableRequest,
+    policy: AuditPolicy,
+    outcome: { outcome: AuditOutcome; result?: unknown; reason?: string },
+  ): AuditEntryDraft {
+    const user = request.user;
+    const route = (request.route as { path?: string } | undefined)?.path ?? null;
+    const purpose = request.header(AUDIT_PURPOSE_HEADER)?.trim().slice(0, MAX_PURPOSE) || null;
+    const resourceId = typeof request.params?.['id'] === 'string' ? request.params['id'].slice(0, 100) : null;
+    return {
+      action: policy.action,
+      resource: { type: policy.resource, id: resourceId },
+      actor: user
+        ? { type: 'user', id: user.id, roles: user.roles, schoolIds: user.schoolIds }
+        : { type: 'user', id: null, roles: [], schoolIds: [] },
+      studentIds: subjectsOf(request, policy, outcome.result),
+      dataCategories: policy.dataCategories,
+      purpose,
+      outcome: outcome.outcome,
+      reason: outcome.reason ?? null,
+      origin: {
+        channel: 'http',
+        requestId: typeof request.id === 'string' || typeof request.id === 'number' ? String(request.id) : null,
+        clientIp: request.ip ?? null,
+        userAgent: request.header('user-agent') ?? null,
+        route: route ? `${request.method} ${route}` : null,
+      },
+      occurredAt: new Date(),
+    };
+  }
+}
+
+function subjectsOf(request: AuditableRequest, policy: AuditPolicy, result: unknown): string[] {
+  const subjects = policy.subjects;
+  if (subjects.from === 'param') {
+    const value = request.params?.[subjects.name];
+    return typeof value === 'string' && UUID.test(value) ? [value.toLowerCase()] : [];
+  }
+  if (subjects.from === 'query') {
+    const value = request.query?.[subjects.name];
+    return typeof value === 'string' && UUID.test(value) ? [value.toLowerCase()] : [];
+  }
+  if (subjects.from === 'result') {
+    if (result === undefined) return [];
+    return subjects.select(result).filter((id) => UUID.test(id));
+  }
+  return [];
+}
