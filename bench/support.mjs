@@ -23,28 +23,29 @@ export function freePort() {
  * Starts the compiled API on a scratch database: on the local PostgreSQL server when it answers (the
  * production target), else on the embedded default.
  */
-export async function startService(extraEnv = {}) {
+export async function startService(extraEnv = {}, options = {}) {
   const adminUrl = process.env.DATABASE_URL_ADMIN || 'postgres://postgres@127.0.0.1:5432/postgres';
-  let databaseUrl;
+  let databaseUrl = options.databaseUrl;
   let dropDatabase = async () => {};
-  try {
-    const name = `homeroom_test_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    };
-  } catch {
-    databaseUrl = undefined;
-  }
+  if (!databaseUrl)
+    try {
+      const name = `homeroom_test_bench_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      await admin.end();
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      databaseUrl = url.toString();
+      dropDatabase = async () => {
+        const client = new pg.Client({ connectionString: adminUrl });
+        await client.connect();
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await client.end();
+      };
+    } catch {
+      databaseUrl = undefined;
+    }
   const dataDir = mkdtempSync(join(tmpdir(), 'homeroom-bench-'));
   const port = await freePort();
   const env = {
@@ -56,6 +57,7 @@ export async function startService(extraEnv = {}) {
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(32).toString('hex'),
     SIS_SECRETS_KEY: randomBytes(32).toString('base64'),
+    AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
     HOMEROOM_DATA_DIR: dataDir,
     HOMEROOM_ADMIN_EMAIL: ADMIN_EMAIL,
     HOMEROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 
 export const AUDIT_POLICY = 'homeroom:audit-policy';
 export const AUDIT_EXEMPT = 'homeroom:audit-exempt';
@@ -37,8 +37,9 @@ export interface AuditPolicy {
   /**
    * `write`: the handler and its audit entry commit in one transaction (if either fails, neither is stored).
    * `read`: the entry is stored after the handler and before the response leaves.
-   * `stream`: for handlers that write the response themselves (streamed CSV/JSONL): the entry is stored once
-   *   the guards have let the call through and before the handler starts writing.
+   * `stream`: for handlers that write the response themselves (streamed CSV/JSONL): the handler takes
+   *   `@AuditStreamStart()` and awaits it once its input is known to be good and before it writes anything;
+   *   if it never does, the entry is stored when it finishes.
    */
   mode: 'read' | 'write' | 'stream';
 }
@@ -51,3 +52,19 @@ export const AuditExempt = (reason: string): MethodDecorator & ClassDecorator =>
 
 /** Request header carrying the purpose / legitimate interest of an access, when the client gives one. */
 export const AUDIT_PURPOSE_HEADER = 'x-access-purpose';
+
+/** Stores a streamed route's audit entry (see `mode: 'stream'`); fails the call if the entry cannot be stored. */
+export type BeginAuditedStream = () => Promise<void>;
+
+interface StreamStartRequest {
+  auditBegin?: BeginAuditedStream;
+}
+
+/** Injects the `BeginAuditedStream` of a `mode: 'stream'` route. */
+export const AuditStreamStart = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): BeginAuditedStream => {
+    const begin = context.switchToHttp().getRequest<StreamStartRequest>().auditBegin;
+    if (!begin) throw new Error('@AuditStreamStart() is only available on routes audited with mode "stream"');
+    return begin;
+  },
+);

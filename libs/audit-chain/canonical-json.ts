@@ -13,7 +13,9 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw new TypeError('Canonical JSON cannot hold NaN or Infinity');
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item: unknown) => canonicalJson(item ?? null)).join(',')}]`;
+      // Array.from visits holes of sparse arrays (map skips them and would write `[1,,3]`).
+      if (Array.isArray(value))
+        return `[${Array.from(value, (item: unknown) => canonicalJson(item ?? null)).join(',')}]`;
       if (value instanceof Date) return JSON.stringify(value.toISOString());
       const entries = Object.entries(value as Record<string, unknown>)
         .filter(([, item]) => item !== undefined)

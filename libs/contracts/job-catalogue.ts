@@ -13,6 +13,12 @@ export interface JobCatalogue {
   'sis-sync.recover-stalled-runs': Record<string, never>;
   /** Sends one stored sync alert on one channel; retried with backoff until the receiver accepts it. */
   'sis-sync.deliver-alert': { alertId: string; channel: 'webhook' | 'email' };
+  /** Applies new audit entries to the audit read models (access by student and actor, denials, disclosures). */
+  'audit.project': Record<string, never>;
+  /** Drops audit entries past the retention period, except held students' and disclosures of existing students. */
+  'audit.purge-expired': Record<string, never>;
+  /** Signs a checkpoint of the audit chain when one is due (checked every minute; signs even if nothing changed). */
+  'audit.sign-checkpoint': Record<string, never>;
 }
 
 export type JobName = keyof JobCatalogue;
@@ -32,4 +38,8 @@ export const jobDefinitions: Record<JobName, JobDefinition> = {
   'sis-sync.recover-stalled-runs': { attempts: 1, backoffMs: 1_000 },
   // 5 s, 10 s, 20 s, … : about 42 minutes before it becomes a dead letter.
   'sis-sync.deliver-alert': { attempts: 10, backoffMs: 5_000 },
+  'audit.project': { attempts: 1, backoffMs: 1_000 },
+  'audit.purge-expired': { attempts: 3, backoffMs: 60_000 },
+  // The next minute's tick tries again.
+  'audit.sign-checkpoint': { attempts: 1, backoffMs: 1_000 },
 };

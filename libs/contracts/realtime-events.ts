@@ -25,6 +25,26 @@ export interface RealtimeEventCatalogue {
     entity: string;
     processed: number;
   };
+  /** An access to student data was refused and recorded in the audit trail (room `compliance`). Ids only. */
+  'audit.access-denied': {
+    /** The entry's place in the chain, or null when the publisher does not know it. */
+    seq: string | null;
+    occurredAt: string;
+    action: string;
+    actor: { id: string | null; roles: string[] };
+    studentIds: string[];
+    /** Stable error code, e.g. `ROSTER.ACCESS_DENIED`. */
+    reason: string | null;
+    /** `METHOD /path/:template` for HTTP calls. */
+    route: string | null;
+  };
+  /** A verification of the audit chain found a problem (room `compliance`). */
+  'audit.verification-failed': {
+    /** The first entry that failed to verify, when the problem is tied to one. */
+    firstBadSeq: string | null;
+    problem: string;
+    verifiedAt: string;
+  };
 }
 
 export type RealtimeEventName = keyof RealtimeEventCatalogue;

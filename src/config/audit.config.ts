@@ -8,6 +8,7 @@ const auditSchema = z.object({
   AUDIT_SIGNING_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, listFromEnv.pipe(z.array(keyMaterial)).optional()),
   AUDIT_ORIGIN: z.string().min(1).max(200).default('homeroom'),
   AUDIT_FAIL_CLOSED: booleanFromEnv.default(true),
+  AUDIT_CAPTURE_ENABLED: booleanFromEnv.default(true),
   AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(60).default(60),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(2_555),
 });
@@ -28,6 +29,11 @@ export abstract class AuditConfig {
   abstract readonly origin: string;
   /** An access whose audit entry cannot be stored is refused (503) rather than served unaudited. */
   abstract readonly failClosed: boolean;
+  /**
+   * Whether HTTP routes record their accesses. Only benchmarks turn this off (to measure what capture costs);
+   * production refuses to start without it.
+   */
+  abstract readonly captureEnabled: boolean;
   /** Checkpoints are signed at least this often (at most hourly), even when nothing was appended. */
   abstract readonly checkpointIntervalMinutes: number;
   /** Access entries older than this lose their payload (sequence and hashes stay); disclosures are kept. */
@@ -41,7 +47,11 @@ export function loadAuditConfig(source: NodeJS.ProcessEnv, options: { isProducti
       'Invalid audit configuration:\n  - AUDIT_SIGNING_KEY: required in production (e.g. `openssl rand -base64 32`)',
     );
   }
+  if (!env.AUDIT_CAPTURE_ENABLED && options.isProduction) {
+    throw new Error('Invalid audit configuration:\n  - AUDIT_CAPTURE_ENABLED: cannot be false in production');
+  }
   return {
+    captureEnabled: env.AUDIT_CAPTURE_ENABLED,
     signingKey: env.AUDIT_SIGNING_KEY,
     previousSigningKeys: env.AUDIT_SIGNING_PREVIOUS_KEYS ?? [],
     origin: env.AUDIT_ORIGIN,

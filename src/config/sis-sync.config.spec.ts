@@ -9,7 +9,12 @@ describe('sis-sync configuration', () => {
     expect(() => loadConfiguration({ NODE_ENV: 'production', JWT_SECRET: jwt })).toThrow(
       /SIS_SECRETS_KEY: required in production/,
     );
-    const configuration = loadConfiguration({ NODE_ENV: 'production', JWT_SECRET: jwt, SIS_SECRETS_KEY: key });
+    const configuration = loadConfiguration({
+      NODE_ENV: 'production',
+      JWT_SECRET: jwt,
+      SIS_SECRETS_KEY: key,
+      AUDIT_SIGNING_KEY: key,
+    });
     expect(configuration.sisSync).toEqual({
       secretsKey: key,
       previousSecretsKeys: [],

@@ -4,6 +4,8 @@ import { Migration20261125000000_roster_sis_sync } from './Migration202611250000
 import { Migration20261125010000_local_edits_restore } from './Migration20261125010000_local_edits_restore.js';
 import { Migration20261125020000_sis_connection_health } from './Migration20261125020000_sis_connection_health.js';
 import { Migration20261125030000_audit_trail } from './Migration20261125030000_audit_trail.js';
+import { Migration20261125041500_audit_read_models } from './Migration20261125041500_audit_read_models.js';
+import { Migration20261125050000_audit_append_as_owner } from './Migration20261125050000_audit_append_as_owner.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -15,4 +17,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125010000_local_edits_restore', class: Migration20261125010000_local_edits_restore },
   { name: 'Migration20261125020000_sis_connection_health', class: Migration20261125020000_sis_connection_health },
   { name: 'Migration20261125030000_audit_trail', class: Migration20261125030000_audit_trail },
+  { name: 'Migration20261125041500_audit_read_models', class: Migration20261125041500_audit_read_models },
+  { name: 'Migration20261125050000_audit_append_as_owner', class: Migration20261125050000_audit_append_as_owner },
 ];

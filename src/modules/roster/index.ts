@@ -11,11 +11,18 @@ export {
   type StickyConflict,
 } from './application/ports/roster-mirror.port.js';
 export { GetClassRosterQuery } from './application/queries/get-class-roster.query.js';
+export { FindExistingStudentIdsQuery } from './application/queries/find-existing-student-ids.query.js';
+export { FindStudentSchoolsQuery } from './application/queries/find-student-schools.query.js';
 export { GetStudentQuery } from './application/queries/get-student.query.js';
 export { ListClassesQuery, type ListClassesOptions } from './application/queries/list-classes.query.js';
 export { ListSchoolsQuery, type ListSchoolsOptions } from './application/queries/list-schools.query.js';
 export { ListStudentsQuery, type ListStudentsOptions } from './application/queries/list-students.query.js';
-export { DEMOGRAPHICS_ROLES, DISTRICT_WIDE_ROLES, type RosterViewer } from './application/roster-access-scope.js';
+export {
+  DEMOGRAPHICS_ROLES,
+  DISTRICT_WIDE_ROLES,
+  type RosterViewer,
+  type SchoolReference,
+} from './application/roster-access-scope.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './application/roster-page-cursor.js';
 export type {
   ClassMemberView,

@@ -8,6 +8,8 @@ import { PersonLocalEdits } from './application/ports/person-local-edits.port.js
 import { RosterMirror } from './application/ports/roster-mirror.port.js';
 import { RosterReadModel } from './application/ports/roster-read-model.port.js';
 import { GetClassRosterHandler } from './application/queries/get-class-roster.query.js';
+import { FindExistingStudentIdsHandler } from './application/queries/find-existing-student-ids.query.js';
+import { FindStudentSchoolsHandler } from './application/queries/find-student-schools.query.js';
 import { GetStudentHandler } from './application/queries/get-student.query.js';
 import { ListClassesHandler } from './application/queries/list-classes.query.js';
 import { ListSchoolsHandler } from './application/queries/list-schools.query.js';
@@ -40,6 +42,8 @@ export class RosterModule {
       GetClassRosterHandler,
       ListStudentsHandler,
       GetStudentHandler,
+      FindExistingStudentIdsHandler,
+      FindStudentSchoolsHandler,
     ];
     return {
       module: RosterModule,

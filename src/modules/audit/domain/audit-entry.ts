@@ -85,7 +85,7 @@ export function toAuditEntry(id: string, draft: AuditEntryDraft): AuditEntry {
       channel: draft.origin.channel,
       requestId: draft.origin.requestId ?? null,
       clientIp: draft.origin.clientIp ?? null,
-      userAgent: draft.origin.userAgent ? draft.origin.userAgent.slice(0, MAX_USER_AGENT) : null,
+      userAgent: draft.origin.userAgent ? truncateCodePoints(draft.origin.userAgent, MAX_USER_AGENT) : null,
       route: draft.origin.route ?? null,
     },
     details: draft.details ?? {},
@@ -99,4 +99,12 @@ export function serialiseAuditEntry(entry: AuditEntry): string {
 
 export function parseAuditEntry(text: string): AuditEntry {
   return JSON.parse(text) as AuditEntry;
+}
+
+/** Cuts at a code point boundary, so an emoji is never split into a lone surrogate (invalid in RFC 8785). */
+function truncateCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }

@@ -1,6 +1,6 @@
 import { entryHash } from '@app/audit-chain';
 import { runSql } from '@app/persistence';
-import { EntityManager, IsolationLevel } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditLog, type AppendedAuditEntry } from '../application/ports/audit-log.port.js';
@@ -42,7 +42,8 @@ const APPEND_SQL = `
   SELECT c.seq::text AS seq, encode(c.entry_hash, 'hex') AS entry_hash FROM chained c`;
 
 /**
- * Appends to the chain in PostgreSQL. Outside a transaction, appends from concurrent requests are committed
+ * Appends to the chain in PostgreSQL. The append is one statement, so on its own it commits atomically without
+ * BEGIN/COMMIT round trips (the chain trigger's advisory lock lasts until that commit). Outside a transaction, appends from concurrent requests are committed
  * together (group commit): the chain admits one writer at a time, so batching is what keeps throughput up
  * under load, and no request waits longer than the commit already in flight.
  */
@@ -61,7 +62,11 @@ export class PostgresAuditLog extends AuditLog {
   append(drafts: readonly AuditEntryDraft[]): Promise<AppendedAuditEntry[]> {
     if (drafts.length === 0) return Promise.resolve([]);
     const entries = drafts.map((draft) => prepare(draft));
-    if (this.em.isInTransaction()) return this.timed(entries, () => this.insert(this.em, entries));
+    if (this.em.isInTransaction()) {
+      // Inside a savepoint, so a failed append leaves the caller's transaction usable: a caller that goes on
+      // without the entry (AUDIT_FAIL_CLOSED=false) would otherwise have its COMMIT silently turned into a ROLLBACK.
+      return this.timed(entries, () => this.em.transactional((em) => this.insert(em, entries)));
+    }
     return new Promise((resolve, reject) => {
       this.pending.push({ entries, resolve, reject });
       void this.drain();
@@ -85,11 +90,7 @@ export class PostgresAuditLog extends AuditLog {
         }
         const entries = group.flatMap((item) => item.entries);
         try {
-          const appended = await this.timed(entries, () =>
-            this.em.fork().transactional((em) => this.insert(em, entries), {
-              isolationLevel: IsolationLevel.READ_COMMITTED,
-            }),
-          );
+          const appended = await this.timed(entries, () => this.insert(this.em.fork(), entries));
           let offset = 0;
           for (const item of group) {
             item.resolve(appended.slice(offset, offset + item.entries.length));

@@ -1,4 +1,5 @@
 import type { EnrollmentRole, PersonRole } from '@app/contracts';
+import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import {
@@ -10,7 +11,7 @@ import {
   type StudentFilter,
   type StudentPosition,
 } from '../application/ports/roster-read-model.port.js';
-import type { ClassAccessFacts, RosterAccessScope } from '../application/roster-access-scope.js';
+import type { ClassAccessFacts, RosterAccessScope, SchoolReference } from '../application/roster-access-scope.js';
 import type {
   ClassMemberView,
   ClassView,
@@ -404,6 +405,51 @@ export class PostgresRosterReadModel extends RosterReadModel {
       cityOfBirth: row.city_of_birth,
       publicSchoolResidenceStatus: row.public_school_residence_status,
     };
+  }
+
+  async findExistingStudentIds(ids: readonly string[]): Promise<string[]> {
+    const candidates = [...new Set(ids.filter(isRosterId).map((id) => id.toLowerCase()))];
+    if (candidates.length === 0) return [];
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `SELECT p.id FROM roster_people p WHERE p.id = ANY($1::uuid[]) AND ${IS_STUDENT.text}`,
+      [candidates],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async findStudentSchools(ids: readonly string[]): Promise<Map<string, SchoolReference[]>> {
+    const candidates = [...new Set(ids.filter(isRosterId).map((id) => id.toLowerCase()))];
+    const schools = new Map<string, SchoolReference[]>();
+    if (candidates.length === 0) return schools;
+    // The same membership rules as `scope_students`: listed in a school's org, or enrolled in one of its classes.
+    const rows = await runSql<{ student_id: string; school_id: string; school_sourced_id: string }>(
+      this.em,
+      `WITH students AS (
+         SELECT p.id, p.connection_id, p.sourced_id, p.org_sourced_ids FROM roster_people p
+          WHERE p.id = ANY($1::uuid[]) AND p.status = 'active' AND ${IS_STUDENT.text})
+       SELECT st.id AS student_id, o.id AS school_id, o.sourced_id AS school_sourced_id
+         FROM students st
+         CROSS JOIN LATERAL jsonb_array_elements_text(st.org_sourced_ids) AS member (sourced_id)
+         JOIN roster_orgs o ON o.connection_id = st.connection_id AND o.sourced_id = member.sourced_id
+                           AND o.type = 'school' AND o.status = 'active'
+       UNION
+       SELECT st.id, s.id, s.sourced_id
+         FROM students st
+         JOIN roster_enrollments e ON e.connection_id = st.connection_id AND e.user_sourced_id = st.sourced_id
+                                  AND e.status = 'active' AND e.role = 'student'
+         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+                              AND c.status = 'active'
+         JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+                           AND s.type = 'school' AND s.status = 'active'`,
+      [candidates],
+    );
+    for (const row of rows) {
+      const list = schools.get(row.student_id) ?? [];
+      list.push({ id: row.school_id, sourcedId: row.school_sourced_id });
+      schools.set(row.student_id, list);
+    }
+    return schools;
   }
 
   private studentConditions(scope: RosterAccessScope, filter: StudentFilter): SqlFragment[] {

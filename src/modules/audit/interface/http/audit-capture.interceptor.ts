@@ -7,8 +7,9 @@ import { HttpAuditCapture, type AuditableRequest } from './http-audit.capture.js
 
 /**
  * Records successful calls to audited routes. Writes run in one transaction with their entry; reads store
- * their entry before the response is sent; streamed responses store it before the handler starts writing. Failed and denied calls are recorded by `AuditProblemRecorder`,
- * because guards refuse a request before interceptors run.
+ * their entry before the response is sent; streamed responses store it when the handler starts (after the
+ * pipes, before it writes). Failed and denied calls are recorded by `AuditProblemRecorder`, because guards
+ * refuse a request before interceptors run.
  */
 @Injectable()
 export class AuditCaptureInterceptor implements NestInterceptor {
@@ -24,7 +25,14 @@ export class AuditCaptureInterceptor implements NestInterceptor {
     if (!policy) return next.handle();
     const request = context.switchToHttp().getRequest<AuditableRequest>();
     if (policy.mode === 'stream') {
-      return from(this.capture.record(request, policy, { outcome: 'allowed' })).pipe(concatMap(() => next.handle()));
+      // Pipes run after interceptors: the handler starts the entry once its input has passed them.
+      request.auditBegin = () => this.capture.record(request, policy, { outcome: 'allowed' });
+      return next.handle().pipe(
+        concatMap(async (result: unknown) => {
+          await this.capture.record(request, policy, { outcome: 'allowed' });
+          return result;
+        }),
+      );
     }
     if (policy.mode === 'write') {
       return from(

@@ -51,11 +51,23 @@ export class AuditRouteRegistry implements OnApplicationBootstrap {
 
   policyFor(method: string, path: string | undefined): AuditPolicy | undefined {
     if (!path) return undefined;
-    return this.byRoute.get(key(method, path))?.policy;
+    const route = this.byRoute.get(key(method, path));
+    // Express answers HEAD with the GET handler, so a HEAD call is that GET's access (and its denial too).
+    if (!route && method.toUpperCase() === 'HEAD') return this.byRoute.get(key('GET', path))?.policy;
+    return route?.policy;
   }
 
   private discover(): RegisteredRoute[] {
     const prefix = this.applicationConfig.getGlobalPrefix();
+    const excluded = this.applicationConfig.getGlobalPrefixOptions().exclude ?? [];
+    // Routes excluded from the global prefix (health probes) are served, and matched by policyFor, without it.
+    const prefixFor = (method: RequestMethod, path: string): string =>
+      excluded.some(
+        (route) =>
+          (route.requestMethod === RequestMethod.ALL || route.requestMethod === method) && route.pathRegex.test(path),
+      )
+        ? ''
+        : prefix;
     const routes: RegisteredRoute[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as object | undefined;
@@ -68,14 +80,16 @@ export class AuditRouteRegistry implements OnApplicationBootstrap {
         const handler = (prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
         const methodPaths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
         if (methodPaths === undefined) continue;
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+        const method = RequestMethod[requestMethod];
         const policy = this.reflector.get<AuditPolicy | undefined>(AUDIT_POLICY, handler);
         const exemptReason = this.reflector.get<string | undefined>(AUDIT_EXEMPT, handler) ?? classExempt;
         for (const controllerPath of controllerPaths) {
           for (const methodPath of toList(methodPaths)) {
+            const path = joinPath(controllerPath, methodPath);
             routes.push({
               method,
-              path: joinPath(prefix, controllerPath, methodPath),
+              path: joinPath(prefixFor(requestMethod, path), path),
               controller: metatype.name,
               handler: name,
               policy,

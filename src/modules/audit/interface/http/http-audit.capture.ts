@@ -11,6 +11,8 @@ import { AuditUnavailableError } from '../../domain/audit.errors.js';
 
 export interface AuditableRequest extends Request {
   user?: AuthenticatedUser;
+  /** Stores the entry of a streamed route (see `AuditStreamStart`). */
+  auditBegin?: () => Promise<void>;
   /** Set once an entry has been attempted for this request, so a call is never recorded twice. */
   auditAttempted?: boolean;
 }
@@ -38,17 +40,18 @@ export class HttpAuditCapture {
     policy: AuditPolicy,
     outcome: { outcome: AuditOutcome; result?: unknown; reason?: string },
   ): Promise<void> {
-    if (request.auditAttempted) return;
+    if (request.auditAttempted || !this.config.captureEnabled) return;
     request.auditAttempted = true;
     const draft = this.draft(request, policy, outcome);
+    let seq: string | null;
     try {
-      await this.log.append([draft]);
+      [{ seq }] = await this.log.append([draft]);
     } catch (error) {
       this.logger.error({ err: error, action: policy.action }, 'Could not store an audit entry');
       if (this.config.failClosed) throw new AuditUnavailableError();
       return;
     }
-    if (outcome.outcome === 'denied') this.events.publish(new AuditAccessDeniedEvent(draft));
+    if (outcome.outcome === 'denied') this.events.publish(new AuditAccessDeniedEvent(draft, seq));
   }
 
   private draft(
@@ -95,7 +98,10 @@ function subjectsOf(request: AuditableRequest, policy: AuditPolicy, result: unkn
   }
   if (subjects.from === 'result') {
     if (result === undefined) return [];
-    return subjects.select(result).filter((id) => UUID.test(id));
+    return subjects
+      .select(result)
+      .filter((id) => typeof id === 'string' && UUID.test(id))
+      .map((id) => id.toLowerCase());
   }
   return [];
 }

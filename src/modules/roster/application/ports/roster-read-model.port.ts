@@ -1,4 +1,4 @@
-import type { RosterAccessScope } from '../roster-access-scope.js';
+import type { RosterAccessScope, SchoolReference } from '../roster-access-scope.js';
 import type {
   ClassMemberView,
   ClassView,
@@ -84,4 +84,10 @@ export abstract class RosterReadModel {
   abstract listGuardians(studentId: string): Promise<GuardianView[]>;
 
   abstract findDemographics(studentId: string): Promise<DemographicsView | null>;
+
+  /** Those of `ids` that are students of the mirror in any status (their record still exists). */
+  abstract findExistingStudentIds(ids: readonly string[]): Promise<string[]>;
+
+  /** The active schools of the active students among `ids`: listed in their orgs or those of their classes. */
+  abstract findStudentSchools(ids: readonly string[]): Promise<Map<string, SchoolReference[]>>;
 }

@@ -1,4 +1,5 @@
 import { RosterReadModel } from '../ports/roster-read-model.port.js';
+import type { SchoolReference } from '../roster-access-scope.js';
 import type {
   ClassMemberView,
   ClassWithAccess,
@@ -62,5 +63,18 @@ export class InMemoryRosterReadModel extends RosterReadModel {
   findDemographics(studentId: string): Promise<DemographicsView | null> {
     this.demographicsReads.push(studentId);
     return Promise.resolve(this.students.get(studentId)?.demographics ?? null);
+  }
+
+  findExistingStudentIds(ids: readonly string[]): Promise<string[]> {
+    return Promise.resolve(ids.filter((id) => this.students.has(id)));
+  }
+
+  findStudentSchools(ids: readonly string[]): Promise<Map<string, SchoolReference[]>> {
+    const schools = new Map<string, SchoolReference[]>();
+    for (const id of ids) {
+      const found = this.students.get(id);
+      if (found) schools.set(id, [...found.access.schools]);
+    }
+    return Promise.resolve(schools);
   }
 }

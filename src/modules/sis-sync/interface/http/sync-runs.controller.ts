@@ -1,4 +1,4 @@
-import { Audited, AuditExempt, type AuditPolicy } from '@app/audit-capture';
+import { Audited, AuditExempt, AuditStreamStart, type AuditPolicy, type BeginAuditedStream } from '@app/audit-capture';
 import type {} from 'multer';
 import {
   Body,
@@ -152,9 +152,11 @@ export class SyncRunsController {
     @Param('id', ParseUUIDPipe) id: string,
     @Req() request: Request,
     @Res() response: Response,
+    @AuditStreamStart() beginAudited: BeginAuditedStream,
   ): Promise<void> {
     const csv = request.accepts(['application/json', 'text/csv']) === 'text/csv';
     let page = await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, 0));
+    await beginAudited();
     response.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/json');
     if (csv) {
       response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);

@@ -1,0 +1,276 @@
+// FERPA audit trail: what the tamper-evident chain costs.
+// 1. Append rate through the app's own `AuditLog` (chain trigger under the advisory lock, payload row, group
+//    commit) against plain INSERTs of the same rows into an unchained copy of the payload table (same columns
+//    and indexes), measured back to back: 8 concurrent writers appending one entry at a time (requests), and
+//    batches of 500 (bulk).
+// 2. Verification rate of the chain (database and offline bundle), 3. p95 of one student's trail over 1M
+//    entries, 4. an audited `GET /api/v1/students/{id}` against the same route with capture disabled.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, formatRate, startService } from './support.mjs';
+
+const dist = join(import.meta.dirname, '../dist');
+const load = (path) => import(pathToFileURL(join(dist, path)).href);
+
+const CONCURRENT_ENTRIES = Number(process.env.BENCH_AUDIT_CONCURRENT_ENTRIES || 20_000);
+const WRITERS = 8;
+const BULK_ENTRIES = Number(process.env.BENCH_AUDIT_BULK_ENTRIES || 100_000);
+const BULK_BATCH = 500;
+const TRAIL_ENTRIES = Number(process.env.BENCH_AUDIT_TRAIL_ENTRIES || 1_000_000);
+const STUDENTS = 20_000;
+const ACTORS = 400;
+const HTTP_SECONDS = Number(process.env.BENCH_DURATION_SECONDS || 8);
+const HTTP_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 20);
+
+const students = Array.from({ length: STUDENTS }, () => randomUUID());
+const actors = Array.from({ length: ACTORS }, () => randomUUID());
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+
+/** A realistic read entry: one actor, one to three students, the origin of an HTTP call. */
+function draft() {
+  const count = 1 + Math.floor(Math.random() * 3);
+  return {
+    action: 'student.read',
+    resource: { type: 'student', id: null },
+    actor: { type: 'user', id: pick(actors), roles: ['teacher'], schoolIds: [randomUUID()] },
+    studentIds: Array.from({ length: count }, () => pick(students)),
+    dataCategories: ['directory', 'enrollment'],
+    purpose: null,
+    outcome: 'allowed',
+    reason: null,
+    origin: {
+      channel: 'http',
+      requestId: randomUUID(),
+      clientIp: '10.0.0.12',
+      userAgent: 'Mozilla/5.0 (Chromebook) Homeroom bench',
+      route: 'GET /api/v1/students/:id',
+    },
+    occurredAt: new Date(),
+  };
+}
+
+async function createDatabase() {
+  const adminUrl = process.env.DATABASE_URL_ADMIN || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `homeroom_test_bench_audit_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** The app's module graph in this process (role `cli`: no HTTP, no job consumers), on the given database. */
+async function startAppContext(databaseUrl, dataDir) {
+  await import('reflect-metadata');
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await load('src/app.module.js');
+  const { prepareRuntimeEnvironment } = await load('src/runtime-environment.js');
+  const runtime = await prepareRuntimeEnvironment({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: '10',
+    HOMEROOM_DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    SIS_SECRETS_KEY: randomBytes(32).toString('base64'),
+    AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
+  });
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRole({ role: 'cli', configuration: runtime.configuration, databaseUrl: runtime.databaseUrl }),
+    { logger: ['error', 'warn'] },
+  );
+  return { app, close: async () => (await app.close(), await runtime.stop()) };
+}
+
+async function plainTable(client) {
+  await client.query('DROP TABLE IF EXISTS bench_plain_audit');
+  await client.query('CREATE TABLE bench_plain_audit (LIKE audit_event_payloads INCLUDING ALL)');
+  await client.query('ALTER TABLE bench_plain_audit ADD COLUMN entry_hash bytea NOT NULL');
+  await client.query('CREATE SEQUENCE IF NOT EXISTS bench_plain_audit_seq');
+}
+
+const PLAIN_INSERT = `
+  INSERT INTO bench_plain_audit (seq, entry_hash, occurred_at, action, outcome, actor_id, student_ids, entry)
+  SELECT nextval('bench_plain_audit_seq'), h, o, a, oc, act, s::uuid[], e
+    FROM unnest($1::bytea[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[])
+      AS u (h, o, a, oc, act, s, e)`;
+
+/** The rows the app would store for these drafts, as plain INSERT parameters. */
+function plainParams(drafts, toAuditEntry, serialise, entryHash) {
+  const entries = drafts.map((item) => toAuditEntry(randomUUID(), item));
+  const texts = entries.map((entry) => serialise(entry));
+  return [
+    texts.map((text) => entryHash(text)),
+    entries.map((entry) => entry.occurredAt),
+    entries.map((entry) => entry.action),
+    entries.map((entry) => entry.outcome),
+    entries.map((entry) => entry.actor.id),
+    entries.map((entry) => `{${entry.studentIds.join(',')}}`),
+    texts,
+  ];
+}
+
+async function measureAppend({ auditLog, databaseUrl, toAuditEntry, serialise, entryHash }) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: WRITERS });
+  const client = await pool.connect();
+  await plainTable(client);
+  client.release();
+  try {
+    const perWriter = Math.ceil(CONCURRENT_ENTRIES / WRITERS);
+    const writers = async (work) => {
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: WRITERS }, async () => {
+          for (let index = 0; index < perWriter; index += 1) await work();
+        }),
+      );
+      return (perWriter * WRITERS) / ((performance.now() - started) / 1000);
+    };
+    // Warm up both paths.
+    for (let index = 0; index < 200; index += 1) await auditLog.append([draft()]);
+    await pool.query(PLAIN_INSERT, plainParams([draft()], toAuditEntry, serialise, entryHash));
+
+    const concurrentPlain = await writers(() =>
+      pool.query(PLAIN_INSERT, plainParams([draft()], toAuditEntry, serialise, entryHash)),
+    );
+    const concurrentChain = await writers(() => auditLog.append([draft()]));
+
+    const batches = Math.ceil(BULK_ENTRIES / BULK_BATCH);
+    let started = performance.now();
+    for (let index = 0; index < batches; index += 1) {
+      await pool.query(
+        PLAIN_INSERT,
+        plainParams(Array.from({ length: BULK_BATCH }, draft), toAuditEntry, serialise, entryHash),
+      );
+    }
+    const bulkPlain = (batches * BULK_BATCH) / ((performance.now() - started) / 1000);
+    started = performance.now();
+    for (let index = 0; index < batches; index += 1) await auditLog.append(Array.from({ length: BULK_BATCH }, draft));
+    const bulkChain = (batches * BULK_BATCH) / ((performance.now() - started) / 1000);
+    return { concurrentPlain, concurrentChain, bulkPlain, bulkChain };
+  } finally {
+    await pool.query('DROP TABLE IF EXISTS bench_plain_audit');
+    await pool.end();
+  }
+}
+
+async function seedStudent(databaseUrl) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const id = randomUUID();
+    const connectionId = randomUUID();
+    await client.query(
+      `INSERT INTO roster_orgs (id, connection_id, sourced_id, source_hash, name, type)
+       VALUES ($1, $2, 'sch-bench', 'h', 'Bench High', 'school')`,
+      [randomUUID(), connectionId],
+    );
+    await client.query(
+      `INSERT INTO roster_people (id, connection_id, sourced_id, source_hash, given_name, family_name, primary_role,
+                                  roles, org_sourced_ids, search_text)
+       VALUES ($1, $2, 'stu-bench', 'h', 'Ana', 'Lopez', 'student', '[{"role":"student","org":"sch-bench"}]',
+               '["sch-bench"]', 'ana lopez')`,
+      [id, connectionId],
+    );
+    return id;
+  } finally {
+    await client.end();
+  }
+}
+
+async function measureAuditedRead() {
+  const database = await createDatabase();
+  const results = {};
+  try {
+    let studentId;
+    for (const [label, captureEnabled] of [
+      ['capture off', 'false'],
+      ['audited', 'true'],
+    ]) {
+      const service = await startService(
+        { NODE_ENV: 'test', AUDIT_CAPTURE_ENABLED: captureEnabled },
+        { databaseUrl: database.url },
+      );
+      try {
+        studentId ??= await seedStudent(database.url);
+        const login = await fetch(`${service.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+        });
+        if (!login.ok) throw new Error(`login failed: ${login.status}`);
+        const { accessToken } = await login.json();
+        const url = `${service.url}/api/v1/students/${studentId}`;
+        const headers = { authorization: `Bearer ${accessToken}` };
+        await autocannon({ url, headers, connections: 5, duration: 2 });
+        const measured = await autocannon({ url, headers, connections: HTTP_CONNECTIONS, duration: HTTP_SECONDS });
+        if (measured.non2xx > 0) throw new Error(`${label}: ${measured.non2xx} non-2xx responses`);
+        results[label] = measured;
+      } finally {
+        await service.stop();
+      }
+    }
+    return results;
+  } finally {
+    await database.drop();
+  }
+}
+
+export async function run() {
+  const database = await createDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'homeroom-bench-audit-'));
+  const context = await startAppContext(database.url, dataDir);
+  try {
+    const { AuditLog } = await load('src/modules/audit/index.js');
+    const { toAuditEntry, serialiseAuditEntry } = await load('src/modules/audit/domain/audit-entry.js');
+    const { entryHash } = await load('libs/audit-chain/index.js');
+    const auditLog = context.app.get(AuditLog);
+
+    const append = await measureAppend({
+      auditLog,
+      databaseUrl: database.url,
+      toAuditEntry,
+      serialise: serialiseAuditEntry,
+      entryHash,
+    });
+    console.log('append (entries/s)               chain        plain INSERT   ratio');
+    console.log(
+      `${WRITERS} writers, 1 entry per append   ${formatRate(append.concurrentChain).padEnd(12)} ${formatRate(append.concurrentPlain).padEnd(14)} ${(append.concurrentChain / append.concurrentPlain).toFixed(2)}`,
+    );
+    console.log(
+      `bulk, ${BULK_BATCH} entries per append     ${formatRate(append.bulkChain).padEnd(12)} ${formatRate(append.bulkPlain).padEnd(14)} ${(append.bulkChain / append.bulkPlain).toFixed(2)}`,
+    );
+  } finally {
+    await context.close();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const read = await measureAuditedRead();
+  const off = read['capture off'];
+  const on = read.audited;
+  console.log(`GET /api/v1/students/{id}, ${HTTP_CONNECTIONS} connections, ${HTTP_SECONDS} s each`);
+  console.log(
+    `  capture off: ${formatRate(off.requests.average)} req/s (p50 ${off.latency.p50} ms, p99 ${off.latency.p99} ms)`,
+  );
+  console.log(
+    `  audited:     ${formatRate(on.requests.average)} req/s (p50 ${on.latency.p50} ms, p99 ${on.latency.p99} ms)`,
+  );
+  console.log(`ratio audited ÷ capture off: ${(on.requests.average / off.requests.average).toFixed(2)}`);
+}

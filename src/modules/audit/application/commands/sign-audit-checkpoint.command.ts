@@ -1,0 +1,127 @@
+import { buildCheckpointBody, GENESIS_HASH, type CheckpointRecord } from '@app/audit-chain';
+import { Clock } from '@app/ddd';
+import { TransactionRunner } from '@app/persistence';
+import { Command, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditConfig } from '../../../../config/index.js';
+import { AuditCheckpointRefusedError } from '../../domain/audit-integrity.errors.js';
+import { AuditVerificationFailedEvent } from '../audit-verification-failed.event.js';
+import { AuditChainReader } from '../ports/audit-chain.reader.port.js';
+import { AuditCheckpointRepository } from '../ports/audit-checkpoint.repository.js';
+import { AuditMetrics } from '../ports/audit-metrics.port.js';
+import { CheckpointSigner } from '../ports/checkpoint-signer.port.js';
+
+/**
+ * - `always`: sign now (on demand);
+ * - `due`: sign unless the last checkpoint is younger than the configured interval (the schedule runs every
+ *   minute and signs even when nothing was appended, so silence is provable);
+ * - `uncovered`: sign unless the last checkpoint already covers the tip (before an export).
+ */
+export type CheckpointWhen = 'always' | 'due' | 'uncovered';
+
+export interface SignedCheckpoint {
+  checkpoint: CheckpointRecord;
+  /** False when `when` found the last checkpoint good enough and returned it. */
+  created: boolean;
+}
+
+export class SignAuditCheckpointCommand extends Command<SignedCheckpoint> {
+  constructor(readonly when: CheckpointWhen = 'always') {
+    super();
+  }
+}
+
+/** The cron fires on the minute; this much slack keeps an hourly interval from slipping a minute each hour. */
+const SCHEDULE_SLACK_MS = 30_000;
+
+/**
+ * Signs checkpoint N+1 over the current tip: size = the last committed seq, head = the hash stored at that seq
+ * (read together from one row, so they always match), prev = checkpoint N's signature. Signers take turns
+ * under an advisory lock. Before signing it checks that the chain still reaches checkpoint N's size and passes
+ * through its head, and refuses otherwise: a signer must not vouch for a rewritten or truncated trail.
+ */
+@CommandHandler(SignAuditCheckpointCommand)
+export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditCheckpointCommand, SignedCheckpoint> {
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly checkpoints: AuditCheckpointRepository,
+    private readonly chain: AuditChainReader,
+    private readonly signer: CheckpointSigner,
+    private readonly config: AuditConfig,
+    private readonly clock: Clock,
+    private readonly metrics: AuditMetrics,
+    private readonly events: EventBus,
+  ) {}
+
+  async execute({ when }: SignAuditCheckpointCommand): Promise<SignedCheckpoint> {
+    const keyId = this.signer.currentKeyId();
+    let signed: SignedCheckpoint;
+    try {
+      signed = await this.transactions.run(async () => {
+        await this.checkpoints.lockForSigning();
+        const previous = await this.checkpoints.latest();
+        const tip = await this.chain.tip();
+        const now = this.clock.now();
+        if (previous && this.stillGood(previous, when, tip.seq, now)) return { checkpoint: previous, created: false };
+        if (previous) await this.assertConsistent(previous, tip);
+        const fields = {
+          origin: this.config.origin,
+          id: (previous?.id ?? 0) + 1,
+          size: tip.seq,
+          head: tip.hash,
+          time: now.toISOString(),
+          prev: previous?.signature ?? null,
+          keyId,
+        };
+        const body = buildCheckpointBody(fields);
+        const checkpoint: CheckpointRecord = {
+          id: fields.id,
+          size: fields.size,
+          head: fields.head,
+          time: fields.time,
+          keyId,
+          body,
+          signature: this.signer.sign(body),
+        };
+        await this.checkpoints.insert(checkpoint);
+        return { checkpoint, created: true };
+      });
+    } catch (error) {
+      if (error instanceof AuditCheckpointRefusedError) {
+        this.events.publish(
+          new AuditVerificationFailedEvent(String(error.firstBadSeq), error.problem, this.clock.now()),
+        );
+      }
+      throw error;
+    }
+    if (signed.created) this.metrics.checkpointSigned(new Date(signed.checkpoint.time));
+    return signed;
+  }
+
+  private stillGood(previous: CheckpointRecord, when: CheckpointWhen, tipSeq: number, now: Date): boolean {
+    switch (when) {
+      case 'always':
+        return false;
+      case 'uncovered':
+        return previous.size === tipSeq;
+      case 'due':
+        return (
+          now.getTime() - Date.parse(previous.time) < this.config.checkpointIntervalMinutes * 60_000 - SCHEDULE_SLACK_MS
+        );
+    }
+  }
+
+  private async assertConsistent(previous: CheckpointRecord, tip: { seq: number; hash: Buffer }): Promise<void> {
+    if (tip.seq < previous.size) {
+      throw new AuditCheckpointRefusedError('AUDIT_CHAIN.TRUNCATED', tip.seq + 1, previous.id);
+    }
+    const head =
+      previous.size === 0
+        ? GENESIS_HASH
+        : previous.size === tip.seq
+          ? tip.hash
+          : await this.chain.hashAt(previous.size);
+    if (!head?.equals(previous.head)) {
+      throw new AuditCheckpointRefusedError('AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH', previous.size, previous.id);
+    }
+  }
+}

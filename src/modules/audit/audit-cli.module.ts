@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { AuditCliCommand, AuditExportCliCommand, AuditVerifyCliCommand } from './interface/cli/audit.command.js';
+
+/** `homeroom audit …`; the handlers these call are registered by AuditModule in every role. */
+@Module({ providers: [AuditCliCommand, AuditVerifyCliCommand, AuditExportCliCommand] })
+export class AuditCliModule {}

@@ -1,0 +1,275 @@
+import { BundleDivergedError, readBundleCheckpoints, verifyBundle } from '@app/audit-chain';
+import { Clock } from '@app/ddd';
+import { applyPendingMigrations, buildOrmOptions } from '@app/persistence';
+import { createTestDatabase, type TestDatabase } from '@app/testing';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../../migrations/index.js';
+import { AuditVerificationFailedEvent } from '../application/audit-verification-failed.event.js';
+import { ExportAuditBundleCommand } from '../application/commands/export-audit-bundle.command.js';
+import { SignAuditCheckpointCommand } from '../application/commands/sign-audit-checkpoint.command.js';
+import {
+  VerifyAuditChainQuery,
+  type VerifyAuditChainOptions,
+} from '../application/queries/verify-audit-chain.query.js';
+import { AuditCheckpointRefusedError } from '../domain/audit-integrity.errors.js';
+import { accessDraft, auditIntegrity, TEST_AUDIT_CONFIG } from './audit-integrity-wiring.fake.js';
+
+class MovableClock extends Clock {
+  at = new Date();
+  now(): Date {
+    return new Date(this.at);
+  }
+}
+
+interface ChainDatabase {
+  orm: MikroORM;
+  /** The `postgres` superuser, who can disable triggers: the adversary these tests play. */
+  superuser: pg.Client;
+  integrity: ReturnType<typeof auditIntegrity>;
+  clock: MovableClock;
+  append(count: number): Promise<void>;
+  verify(options?: VerifyAuditChainOptions): ReturnType<ReturnType<typeof auditIntegrity>['verify']['execute']>;
+  sign(when?: 'always' | 'due' | 'uncovered'): ReturnType<ReturnType<typeof auditIntegrity>['sign']['execute']>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-tamper-'));
+  cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  return dir;
+}
+
+/** A fresh database (each scenario tampers with its own) holding `events` entries. */
+async function chainDatabase(label: string, events: number): Promise<ChainDatabase> {
+  const database: TestDatabase = await createTestDatabase(label);
+  const orm = await MikroORM.init(buildOrmOptions({ url: database.url, poolMax: 6, migrations }));
+  await applyPendingMigrations(orm, database.url);
+  const superuser = new pg.Client({ connectionString: database.url });
+  await superuser.connect();
+  cleanups.push(async () => {
+    await superuser.end();
+    await orm.close(true);
+    await database.drop();
+  });
+  const clock = new MovableClock();
+  const integrity = auditIntegrity(orm.em, TEST_AUDIT_CONFIG, clock);
+  const chain: ChainDatabase = {
+    orm,
+    superuser,
+    integrity,
+    clock,
+    append: async (count) => {
+      await integrity.log.append(Array.from({ length: count }, (_unused, index) => accessDraft(index)));
+    },
+    verify: (options = {}) => integrity.verify.execute(new VerifyAuditChainQuery(options)),
+    sign: (when = 'always') => integrity.sign.execute(new SignAuditCheckpointCommand(when)),
+  };
+  await chain.append(events);
+  return chain;
+}
+
+/** Runs statements with the user triggers of the given tables disabled, as a superuser can. */
+async function withTriggersDisabled(client: pg.Client, tables: string[], statements: string[]): Promise<void> {
+  for (const table of tables) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    for (const table of tables) await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+  }
+}
+
+/** Replaces entry `seq` and recomputes its entry hash and every later hash: a rewrite no link check can see. */
+function consistentRewrite(seq: number): string[] {
+  return [
+    `UPDATE audit_event_payloads SET entry = replace(entry, '"student.', '"staff.') WHERE seq = ${seq}`,
+    `UPDATE audit_events e SET entry_hash = sha256(convert_to(p.entry, 'UTF8'))
+       FROM audit_event_payloads p WHERE p.seq = e.seq AND e.seq = ${seq}`,
+    `DO $$
+     DECLARE r record; prev bytea; next_hash bytea;
+     BEGIN
+       SELECT hash INTO prev FROM audit_events WHERE seq = ${seq - 1};
+       FOR r IN SELECT seq, entry_hash FROM audit_events WHERE seq >= ${seq} ORDER BY seq LOOP
+         next_hash := sha256(prev || int8send(r.seq) || r.entry_hash);
+         UPDATE audit_events SET prev_hash = prev, hash = next_hash WHERE seq = r.seq;
+         prev := next_hash;
+       END LOOP;
+     END $$`,
+  ];
+}
+
+describe('audit chain verification against tampering (PostgreSQL)', () => {
+  it('names the seq of an entry a superuser edited with the triggers off', async () => {
+    const chain = await chainDatabase('audit_tamper_edit', 40);
+    await chain.sign();
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 40, lastCheckpoint: { id: 1, size: 40 } });
+
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads'],
+      [`UPDATE audit_event_payloads SET entry = replace(entry, '"student.', '"staff.') WHERE seq = 17`],
+    );
+    const result = await chain.verify();
+    expect(result).toMatchObject({
+      ok: false,
+      checkedEntries: 16,
+      firstBadSeq: 17,
+      problem: { code: 'AUDIT_CHAIN.ENTRY_ALTERED', seq: 17 },
+    });
+    expect(chain.integrity.metrics.verifications.map((verification) => verification.ok)).toEqual([true, false]);
+    expect(chain.integrity.published).toEqual([
+      new AuditVerificationFailedEvent('17', 'AUDIT_CHAIN.ENTRY_ALTERED', result.verifiedAt),
+    ]);
+
+    // A range that ends before the edit passes; one that includes it fails at the same seq.
+    expect(await chain.verify({ fromSeq: 5, toSeq: 16 })).toMatchObject({ ok: true, checkedEntries: 12 });
+    expect(await chain.verify({ fromSeq: 11, toSeq: 30 })).toMatchObject({ ok: false, firstBadSeq: 17 });
+  });
+
+  it('catches a consistent rewrite through checkpoints, even after the stored ones are deleted', async () => {
+    const chain = await chainDatabase('audit_tamper_rewrite', 25);
+    await chain.sign();
+    await chain.append(15);
+    const bundle = tempDir();
+    const exported = await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 10));
+    expect(exported).toMatchObject({ lastSeq: 40, checkpoints: 2, checkpoint: { created: true } });
+    const heldOutside = await readBundleCheckpoints(bundle);
+
+    await withTriggersDisabled(chain.superuser, ['audit_events', 'audit_event_payloads'], consistentRewrite(10));
+    // Every link and hash recomputes; the head checkpoint 1 signed at entry 25 does not.
+    expect(await chain.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 25,
+      checkedEntries: 25,
+      problem: { code: 'AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH', checkpointId: 1 },
+    });
+    await expect(chain.sign()).rejects.toBeInstanceOf(AuditCheckpointRefusedError);
+
+    // The adversary also deletes the checkpoints stored beside the chain: the database alone now looks fine…
+    await withTriggersDisabled(chain.superuser, ['audit_checkpoints'], ['DELETE FROM audit_checkpoints']);
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 40, lastCheckpoint: null });
+    // …but not against the checkpoints handed out earlier, which nobody can re-sign without the key.
+    expect(await chain.verify({ externalCheckpoints: heldOutside })).toMatchObject({
+      ok: false,
+      firstBadSeq: 25,
+      problem: { code: 'AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH', checkpointId: 1 },
+    });
+    // The bundle still holds the original and verifies; extending it from the rewritten database is refused.
+    const keys = chain.integrity.signer.publishedKeys().map((key) => key.publicKeyPem);
+    expect(await verifyBundle(bundle, keys)).toMatchObject({ ok: true, checkedEntries: 40 });
+    await expect(chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, false))).rejects.toBeInstanceOf(
+      BundleDivergedError,
+    );
+  });
+
+  it('reports a truncated tail against the last checkpoint, and refuses to sign over it', async () => {
+    const chain = await chainDatabase('audit_tamper_truncate', 30);
+    const bundle = tempDir();
+    await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true));
+    const heldOutside = await readBundleCheckpoints(bundle);
+    expect(heldOutside.map((checkpoint) => checkpoint.size)).toEqual([30]);
+
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_events', 'audit_event_payloads'],
+      ['DELETE FROM audit_event_payloads WHERE seq > 25', 'DELETE FROM audit_events WHERE seq > 25'],
+    );
+    expect(await chain.verify()).toMatchObject({
+      ok: false,
+      checkedEntries: 25,
+      firstBadSeq: 26,
+      problem: { code: 'AUDIT_CHAIN.TRUNCATED', checkpointId: 1 },
+    });
+    const refused = await chain.sign().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AuditCheckpointRefusedError);
+    expect(refused).toMatchObject({ problem: 'AUDIT_CHAIN.TRUNCATED', firstBadSeq: 26 });
+    expect(chain.integrity.published.at(-1)).toMatchObject({ firstBadSeq: '26', problem: 'AUDIT_CHAIN.TRUNCATED' });
+
+    await withTriggersDisabled(chain.superuser, ['audit_checkpoints'], ['DELETE FROM audit_checkpoints']);
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 25 });
+    expect(await chain.verify({ externalCheckpoints: heldOutside })).toMatchObject({
+      ok: false,
+      firstBadSeq: 26,
+      problem: { code: 'AUDIT_CHAIN.TRUNCATED', checkpointId: 1 },
+    });
+  });
+
+  it('verifies entries removed by the retention purge, but not a payload deleted any other way', async () => {
+    const chain = await chainDatabase('audit_tamper_purge', 20);
+    const [{ audit_purge_payloads: purged }] = (
+      await chain.superuser.query<{ audit_purge_payloads: string }>(
+        "SELECT audit_purge_payloads(now() + interval '1 day', 6)",
+      )
+    ).rows;
+    expect(purged).toBe('6');
+    await chain.sign();
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 20, purgedEntries: 6 });
+    const bundle = tempDir();
+    await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true));
+    const keys = chain.integrity.signer.publishedKeys().map((key) => key.publicKeyPem);
+    expect(await verifyBundle(bundle, keys)).toMatchObject({ ok: true, checkedEntries: 20, purgedEntries: 6 });
+
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads'],
+      ['DELETE FROM audit_event_payloads WHERE seq = 9'],
+    );
+    expect(await chain.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 9,
+      purgedEntries: 6,
+      problem: { code: 'AUDIT_CHAIN.ENTRY_MISSING' },
+    });
+  });
+
+  it('signs contiguous, chained checkpoints when several signers race, on schedule only when due', async () => {
+    const chain = await chainDatabase('audit_checkpoint_race', 12);
+    const signed = await Promise.all(Array.from({ length: 6 }, () => chain.sign()));
+    expect(signed.map(({ checkpoint }) => checkpoint.id).sort((left, right) => left - right)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    expect(await chain.verify()).toMatchObject({ ok: true, lastCheckpoint: { id: 6, size: 12 } });
+    expect(chain.integrity.metrics.checkpoints).toHaveLength(6);
+
+    // Scheduled: nothing until the interval has passed, then one even though nothing was appended.
+    expect(await chain.sign('due')).toMatchObject({ created: false, checkpoint: { id: 6 } });
+    chain.clock.at = new Date(Date.now() + TEST_AUDIT_CONFIG.checkpointIntervalMinutes * 60_000);
+    expect(await chain.sign('due')).toMatchObject({ created: true, checkpoint: { id: 7, size: 12 } });
+    expect(await chain.sign('uncovered')).toMatchObject({ created: false, checkpoint: { id: 7 } });
+    await chain.append(3);
+    expect(await chain.sign('uncovered')).toMatchObject({ created: true, checkpoint: { id: 8, size: 15 } });
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 15, lastCheckpoint: { id: 8 } });
+  });
+
+  it('exports idempotently: a second export with nothing new writes nothing', async () => {
+    const chain = await chainDatabase('audit_export_again', 30);
+    const bundle = tempDir();
+    const first = await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 20));
+    expect(first.written.sort()).toEqual([
+      'checkpoints.jsonl',
+      'events-1-20.jsonl',
+      'events-21-30.jsonl',
+      'manifest.json',
+      'public-keys.json',
+    ]);
+    const times = Object.fromEntries(readdirSync(bundle).map((file) => [file, statSync(join(bundle, file)).mtimeMs]));
+    const again = await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 20));
+    expect(again).toMatchObject({ written: [], newEntries: 0, checkpoint: { created: false } });
+    expect(Object.fromEntries(readdirSync(bundle).map((file) => [file, statSync(join(bundle, file)).mtimeMs]))).toEqual(
+      times,
+    );
+    await chain.append(5);
+    const extended = await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 20));
+    expect(extended.written.sort()).toEqual(['checkpoints.jsonl', 'events-31-35.jsonl', 'manifest.json']);
+    const keys = chain.integrity.signer.publishedKeys().map((key) => key.publicKeyPem);
+    expect(await verifyBundle(bundle, keys)).toMatchObject({ ok: true, checkedEntries: 35, lastCheckpoint: { id: 2 } });
+  });
+});

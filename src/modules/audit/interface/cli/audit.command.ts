@@ -1,0 +1,209 @@
+import { parseCheckpointLines, readBundleCheckpoints, type CheckpointRecord } from '@app/audit-chain';
+import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
+import { readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { ExportAuditBundleCommand } from '../../application/commands/export-audit-bundle.command.js';
+import { AuditLog } from '../../application/ports/audit-log.port.js';
+import { VerifyAuditChainQuery } from '../../application/queries/verify-audit-chain.query.js';
+import { SYSTEM_AUDIT_ACTOR } from '../../application/system-audit-actor.js';
+import type { AuditEntryDraft, AuditOutcome } from '../../domain/audit-entry.js';
+import { runOfflineAuditCommand } from './offline-bundle-verification.js';
+import { reportVerification } from './verification-report.js';
+
+interface VerifyOptions {
+  fromSeq?: number;
+  toSeq?: number;
+  checkpoints?: string;
+  json?: boolean;
+  bundle?: string;
+  publicKey?: string[];
+}
+
+/**
+ * Operator commands on the audit trail. Each run against the database is itself recorded in the trail
+ * (channel `cli`, the system as actor, the OS account in details); offline bundle verification has no database
+ * to record in.
+ *
+ * `@Injectable()` makes TypeScript emit the constructor's parameter types for Nest (see sync.command.ts).
+ */
+@Injectable()
+abstract class AuditCliRunner extends CommandRunner {
+  constructor(
+    protected readonly commands: CommandBus,
+    protected readonly queries: QueryBus,
+    protected readonly log: AuditLog,
+    protected readonly orm: MikroORM,
+  ) {
+    super();
+  }
+
+  protected inContext<T>(work: () => Promise<T>): Promise<T> {
+    return RequestContext.create(this.orm.em, work);
+  }
+
+  protected async record(
+    action: string,
+    resource: string,
+    outcome: AuditOutcome,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    const draft: AuditEntryDraft = {
+      action,
+      resource: { type: resource, id: null },
+      actor: SYSTEM_AUDIT_ACTOR,
+      studentIds: [],
+      dataCategories: ['audit_trail'],
+      outcome,
+      origin: { channel: 'cli', route: `homeroom ${this.command.parent?.name() ?? 'audit'} ${this.command.name()}` },
+      details: { osUser: osUser(), ...details },
+      occurredAt: new Date(),
+    };
+    await this.log.append([draft]);
+  }
+}
+
+@SubCommand({
+  name: 'verify',
+  description:
+    'Verify the hash chain and its signed checkpoints in the database (exit 1 naming the first bad seq), or an ' +
+    'exported bundle offline with --bundle and --public-key',
+})
+export class AuditVerifyCliCommand extends AuditCliRunner {
+  async run(_params: string[], options: VerifyOptions): Promise<void> {
+    if (options.bundle) {
+      // Normally answered before the app starts (src/cli.ts); kept here so the flags mean the same either way.
+      const args = ['audit', 'verify', '--bundle', options.bundle];
+      for (const file of options.publicKey ?? []) args.push('--public-key', file);
+      if (options.json) args.push('--json');
+      process.exitCode = (await runOfflineAuditCommand(args)) ?? 1;
+      return;
+    }
+    const externalCheckpoints = options.checkpoints ? await checkpointsFrom(options.checkpoints) : undefined;
+    const range = { fromSeq: options.fromSeq, toSeq: options.toSeq };
+    const result = await this.inContext(async () => {
+      try {
+        const verification = await this.queries.execute(new VerifyAuditChainQuery({ ...range, externalCheckpoints }));
+        await this.record('audit.verify', 'audit_chain', 'allowed', {
+          fromSeq: String(verification.fromSeq),
+          toSeq: String(verification.toSeq),
+          externalCheckpoints: externalCheckpoints?.length ?? 0,
+          ok: verification.ok,
+          checkedEntries: verification.checkedEntries,
+          firstBadSeq: verification.firstBadSeq === null ? null : String(verification.firstBadSeq),
+          problem: verification.problem?.code ?? null,
+        });
+        return verification;
+      } catch (error) {
+        await this.record('audit.verify', 'audit_chain', 'failed', { error: (error as Error).name }).catch(
+          () => undefined,
+        );
+        throw error;
+      }
+    });
+    process.exitCode = reportVerification(result, { json: options.json, subject: 'Audit chain' });
+  }
+
+  @Option({ flags: '--from-seq <seq>', description: 'first seq to check (links from the entry before it)' })
+  parseFromSeq(value: string): number {
+    return positiveSeq(value, '--from-seq');
+  }
+
+  @Option({ flags: '--to-seq <seq>', description: 'last seq to check (default: the tip)' })
+  parseToSeq(value: string): number {
+    return positiveSeq(value, '--to-seq');
+  }
+
+  @Option({
+    flags: '--checkpoints <file>',
+    description: 'also check against checkpoints held outside the database (checkpoints.jsonl of an earlier export)',
+  })
+  parseCheckpoints(value: string): string {
+    return value;
+  }
+
+  @Option({ flags: '--bundle <dir>', description: 'verify an exported bundle offline instead (no database)' })
+  parseBundle(value: string): string {
+    return value;
+  }
+
+  @Option({ flags: '--public-key <file>', description: 'trusted public key(s) for --bundle (PEM); repeatable' })
+  parsePublicKey(value: string, previous: string[] = []): string[] {
+    return [...previous, value];
+  }
+
+  @Option({ flags: '--json', description: 'print the result as JSON' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+@SubCommand({
+  name: 'export',
+  description:
+    'Sign a checkpoint covering the tip, then write or extend an offline-verifiable bundle (segments, checkpoints, ' +
+    'public keys, manifest) in --out',
+})
+export class AuditExportCliCommand extends AuditCliRunner {
+  async run(_params: string[], options: { out?: string }): Promise<void> {
+    if (!options.out) throw new Error('--out <dir> is required');
+    const out = resolve(options.out);
+    const exported = await this.inContext(async () => {
+      await this.record('audit.export', 'audit_bundle', 'allowed', { out });
+      return this.commands.execute(new ExportAuditBundleCommand(out, true));
+    });
+    const checkpoint = exported.checkpoint?.checkpoint;
+    console.log(
+      `Exported ${exported.newEntries} new entr${exported.newEntries === 1 ? 'y' : 'ies'} to ${out} ` +
+        `(entries 1–${exported.lastSeq}, ${exported.checkpoints} checkpoint${exported.checkpoints === 1 ? '' : 's'}; ` +
+        `${exported.written.length === 0 ? 'nothing new written' : `wrote ${exported.written.join(', ')}`}).`,
+    );
+    if (checkpoint) {
+      console.log(
+        `${exported.checkpoint?.created ? 'Signed' : 'Already signed'}: checkpoint ${checkpoint.id} covering ` +
+          `${checkpoint.size} entries (key ${checkpoint.keyId}).`,
+      );
+    }
+  }
+
+  @Option({ flags: '--out <dir>', description: 'bundle directory (created, or extended if it holds a bundle)' })
+  parseOut(value: string): string {
+    return value;
+  }
+}
+
+@Command({
+  name: 'audit',
+  description: 'FERPA audit trail: verify the hash chain, export a bundle, verify a bundle offline',
+  subCommands: [AuditVerifyCliCommand, AuditExportCliCommand],
+})
+export class AuditCliCommand extends CommandRunner {
+  run(): Promise<void> {
+    this.command.help();
+    return Promise.resolve();
+  }
+}
+
+function positiveSeq(value: string, flag: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`${flag} must be a positive whole number`);
+  }
+  return Number(value);
+}
+
+/** A bundle directory, or a checkpoints.jsonl file kept on its own. */
+async function checkpointsFrom(path: string): Promise<CheckpointRecord[]> {
+  if ((await stat(path)).isDirectory()) return readBundleCheckpoints(path);
+  return parseCheckpointLines(await readFile(path, 'utf8'));
+}
+
+function osUser(): string | null {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? null;
+  }
+}

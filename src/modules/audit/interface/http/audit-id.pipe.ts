@@ -1,0 +1,14 @@
+import { RequestValidationError } from '@app/http';
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Student, actor and hold ids are UUIDs; anything else is a 400 with the usual validation problem. */
+@Injectable()
+export class AuditIdPipe implements PipeTransform<string, string> {
+  transform(value: string, metadata: ArgumentMetadata): string {
+    if (typeof value === 'string' && UUID.test(value)) return value.toLowerCase();
+    const field = metadata.data ?? 'id';
+    throw new RequestValidationError([{ field, messages: [`${field} must be a UUID`] }]);
+  }
+}

@@ -1,0 +1,297 @@
+import { spawn } from 'node:child_process';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, login } from '../support/auth.js';
+import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
+
+const bin = join(import.meta.dirname, '../../bin/homeroom.js');
+const FIXTURE = join(import.meta.dirname, '../fixtures/audit-bundle');
+const SIGNING_KEY = randomBytes(32).toString('base64');
+const ORIGIN = 'audit.e2e.district.test';
+const PASSWORD = 'a-long-enough-password-for-tests';
+
+/**
+ * Runs the compiled CLI asynchronously (the app under test shares this process's event loop). `env` replaces
+ * the environment entirely, so a test can show that offline verification needs nothing from it.
+ */
+function homeroom(args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+describe('audit trail integrity: checkpoints, verification, export and offline verification', () => {
+  let app: TestApp;
+  let db: pg.Client;
+  let adminToken: string;
+  let officerToken: string;
+  let teacherToken: string;
+  const dirs: string[] = [];
+
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-e2e-'));
+    dirs.push(dir);
+    return dir;
+  };
+  /** What the CLI sees on an operator's machine pointed at this database. */
+  const cliEnv = (): Record<string, string> => ({
+    PATH: process.env['PATH'] ?? '',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: app.databaseUrl,
+    DATABASE_MIGRATE_ON_START: 'false',
+    JWT_SECRET: TEST_JWT_SECRET,
+    AUDIT_SIGNING_KEY: SIGNING_KEY,
+    AUDIT_ORIGIN: ORIGIN,
+    HOMEROOM_DATA_DIR: tempDir(),
+  });
+
+  async function createUser(email: string, roles: string[]): Promise<string> {
+    await request(app.url)
+      .post('/api/v1/users')
+      .set(bearer(adminToken))
+      .send({ email, displayName: email, password: PASSWORD, roles, schoolIds: [] })
+      .expect(201);
+    return (await login(app.url, email, PASSWORD)).accessToken;
+  }
+
+  async function entries(action: string): Promise<{ seq: string; entry: Record<string, unknown> }[]> {
+    const { rows } = await db.query<{ seq: string; entry: string }>(
+      'SELECT seq::text AS seq, entry FROM audit_event_payloads WHERE action = $1 ORDER BY seq',
+      [action],
+    );
+    return rows.map((row) => ({ seq: row.seq, entry: JSON.parse(row.entry) as Record<string, unknown> }));
+  }
+
+  async function trustedKeyFile(): Promise<string> {
+    const response = await request(app.url).get('/api/v1/audit/public-key').expect(200);
+    const file = join(tempDir(), 'homeroom-audit.pem');
+    writeFileSync(file, (response.body.keys as { publicKeyPem: string }[]).map((key) => key.publicKeyPem).join(''));
+    return file;
+  }
+
+  beforeAll(async () => {
+    app = await bootTestApp({
+      env: { AUDIT_SIGNING_KEY: SIGNING_KEY, AUDIT_ORIGIN: ORIGIN, AUTH_RATE_LIMIT_PER_MINUTE: '1000' },
+    });
+    db = new pg.Client({ connectionString: app.databaseUrl });
+    await db.connect();
+    adminToken = (await login(app.url)).accessToken;
+    officerToken = await createUser('compliance@district.test', ['compliance_officer']);
+    teacherToken = await createUser('teacher@district.test', ['teacher']);
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await app?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs a checkpoint for a compliance officer, and refuses (and records) a teacher', async () => {
+    const signed = await request(app.url).post('/api/v1/audit/checkpoints').set(bearer(officerToken)).expect(201);
+    const [{ max }] = (await db.query<{ max: string }>('SELECT max(seq)::text AS max FROM audit_events')).rows;
+    // The call's own entry commits with the checkpoint, right after the tip it signed.
+    const size = String(Number(max) - 1);
+    expect(signed.body).toMatchObject({ size, keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(signed.body.body).toContain(`\norigin ${ORIGIN}\nid ${signed.body.id}\nsize ${size}\n`);
+
+    const refused = await request(app.url).post('/api/v1/audit/checkpoints').set(bearer(teacherToken)).expect(403);
+    expect(refused.body.code).toBe('IDENTITY.FORBIDDEN');
+    await request(app.url).post('/api/v1/audit/checkpoints').expect(401);
+    const attempts = await entries('audit_checkpoint.sign');
+    expect(attempts.map(({ entry }) => [entry.outcome, entry.reason])).toEqual([
+      ['allowed', null],
+      ['denied', 'IDENTITY.FORBIDDEN'],
+      ['denied', 'IDENTITY.TOKEN_INVALID'],
+    ]);
+    expect(attempts[0].entry).toMatchObject({
+      resource: { type: 'audit_checkpoint' },
+      dataCategories: ['audit_trail'],
+      studentIds: [],
+    });
+  });
+
+  it('publishes the key that verifies the stored checkpoints, without sign-in', async () => {
+    const response = await request(app.url).get('/api/v1/audit/public-key').expect(200);
+    const keys = response.body.keys as { keyId: string; publicKeyPem: string; current: boolean }[];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ algorithm: 'Ed25519', current: true });
+    const { rows } = await db.query<{ body: string; signature: Buffer; key_id: string }>(
+      'SELECT body, signature, key_id FROM audit_checkpoints ORDER BY id',
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.key_id).toBe(keys[0].keyId);
+      expect(verify(null, Buffer.from(row.body), createPublicKey(keys[0].publicKeyPem), row.signature)).toBe(true);
+      expect(verify(null, Buffer.from(`${row.body} `), createPublicKey(keys[0].publicKeyPem), row.signature)).toBe(
+        false,
+      );
+    }
+  });
+
+  it('lists checkpoints newest first, page by page', async () => {
+    await request(app.url).post('/api/v1/audit/checkpoints').set(bearer(officerToken)).expect(201);
+    const all = await request(app.url).get('/api/v1/audit/checkpoints').set(bearer(officerToken)).expect(200);
+    const ids = (all.body.items as { id: number }[]).map((item) => item.id);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(ids).toEqual([...ids].sort((left, right) => right - left));
+    const first = await request(app.url).get('/api/v1/audit/checkpoints?limit=1').set(bearer(officerToken)).expect(200);
+    expect(first.body.items.map((item: { id: number }) => item.id)).toEqual([ids[0]]);
+    const second = await request(app.url)
+      .get(`/api/v1/audit/checkpoints?limit=1&cursor=${first.body.nextCursor as string}`)
+      .set(bearer(officerToken))
+      .expect(200);
+    expect(second.body.items.map((item: { id: number }) => item.id)).toEqual([ids[1]]);
+    await request(app.url).get('/api/v1/audit/checkpoints?cursor=abc').set(bearer(officerToken)).expect(400);
+    await request(app.url).get('/api/v1/audit/checkpoints?limit=500').set(bearer(officerToken)).expect(400);
+    await request(app.url).get('/api/v1/audit/checkpoints').set(bearer(teacherToken)).expect(403);
+  });
+
+  it('verifies the chain on request, and records that the trail was read', async () => {
+    const response = await request(app.url).get('/api/v1/audit/verify').set(bearer(officerToken)).expect(200);
+    expect(response.body).toMatchObject({ ok: true, firstBadSeq: null, problem: null, purgedEntries: 0, fromSeq: '1' });
+    expect(response.body.checkedEntries).toBeGreaterThan(5);
+    expect(response.body.lastCheckpoint).toMatchObject({ keyId: expect.any(String) });
+    const ranged = await request(app.url)
+      .get('/api/v1/audit/verify?fromSeq=2&toSeq=4')
+      .set(bearer(officerToken))
+      .expect(200);
+    expect(ranged.body).toMatchObject({ ok: true, checkedEntries: 3, fromSeq: '2', toSeq: '4' });
+    const backwards = await request(app.url)
+      .get('/api/v1/audit/verify?fromSeq=9&toSeq=4')
+      .set(bearer(officerToken))
+      .expect(400);
+    expect(backwards.body.code).toBe('AUDIT.INVALID_SEQ_RANGE');
+    await request(app.url).get('/api/v1/audit/verify?fromSeq=zero').set(bearer(officerToken)).expect(400);
+    await request(app.url).get('/api/v1/audit/verify').set(bearer(teacherToken)).expect(403);
+    const verifications = await entries('audit.verify');
+    expect(verifications.map(({ entry }) => entry.outcome)).toEqual([
+      'allowed',
+      'allowed',
+      'failed',
+      'failed',
+      'denied',
+    ]);
+    expect(verifications[0].entry).toMatchObject({
+      resource: { type: 'audit_chain' },
+      dataCategories: ['audit_trail'],
+    });
+  });
+
+  it('exports a bundle with the CLI that verifies offline, with no database or configuration', async () => {
+    const bundle = join(tempDir(), 'bundle');
+    const exported = await homeroom(['audit', 'export', '--out', bundle], cliEnv());
+    expect(exported.status, exported.output).toBe(0);
+    expect(exported.output).toMatch(/Exported \d+ new entries/);
+    const [exportEntry] = await entries('audit.export');
+    expect(exportEntry.entry).toMatchObject({
+      actor: { type: 'system', id: null },
+      origin: { channel: 'cli' },
+      details: { out: bundle, osUser: expect.any(String) },
+    });
+    const segments = readdirSync(bundle).filter((file) => file.startsWith('events-'));
+    const exportedText = segments.map((file) => readFileSync(join(bundle, file), 'utf8')).join('');
+    // Ids only: neither the staff members' emails nor display names are in the trail.
+    expect(exportedText).not.toContain('@district.test');
+    expect(exportedText).toContain(`"seq":"${exportEntry.seq}"`);
+
+    const keyFile = await trustedKeyFile();
+    const emptyDataDir = tempDir();
+    const offline = await homeroom(['audit', 'verify', '--bundle', bundle, '--public-key', keyFile], {
+      PATH: process.env['PATH'] ?? '',
+      NODE_ENV: 'production',
+      HOMEROOM_DATA_DIR: emptyDataDir,
+    });
+    expect(offline.status, offline.output).toBe(0);
+    expect(offline.output).toMatch(/OK: \d+ entries verified/);
+    // Nothing was started: no embedded database, no generated secrets.
+    expect(readdirSync(emptyDataDir)).toEqual([]);
+
+    const tampered = tempDir();
+    cpSync(bundle, tampered, { recursive: true });
+    const segment = join(tampered, segments[0]);
+    const lines = readFileSync(segment, 'utf8').split('\n');
+    lines[1] = lines[1].replace('\\"outcome\\":\\"', '\\"outcome\\":\\"not-');
+    expect(lines[1]).toContain('\\"outcome\\":\\"not-');
+    writeFileSync(segment, lines.join('\n'));
+    const failed = await homeroom(['audit', 'verify', '--bundle', tampered, '--public-key', keyFile], {
+      PATH: process.env['PATH'] ?? '',
+    });
+    expect(failed.status, failed.output).toBe(1);
+    expect(failed.output).toContain('FAILED at seq 2: AUDIT_CHAIN.ENTRY_ALTERED');
+
+    const withoutKey = await homeroom(['audit', 'verify', '--bundle', bundle], { PATH: process.env['PATH'] ?? '' });
+    expect(withoutKey.status).toBe(2);
+    expect(withoutKey.output).toMatch(/public key must come from outside the bundle/);
+  });
+
+  it('verifies the committed fixture bundle offline, and fails a tampered copy', async () => {
+    const keyFile = join(FIXTURE, 'public-key.pem');
+    const env = { PATH: process.env['PATH'] ?? '' };
+    const ok = await homeroom(['audit', 'verify', '--bundle', join(FIXTURE, 'bundle'), '--public-key', keyFile], env);
+    expect(ok.status, ok.output).toBe(0);
+    expect(ok.output).toContain(
+      'OK: 20 entries verified (1 purged by retention), up to seq 20; last checkpoint passed: checkpoint 2',
+    );
+
+    const copy = tempDir();
+    cpSync(join(FIXTURE, 'bundle'), copy, { recursive: true });
+    const segment = join(copy, 'events-1-20.jsonl');
+    const lines = readFileSync(segment, 'utf8').split('\n');
+    lines[6] = lines[6].replace('\\"roles\\":[\\"teacher\\"]', '\\"roles\\":[\\"district_admin\\"]');
+    writeFileSync(segment, lines.join('\n'));
+    const failed = await homeroom(['audit', 'verify', '--bundle', copy, '--public-key', keyFile, '--json'], env);
+    expect(failed.status, failed.output).toBe(1);
+    expect(JSON.parse(failed.output)).toMatchObject({
+      ok: false,
+      firstBadSeq: 7,
+      checkedEntries: 6,
+      problem: { code: 'AUDIT_CHAIN.ENTRY_ALTERED', seq: 7 },
+    });
+  });
+
+  it('reports tampering in the database over HTTP and from the CLI, naming the seq', async () => {
+    const clean = await homeroom(['audit', 'verify'], cliEnv());
+    expect(clean.status, clean.output).toBe(0);
+    expect(clean.output).toMatch(/^Audit chain OK: \d+ entries verified/m);
+
+    await db.query('ALTER TABLE audit_event_payloads DISABLE TRIGGER USER');
+    try {
+      await db.query(
+        `UPDATE audit_event_payloads SET entry = replace(entry, '"outcome":"', '"outcome":"not-') WHERE seq = 3`,
+      );
+    } finally {
+      await db.query('ALTER TABLE audit_event_payloads ENABLE TRIGGER USER');
+    }
+    const response = await request(app.url).get('/api/v1/audit/verify').set(bearer(officerToken)).expect(200);
+    expect(response.body).toMatchObject({
+      ok: false,
+      firstBadSeq: '3',
+      checkedEntries: 2,
+      problem: { code: 'AUDIT_CHAIN.ENTRY_ALTERED', seq: '3' },
+    });
+    const cli = await homeroom(['audit', 'verify'], cliEnv());
+    expect(cli.status, cli.output).toBe(1);
+    expect(cli.output).toContain('Audit chain verification FAILED at seq 3: AUDIT_CHAIN.ENTRY_ALTERED');
+    const [cliEntry] = (await entries('audit.verify'))
+      .filter(({ entry }) => (entry.origin as { channel: string }).channel === 'cli')
+      .slice(-1);
+    expect(cliEntry.entry).toMatchObject({
+      details: { ok: false, firstBadSeq: '3', problem: 'AUDIT_CHAIN.ENTRY_ALTERED' },
+    });
+  });
+});
