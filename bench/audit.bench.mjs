@@ -170,6 +170,102 @@ async function measureAppend({ auditLog, databaseUrl, toAuditEntry, serialise, e
   }
 }
 
+/**
+ * Fills the chain to TRAIL_ENTRIES, then measures the projection catch-up, verification from the database and
+ * of an exported bundle offline, and the latency of one student's trail over HTTP.
+ */
+async function measureTrail({ context, databaseUrl, auditLog, dataDir }) {
+  const { CommandBus, QueryBus } = await import('@nestjs/cqrs');
+  const { AuditProjector } = await load('src/modules/audit/index.js');
+  const { VerifyAuditChainQuery } = await load('src/modules/audit/application/queries/verify-audit-chain.query.js');
+  const { GetAuditPublicKeysQuery } = await load(
+    'src/modules/audit/application/queries/get-audit-public-keys.query.js',
+  );
+  const { ExportAuditBundleCommand } = await load(
+    'src/modules/audit/application/commands/export-audit-bundle.command.js',
+  );
+  const { verifyBundle } = await load('libs/audit-chain/index.js');
+  const queries = context.app.get(QueryBus);
+  const commands = context.app.get(CommandBus);
+
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const count = async () => Number((await client.query('SELECT max(seq) AS n FROM audit_events')).rows[0].n ?? 0);
+  let present = await count();
+  let started = performance.now();
+  const batch = 2_000;
+  while (present < TRAIL_ENTRIES) {
+    const size = Math.min(batch, TRAIL_ENTRIES - present);
+    await auditLog.append(Array.from({ length: size }, draft));
+    present += size;
+  }
+  const fillSeconds = (performance.now() - started) / 1000;
+  await client.query('VACUUM ANALYZE audit_events, audit_event_payloads');
+  console.log(
+    `chain filled to ${formatRate(present)} entries (${formatRate(TRAIL_ENTRIES / fillSeconds)} entries/s in batches of ${batch})`,
+  );
+
+  started = performance.now();
+  const projected = await context.app.get(AuditProjector).catchUp();
+  const projectSeconds = (performance.now() - started) / 1000;
+  console.log(
+    `projection catch-up: ${formatRate(projected)} entries in ${projectSeconds.toFixed(1)} s (${formatRate(projected / projectSeconds)} entries/s)`,
+  );
+
+  started = performance.now();
+  const verification = await queries.execute(new VerifyAuditChainQuery());
+  const verifySeconds = (performance.now() - started) / 1000;
+  if (!verification.ok) throw new Error(`verification failed: ${JSON.stringify(verification.problem)}`);
+  console.log(
+    `verify from PostgreSQL: ${formatRate(verification.checkedEntries)} entries in ${verifySeconds.toFixed(1)} s (${formatRate(verification.checkedEntries / verifySeconds)} entries/s; target ≥ 200,000)`,
+  );
+
+  const bundleDir = join(dataDir, 'bundle');
+  started = performance.now();
+  await commands.execute(new ExportAuditBundleCommand(bundleDir));
+  const exportSeconds = (performance.now() - started) / 1000;
+  const keys = (await queries.execute(new GetAuditPublicKeysQuery())).map((key) => key.publicKeyPem);
+  started = performance.now();
+  const offline = await verifyBundle(bundleDir, keys);
+  const offlineSeconds = (performance.now() - started) / 1000;
+  if (!offline.ok) throw new Error(`bundle verification failed: ${JSON.stringify(offline.problem)}`);
+  console.log(
+    `export bundle: ${exportSeconds.toFixed(1)} s; verify bundle offline: ${formatRate(offline.checkedEntries)} entries in ${offlineSeconds.toFixed(1)} s (${formatRate(offline.checkedEntries / offlineSeconds)} entries/s; target ≥ 200,000)`,
+  );
+  rmSync(bundleDir, { recursive: true, force: true });
+  await client.end();
+
+  const service = await startService({}, { databaseUrl });
+  try {
+    const login = await fetch(`${service.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+    });
+    if (!login.ok) throw new Error(`login failed: ${login.status}`);
+    const { accessToken } = await login.json();
+    const timings = [];
+    let entries = 0;
+    for (let index = 0; index < 400; index += 1) {
+      const at = performance.now();
+      const response = await fetch(`${service.url}/api/v1/audit/students/${pick(students)}/access`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      if (!response.ok) throw new Error(`student trail: ${response.status}`);
+      const body = await response.json();
+      entries += body.items.length;
+      timings.push(performance.now() - at);
+    }
+    timings.sort((a, b) => a - b);
+    const quantile = (q) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))].toFixed(1);
+    console.log(
+      `one student's trail over ${formatRate(present)} entries (GET /api/v1/audit/students/{id}/access, first page, ${(entries / timings.length).toFixed(0)} entries on average): p50 ${quantile(0.5)} ms, p95 ${quantile(0.95)} ms, p99 ${quantile(0.99)} ms`,
+    );
+  } finally {
+    await service.stop();
+  }
+}
+
 async function seedStudent(databaseUrl) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -256,6 +352,7 @@ export async function run() {
     console.log(
       `bulk, ${BULK_BATCH} entries per append     ${formatRate(append.bulkChain).padEnd(12)} ${formatRate(append.bulkPlain).padEnd(14)} ${(append.bulkChain / append.bulkPlain).toFixed(2)}`,
     );
+    await measureTrail({ context, databaseUrl: database.url, auditLog, dataDir });
   } finally {
     await context.close();
     await database.drop();

@@ -58,6 +58,20 @@ describe('verifyChain', () => {
     expect(result.lastCheckpoint?.id).toBe(3);
   });
 
+  it('trusts a reader that checked the text where it is stored, and reports a mismatch it found', async () => {
+    const checkedInPlace = chain.records.map((record) => ({ ...record, entry: null, entryMatches: true }));
+    expect(await verifyChain(checkedInPlace, options)).toMatchObject({
+      ok: true,
+      checkedEntries: chain.records.length,
+    });
+    checkedInPlace[11] = { ...checkedInPlace[11], entryMatches: false };
+    expect(await verifyChain(checkedInPlace, options)).toMatchObject({
+      ok: false,
+      firstBadSeq: 12,
+      problem: { code: 'AUDIT_CHAIN.ENTRY_ALTERED', seq: 12 },
+    });
+  });
+
   it('detects an entry whose text and entry hash were both replaced (the hash no longer recomputes)', async () => {
     const text = (chain.records[11].entry as string).replace('"allowed"', '"denied"');
     const result = await verifyChain(replacing(12, { entry: text, entryHash: entryHash(text) }), options);

@@ -20,6 +20,12 @@ export interface ChainRecord {
   hash: Buffer;
   entry: string | Uint8Array | null;
   purged: boolean;
+  /**
+   * Set by a reader that compared the stored text with `entryHash` where it is stored (PostgreSQL's sha256),
+   * instead of shipping the text: true or false when the text is there, undefined when it is gone. Offline
+   * verification never sets it and hashes `entry` itself.
+   */
+  entryMatches?: boolean;
 }
 
 /** Stable codes: reports, alerts and tests match on these, never on the wording. */
@@ -174,7 +180,11 @@ export class ChainVerifier {
     if (!record.prevHash.equals(prev)) {
       return this.fail('AUDIT_CHAIN.LINK_BROKEN', `Entry ${seq} does not link to the hash of entry ${seq - 1}`, seq);
     }
-    if (record.entry !== null) {
+    if (record.entryMatches !== undefined) {
+      if (!record.entryMatches) {
+        return this.fail('AUDIT_CHAIN.ENTRY_ALTERED', `The text of entry ${seq} does not match its entry hash`, seq);
+      }
+    } else if (record.entry !== null) {
       if (!hash('sha256', record.entry, 'buffer').equals(record.entryHash)) {
         return this.fail('AUDIT_CHAIN.ENTRY_ALTERED', `The text of entry ${seq} does not match its entry hash`, seq);
       }

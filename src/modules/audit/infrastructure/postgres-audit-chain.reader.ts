@@ -4,29 +4,37 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditChainReader, type ChainTip } from '../application/ports/audit-chain.reader.port.js';
 
-/** Rows per query: about 7 MB of entries per round trip. */
+/** Seqs per query. */
 const BATCH = 10_000;
 
 interface ChainRow {
   seq: number | string;
   hashes: Buffer;
-  entry: string | null;
+  entry?: string | null;
+  entry_matches?: boolean | null;
   purged: boolean;
 }
 
 // The three hashes travel as one bytea and seq as float8 (exact below 2^53): per-field parsing in the driver
-// costs more than the hashing the verifier does, so fewer fields per row is most of the speed. An entry without
-// a payload row is either purged (the purge trigger wrote audit_purged_events in the same transaction) or gone
-// by other means, which the verifier reports as tampering.
-const RECORDS_SQL = `
-  SELECT e.seq::float8 AS seq, e.entry_hash || e.prev_hash || e.hash AS hashes, p.entry,
+// costs more than the hashing the verifier does, so fewer fields per row is most of the speed. To verify, the
+// entry text is hashed where it is stored (PostgreSQL's sha256 over its UTF-8 bytes) rather than shipped: the
+// links and chain hashes are still recomputed here, and offline bundle verification hashes every text. An entry
+// without a payload row is either purged (the purge trigger wrote audit_purged_events in the same
+// transaction) or gone by other means, which the verifier reports as tampering.
+const recordsSql = (entries: string): string => `
+  SELECT e.seq::float8 AS seq, e.entry_hash || e.prev_hash || e.hash AS hashes, ${entries},
          (x.seq IS NOT NULL) AS purged
     FROM audit_events e
     LEFT JOIN audit_event_payloads p ON p.seq = e.seq
     LEFT JOIN audit_purged_events x ON x.seq = e.seq
    WHERE e.seq > $1 AND e.seq <= $2
-   ORDER BY e.seq
-   LIMIT $3`;
+   ORDER BY e.seq`;
+const RECORDS_SQL = {
+  text: recordsSql('p.entry'),
+  checked: recordsSql(
+    `CASE WHEN p.seq IS NULL THEN NULL ELSE sha256(convert_to(p.entry, 'UTF8')) = e.entry_hash END AS entry_matches`,
+  ),
+};
 
 /**
  * Streams the chain by keyset (`seq > last`), BATCH entries per query, each in its own statement: rows up to the
@@ -52,24 +60,36 @@ export class PostgresAuditChainReader extends AuditChainReader {
     return row?.hash ?? null;
   }
 
-  async *records(fromSeq: number, toSeq: number): AsyncGenerator<readonly ChainRecord[]> {
+  async *records(
+    fromSeq: number,
+    toSeq: number,
+    entries: 'text' | 'checked' = 'text',
+  ): AsyncGenerator<readonly ChainRecord[]> {
     if (fromSeq > toSeq) return;
+    // Each query asks for an exact seq window: with the tip as its bound, the planner expects the whole table
+    // and hash-joins all of it for every batch (measured: five times slower at a million entries).
+    const window = (after: number): [number, number] => [after, Math.min(toSeq, after + BATCH)];
     // One batch ahead: PostgreSQL runs the next query (in its own process) while the caller hashes this batch.
-    let next: Promise<readonly ChainRecord[]> | null = this.batch(fromSeq - 1, toSeq);
+    let bounds = window(fromSeq - 1);
+    let next: Promise<readonly ChainRecord[]> | null = this.batch(bounds, entries);
     while (next) {
       const batch: readonly ChainRecord[] = await next;
-      if (batch.length === 0) return;
-      const last = batch[batch.length - 1].seq;
-      next = batch.length === BATCH && last < toSeq ? this.batch(last, toSeq) : null;
-      // Observed now, so that a consumer stopping early (a failed check) leaves no unhandled rejection; a
-      // consumer that goes on gets the error from the await above.
-      next?.catch(() => undefined);
-      yield batch;
+      const upper = bounds[1];
+      if (upper < toSeq) {
+        bounds = window(upper);
+        next = this.batch(bounds, entries);
+        // Observed now, so that a consumer stopping early (a failed check) leaves no unhandled rejection; a
+        // consumer that goes on gets the error from the await above.
+        next.catch(() => undefined);
+      } else {
+        next = null;
+      }
+      if (batch.length > 0) yield batch;
     }
   }
 
-  private async batch(after: number, toSeq: number): Promise<readonly ChainRecord[]> {
-    const rows = await runSql<ChainRow>(this.em, RECORDS_SQL, [after, toSeq, BATCH]);
+  private async batch([after, upTo]: [number, number], entries: 'text' | 'checked'): Promise<readonly ChainRecord[]> {
+    const rows = await runSql<ChainRow>(this.em, RECORDS_SQL[entries], [after, upTo]);
     const batch = new Array<ChainRecord>(rows.length);
     for (let index = 0; index < rows.length; index += 1) {
       const row = rows[index];
@@ -78,7 +98,8 @@ export class PostgresAuditChainReader extends AuditChainReader {
         entryHash: row.hashes.subarray(0, HASH_BYTES),
         prevHash: row.hashes.subarray(HASH_BYTES, 2 * HASH_BYTES),
         hash: row.hashes.subarray(2 * HASH_BYTES, 3 * HASH_BYTES),
-        entry: row.entry,
+        entry: row.entry ?? null,
+        entryMatches: row.entry_matches ?? undefined,
         purged: row.purged,
       };
     }

@@ -11,6 +11,10 @@ export interface ChainTip {
 export abstract class AuditChainReader {
   abstract tip(): Promise<ChainTip>;
   abstract hashAt(seq: number): Promise<Buffer | null>;
-  /** fromSeq..toSeq in seq order, in batches, so memory stays flat however long the chain is. */
-  abstract records(fromSeq: number, toSeq: number): AsyncIterable<readonly ChainRecord[]>;
+  /**
+   * fromSeq..toSeq in seq order, in batches, so memory stays flat however long the chain is. `text` ships each
+   * entry's text (exports); `checked` compares it with its entry hash where it is stored and ships the result
+   * (`entryMatches`), which is what verifying the database needs and much faster.
+   */
+  abstract records(fromSeq: number, toSeq: number, entries?: 'text' | 'checked'): AsyncIterable<readonly ChainRecord[]>;
 }

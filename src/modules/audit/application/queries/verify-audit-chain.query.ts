@@ -54,7 +54,7 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
     const tip = await this.chain.tip();
     const toSeq = options.toSeq ?? tip.seq;
     const prevHash = fromSeq === 1 ? GENESIS_HASH : ((await this.chain.hashAt(fromSeq - 1)) ?? undefined);
-    const result = await verifyChain(this.chain.records(fromSeq, Math.min(toSeq, tip.seq)), {
+    const result = await verifyChain(this.chain.records(fromSeq, Math.min(toSeq, tip.seq), 'checked'), {
       checkpoints: [...stored, ...(options.externalCheckpoints ?? [])],
       publicKeys: this.signer.publishedKeys().map((key) => key.publicKeyPem),
       fromSeq,
