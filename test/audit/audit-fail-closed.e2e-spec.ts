@@ -107,6 +107,8 @@ describe('audit capture when the trail cannot be written', () => {
           for (const text of STUDENT_TEXT) expect(response.text, `${path} leaks ${text}`).not.toContain(text);
         }
         expect(await trailSize()).toEqual(before);
+        const metrics = await request(closed.metricsUrl).get('/metrics').expect(200);
+        expect(Number(/^audit_append_failures_total (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(3);
       } finally {
         await unblockAppends();
       }

@@ -22,6 +22,7 @@ export class RecordingAuditMetrics extends AuditMetrics {
   readonly verifications: { ok: boolean; at: Date }[] = [];
   readonly checkpoints: Date[] = [];
   appended(_entries: readonly AuditEntry[], _seconds: number): void {}
+  appendFailed(_entries: number): void {}
   verified(result: { ok: boolean; at: Date }): void {
     this.verifications.push(result);
   }

@@ -110,7 +110,13 @@ export class PostgresAuditLog extends AuditLog {
     work: () => Promise<AppendedAuditEntry[]>,
   ): Promise<AppendedAuditEntry[]> {
     const started = performance.now();
-    const appended = await work();
+    let appended: AppendedAuditEntry[];
+    try {
+      appended = await work();
+    } catch (error) {
+      this.metrics.appendFailed(entries.length);
+      throw error;
+    }
     this.metrics.appended(
       entries.map((prepared) => prepared.entry),
       (performance.now() - started) / 1000,

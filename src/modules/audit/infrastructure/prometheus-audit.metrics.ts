@@ -9,6 +9,7 @@ import type { AuditEntry } from '../domain/audit-entry.js';
 export class PrometheusAuditMetrics extends AuditMetrics {
   private readonly events: Counter<'action' | 'outcome'>;
   private readonly appendLatency: Histogram;
+  private readonly appendFailures: Counter;
   private readonly lastVerification: Gauge;
   private readonly verificationFailures: Counter;
   private lastCheckpointAt: Date | undefined;
@@ -26,6 +27,11 @@ export class PrometheusAuditMetrics extends AuditMetrics {
       name: 'audit_append_duration_seconds',
       help: 'Time to commit a group of audit entries to the chain',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.appendFailures = new Counter({
+      name: 'audit_append_failures_total',
+      help: 'Audit entries that could not be stored (refused calls, or unaudited ones when failing open)',
       registers,
     });
     this.lastVerification = new Gauge({
@@ -53,6 +59,10 @@ export class PrometheusAuditMetrics extends AuditMetrics {
   appended(entries: readonly AuditEntry[], seconds: number): void {
     for (const entry of entries) this.events.inc({ action: entry.action, outcome: entry.outcome });
     this.appendLatency.observe(seconds);
+  }
+
+  appendFailed(entries: number): void {
+    this.appendFailures.inc(entries);
   }
 
   verified(result: { ok: boolean; at: Date }): void {
