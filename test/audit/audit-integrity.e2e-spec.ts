@@ -192,6 +192,38 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
     });
   });
 
+  it('rebuilds the read models from the log with the CLI, to the same rows', async () => {
+    // An audit query brings the read models up to date first.
+    await request(app.url).get('/api/v1/audit/events?limit=1').set(bearer(officerToken)).expect(200);
+    const snapshot = async (upTo: string) =>
+      (
+        await db.query<{ row: string }>(
+          `SELECT concat_ws('|', 'actor', actor_id, seq, action, outcome, student_count) AS row
+             FROM audit_access_by_actor WHERE seq <= $1
+           UNION ALL
+           SELECT concat_ws('|', 'denied', seq, actor_id, action, reason) FROM audit_denied_access WHERE seq <= $1
+           UNION ALL
+           SELECT concat_ws('|', 'student', student_id, seq, actor_id, action, outcome)
+             FROM audit_access_by_student WHERE seq <= $1
+           ORDER BY 1`,
+          [upTo],
+        )
+      ).rows.map(({ row }) => row);
+    const { rows } = await db.query<{ position: string }>(
+      'SELECT min(position)::text AS position FROM audit_projection_positions',
+    );
+    const position = rows[0].position;
+    const before = await snapshot(position);
+    expect(before.some((row) => row.startsWith('denied|'))).toBe(true);
+    await db.query('DELETE FROM audit_access_by_actor WHERE seq <= $1', [position]);
+
+    const rebuilt = await homeroom(['audit', 'rebuild-read-models'], cliEnv());
+    expect(rebuilt.status, rebuilt.output).toBe(0);
+    expect(rebuilt.output).toMatch(/Rebuilt the audit read models from \d+ entries/);
+    expect(await snapshot(position)).toEqual(before);
+    expect(await entries('audit.read_models.rebuild')).toHaveLength(1);
+  });
+
   it('exports a bundle with the CLI that verifies offline, with no database or configuration', async () => {
     const bundle = join(tempDir(), 'bundle');
     const exported = await homeroom(['audit', 'export', '--out', bundle], cliEnv());

@@ -114,7 +114,7 @@ export class AuditModule {
         ? [AuditTrailController, DisclosuresController, LegalHoldsController, AuditIntegrityController]
         : [],
       providers: [...core, ...records, ...integrity, ...(servesHttp ? http : [])],
-      exports: [AuditLog, ...(servesHttp ? [AuditProblemRecorder] : [])],
+      exports: [AuditLog, AuditProjector, ...(servesHttp ? [AuditProblemRecorder] : [])],
     };
   }
 }

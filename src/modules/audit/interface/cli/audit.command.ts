@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { ExportAuditBundleCommand } from '../../application/commands/export-audit-bundle.command.js';
 import { AuditLog } from '../../application/ports/audit-log.port.js';
+import { AuditProjector } from '../../application/ports/audit-projector.port.js';
 import { VerifyAuditChainQuery } from '../../application/queries/verify-audit-chain.query.js';
 import { SYSTEM_AUDIT_ACTOR } from '../../application/system-audit-actor.js';
 import type { AuditEntryDraft, AuditOutcome } from '../../domain/audit-entry.js';
@@ -175,10 +176,40 @@ export class AuditExportCliCommand extends AuditCliRunner {
   }
 }
 
+@SubCommand({
+  name: 'rebuild-read-models',
+  description:
+    'Empty the read models (access by student, by actor, denied attempts, disclosures) and replay the whole log ' +
+    'into them; queries keep answering from the log meanwhile',
+})
+export class AuditRebuildReadModelsCliCommand extends AuditCliRunner {
+  constructor(
+    commands: CommandBus,
+    queries: QueryBus,
+    log: AuditLog,
+    orm: MikroORM,
+    private readonly projector: AuditProjector,
+  ) {
+    super(commands, queries, log, orm);
+  }
+
+  async run(): Promise<void> {
+    const started = Date.now();
+    const replayed = await this.inContext(async () => {
+      await this.record('audit.read_models.rebuild', 'audit_read_models', 'allowed', {});
+      return this.projector.rebuild();
+    });
+    console.log(
+      `Rebuilt the audit read models from ${replayed} entries in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
+  }
+}
+
 @Command({
   name: 'audit',
-  description: 'FERPA audit trail: verify the hash chain, export a bundle, verify a bundle offline',
-  subCommands: [AuditVerifyCliCommand, AuditExportCliCommand],
+  description:
+    'FERPA audit trail: verify the hash chain, export a bundle, verify a bundle offline, rebuild read models',
+  subCommands: [AuditVerifyCliCommand, AuditExportCliCommand, AuditRebuildReadModelsCliCommand],
 })
 export class AuditCliCommand extends CommandRunner {
   run(): Promise<void> {
