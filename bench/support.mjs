@@ -68,7 +68,11 @@ export async function startService(extraEnv = {}, options = {}) {
   delete env.REDIS_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/src/main.js')], {
+  // The heap limit the Docker image and the README's production commands start the service with;
+  // BENCH_SERVICE_HEAP_MB=0 measures V8's default instead.
+  const heapMb = Number(process.env.BENCH_SERVICE_HEAP_MB ?? 256);
+  const heap = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : [];
+  const child = spawn(process.execPath, [...heap, join(import.meta.dirname, '../dist/src/main.js')], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
