@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, formatRate, startService } from './support.mjs';
+import { adminAccessToken, formatRate, startService } from './support.mjs';
 
 const dist = join(import.meta.dirname, '../dist');
 const load = (path) => import(pathToFileURL(join(dist, path)).href);
@@ -237,13 +237,7 @@ async function measureTrail({ context, databaseUrl, auditLog, dataDir }) {
 
   const service = await startService({}, { databaseUrl });
   try {
-    const login = await fetch(`${service.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-    });
-    if (!login.ok) throw new Error(`login failed: ${login.status}`);
-    const { accessToken } = await login.json();
+    const accessToken = await adminAccessToken(service.url);
     const timings = [];
     let entries = 0;
     for (let index = 0; index < 400; index += 1) {
@@ -305,13 +299,7 @@ async function measureAuditedRead() {
       );
       try {
         studentId ??= await seedStudent(database.url);
-        const login = await fetch(`${service.url}/api/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-        });
-        if (!login.ok) throw new Error(`login failed: ${login.status}`);
-        const { accessToken } = await login.json();
+        const accessToken = await adminAccessToken(service.url);
         const url = `${service.url}/api/v1/students/${studentId}`;
         const headers = { authorization: `Bearer ${accessToken}` };
         await autocannon({ url, headers, connections: 5, duration: 2 });

@@ -1,7 +1,7 @@
 // Authenticated `GET /api/v1/auth/me` (JWT verify + user and session lookup on every request) against an
 // unauthenticated trivial route of the same app (`GET /health/live`), measured back to back in one run.
 import autocannon from 'autocannon';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, formatRate, startService } from './support.mjs';
+import { adminAccessToken, formatRate, startService } from './support.mjs';
 
 // `/auth/me` sits behind the sign-in limiter (at most 10,000 a minute): warm-up plus this stays under it.
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS || 6);
@@ -14,13 +14,7 @@ function measure(url, headers = {}) {
 export async function run() {
   const service = await startService();
   try {
-    const login = await fetch(`${service.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-    });
-    if (!login.ok) throw new Error(`login failed: ${login.status}`);
-    const { accessToken } = await login.json();
+    const accessToken = await adminAccessToken(service.url);
 
     // Warm up both paths (JIT, connection pool) before measuring.
     await autocannon({ url: `${service.url}/health/live`, connections: 5, duration: 2 });

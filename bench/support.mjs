@@ -105,3 +105,14 @@ export async function startService(extraEnv = {}, options = {}) {
 export function formatRate(value) {
   return `${Math.round(value).toLocaleString('en-US')}`;
 }
+
+/** Signs in as the administrator `startService` creates and returns the access token. */
+export async function adminAccessToken(url) {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  if (!login.ok) throw new Error(`login failed: ${login.status}`);
+  return (await login.json()).accessToken;
+}
