@@ -4,6 +4,7 @@ import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/modules/audit/index.js';
 import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
+import { AUDIT_DISTRICT } from './audit-district.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
 
@@ -129,36 +130,7 @@ describe('audit capture of student-scoped routes', () => {
   beforeAll(async () => {
     testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
     url = testApp.url;
-    roster = await seedRoster(testApp.databaseUrl, {
-      orgs: [
-        { sourcedId: 'sch-north', name: 'North High' },
-        { sourcedId: 'sch-south', name: 'South Middle' },
-      ],
-      classes: [
-        { sourcedId: 'cls-alg', title: 'Algebra I', school: 'sch-north' },
-        { sourcedId: 'cls-art', title: 'Art', school: 'sch-south' },
-      ],
-      people: [
-        {
-          sourcedId: 'tch-rivera',
-          givenName: 'Elena',
-          familyName: 'Rivera',
-          role: 'teacher',
-          email: 'ms.rivera@district.test',
-          orgs: ['sch-north'],
-        },
-        { sourcedId: 'stu-jose', givenName: 'José', familyName: 'Núñez', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-sam', givenName: 'Sam', familyName: 'Cross', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-ana', givenName: 'Ana', familyName: 'López', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-zoe', givenName: 'Zoë', familyName: 'Ødegaard', role: 'student', orgs: ['sch-south'] },
-      ],
-      enrollments: [
-        { class: 'cls-alg', user: 'tch-rivera', role: 'teacher', primary: true },
-        { class: 'cls-alg', user: 'stu-jose', role: 'student' },
-        { class: 'cls-alg', user: 'stu-sam', role: 'student' },
-        { class: 'cls-art', user: 'stu-zoe', role: 'student' },
-      ],
-    });
+    roster = await seedRoster(testApp.databaseUrl, AUDIT_DISTRICT);
     db = new pg.Client({ connectionString: testApp.databaseUrl });
     await db.connect();
 

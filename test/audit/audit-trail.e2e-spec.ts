@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PurgeExpiredAuditEntriesCommand, type RetentionPurgeResult } from '../../src/modules/audit/index.js';
 import { generateDistrict, writeOneRosterCsvZip } from '../fakes/oneroster/index.js';
 import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
+import { AUDIT_DISTRICT } from './audit-district.js';
 import { eventually, importAndWait, sql } from '../sis-sync/sync-support.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
@@ -106,34 +107,7 @@ describe('audit trail: queries, export, disclosures, legal holds, retention, syn
   beforeAll(async () => {
     app = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
     url = app.url;
-    roster = await seedRoster(app.databaseUrl, {
-      orgs: [
-        { sourcedId: 'sch-north', name: 'North High' },
-        { sourcedId: 'sch-south', name: 'South Middle' },
-      ],
-      classes: [
-        { sourcedId: 'cls-alg', title: 'Algebra I', school: 'sch-north' },
-        { sourcedId: 'cls-art', title: 'Art', school: 'sch-south' },
-      ],
-      people: [
-        {
-          sourcedId: 'tch-rivera',
-          givenName: 'Elena',
-          familyName: 'Rivera',
-          role: 'teacher',
-          email: 'ms.rivera@district.test',
-          orgs: ['sch-north'],
-        },
-        { sourcedId: 'stu-jose', givenName: 'José', familyName: 'Núñez', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-ana', givenName: 'Ana', familyName: 'López', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-zoe', givenName: 'Zoë', familyName: 'Ødegaard', role: 'student', orgs: ['sch-south'] },
-      ],
-      enrollments: [
-        { class: 'cls-alg', user: 'tch-rivera', role: 'teacher', primary: true },
-        { class: 'cls-alg', user: 'stu-jose', role: 'student' },
-        { class: 'cls-art', user: 'stu-zoe', role: 'student' },
-      ],
-    });
+    roster = await seedRoster(app.databaseUrl, AUDIT_DISTRICT);
     tokens.admin = (await login(url)).accessToken;
     await createUser('compliance', 'compliance@district.test', ['compliance_officer']);
     await createUser('teacher', 'ms.rivera@district.test', ['teacher']);

@@ -13,6 +13,7 @@ import { AppModule } from '../../src/app.module.js';
 import { AuditVerificationFailedEvent } from '../../src/modules/audit/index.js';
 import { prepareRuntimeEnvironment, type RuntimeEnvironment } from '../../src/runtime-environment.js';
 import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
+import { AUDIT_DISTRICT } from './audit-district.js';
 import { bearer, login } from '../support/auth.js';
 import { connectSocket, nextEvent } from '../support/sockets.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
@@ -93,26 +94,7 @@ describe('the compliance socket room', () => {
     );
     await worker.init();
 
-    roster = await seedRoster(api.databaseUrl, {
-      orgs: [{ sourcedId: 'sch-north', name: 'North High' }],
-      classes: [{ sourcedId: 'cls-alg', title: 'Algebra I', school: 'sch-north' }],
-      people: [
-        {
-          sourcedId: 'tch-rivera',
-          givenName: 'Elena',
-          familyName: 'Rivera',
-          role: 'teacher',
-          email: 'ms.rivera@district.test',
-          orgs: ['sch-north'],
-        },
-        { sourcedId: 'stu-jose', givenName: 'José', familyName: 'Núñez', role: 'student', orgs: ['sch-north'] },
-        { sourcedId: 'stu-ana', givenName: 'Ana', familyName: 'López', role: 'student', orgs: ['sch-north'] },
-      ],
-      enrollments: [
-        { class: 'cls-alg', user: 'tch-rivera', role: 'teacher' },
-        { class: 'cls-alg', user: 'stu-jose', role: 'student' },
-      ],
-    });
+    roster = await seedRoster(api.databaseUrl, AUDIT_DISTRICT);
     db = new pg.Client({ connectionString: api.databaseUrl });
     await db.connect();
 
