@@ -102,6 +102,25 @@ export interface VerifyChainOptions {
   toSeq?: number;
 }
 
+/**
+ * A run of consecutive entries whose own checks were already made where they are stored or read (PostgreSQL,
+ * a worker thread): every seq from firstSeq to lastSeq present, each entry's prev_hash equal to the hash before
+ * it within the run, each text hashing to its entry hash (or its removal recorded by the purge) and each hash
+ * recomputing. What is left to check here is how the run joins the chain and the checkpoint heads inside it.
+ */
+export interface CheckedRange {
+  firstSeq: number;
+  lastSeq: number;
+  /** prev_hash of the entry at firstSeq. */
+  firstPrevHash: Buffer;
+  /** hash of the entry at lastSeq. */
+  lastHash: Buffer;
+  /** Entries in the run whose text the retention purge removed. */
+  purged: number;
+  /** The hash at each seq asked for (see `ChainVerifier.headSeqsWithin`). */
+  hashesAt: ReadonlyMap<number, Buffer>;
+}
+
 /** Records in seq order, one by one or in batches (a batch saves an await per record). */
 export type ChainRecordSource =
   AsyncIterable<ChainRecord | readonly ChainRecord[]> | Iterable<ChainRecord | readonly ChainRecord[]>;
@@ -161,6 +180,48 @@ export class ChainVerifier {
   /** Whether every seq up to `toSeq` has been checked. */
   get done(): boolean {
     return this.expectedSeq > this.toSeq;
+  }
+
+  /** The seq the next record or range must start at. */
+  get nextSeq(): number {
+    return this.expectedSeq;
+  }
+
+  /** Checkpoint sizes within first..last, whose hashes a `CheckedRange` over that run must carry. */
+  headSeqsWithin(first: number, last: number): number[] {
+    const seqs: number[] = [];
+    for (let index = this.pendingIndex; index < this.pending.length; index += 1) {
+      const size = this.pending[index].size;
+      if (size > last) break;
+      if (size >= first && seqs.at(-1) !== size) seqs.push(size);
+    }
+    return seqs;
+  }
+
+  /**
+   * Takes a run checked elsewhere if it joins the chain where this verifier stands and passes through every
+   * checkpoint head inside it. Returns false and changes nothing otherwise (or once a problem was found): the
+   * caller then feeds that run record by record, which names the problem and the seq it is at.
+   */
+  acceptRange(range: CheckedRange): boolean {
+    if (this.problem || range.firstSeq !== this.expectedSeq || range.lastSeq < range.firstSeq) return false;
+    if (range.lastSeq > this.toSeq) return false;
+    if (this.prev !== null && !range.firstPrevHash.equals(this.prev)) return false;
+    let index = this.pendingIndex;
+    while (index < this.pending.length && this.pending[index].size <= range.lastSeq) {
+      const checkpoint = this.pending[index];
+      const head = range.lastSeq === checkpoint.size ? range.lastHash : range.hashesAt.get(checkpoint.size);
+      if (!head || !checkpoint.head.equals(head)) return false;
+      index += 1;
+    }
+    if (index > this.pendingIndex) this.lastCheckpoint = verified(this.pending[index - 1]);
+    this.pendingIndex = index;
+    this.nextHeadSize = index < this.pending.length ? this.pending[index].size : Number.POSITIVE_INFINITY;
+    this.prev = range.lastHash;
+    this.expectedSeq = range.lastSeq + 1;
+    this.checked += range.lastSeq - range.firstSeq + 1;
+    this.purged += range.purged;
+    return true;
   }
 
   accept(record: ChainRecord): boolean {

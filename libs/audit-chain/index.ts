@@ -6,3 +6,4 @@ export * from './chain-hash.js';
 export * from './chain-verifier.js';
 export * from './checkpoint.js';
 export * from './signing-key.js';
+export * from './range-verification.js';

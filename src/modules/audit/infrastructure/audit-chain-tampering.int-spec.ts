@@ -70,7 +70,14 @@ async function chainDatabase(label: string, events: number): Promise<ChainDataba
     append: async (count) => {
       await integrity.log.append(Array.from({ length: count }, (_unused, index) => accessDraft(index)));
     },
-    verify: (options = {}) => integrity.verify.execute(new VerifyAuditChainQuery(options)),
+    // Checked twice: in one statement, and in runs of 7 entries, so that runs join and checkpoint heads fall
+    // inside runs and at their ends; both must give the same result.
+    verify: async (options = {}) => {
+      const whole = await integrity.verify.execute(new VerifyAuditChainQuery(options));
+      const inRuns = await integrity.verify.execute(new VerifyAuditChainQuery({ ...options, rangeEntries: 7 }));
+      expect({ ...inRuns, verifiedAt: whole.verifiedAt }).toEqual(whole);
+      return whole;
+    },
     sign: (when = 'always') => integrity.sign.execute(new SignAuditCheckpointCommand(when)),
   };
   await chain.append(events);
@@ -124,10 +131,15 @@ describe('audit chain verification against tampering (PostgreSQL)', () => {
       firstBadSeq: 17,
       problem: { code: 'AUDIT_CHAIN.ENTRY_ALTERED', seq: 17 },
     });
-    expect(chain.integrity.metrics.verifications.map((verification) => verification.ok)).toEqual([true, false]);
-    expect(chain.integrity.published).toEqual([
-      new AuditVerificationFailedEvent('17', 'AUDIT_CHAIN.ENTRY_ALTERED', result.verifiedAt),
+    // Each verify() above ran twice (whole and in runs).
+    expect(chain.integrity.metrics.verifications.map((verification) => verification.ok)).toEqual([
+      true,
+      true,
+      false,
+      false,
     ]);
+    const failed = new AuditVerificationFailedEvent('17', 'AUDIT_CHAIN.ENTRY_ALTERED', result.verifiedAt);
+    expect(chain.integrity.published).toEqual([failed, failed]);
 
     // A range that ends before the edit passes; one that includes it fails at the same seq.
     expect(await chain.verify({ fromSeq: 5, toSeq: 16 })).toMatchObject({ ok: true, checkedEntries: 12 });
@@ -227,6 +239,33 @@ describe('audit chain verification against tampering (PostgreSQL)', () => {
       firstBadSeq: 9,
       purgedEntries: 6,
       problem: { code: 'AUDIT_CHAIN.ENTRY_MISSING' },
+    });
+  });
+
+  it('names the first entry a superuser removed from the middle of the chain, and a replaced hash', async () => {
+    const chain = await chainDatabase('audit_tamper_remove', 30);
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads', 'audit_events'],
+      ['DELETE FROM audit_event_payloads WHERE seq IN (12, 13)', 'DELETE FROM audit_events WHERE seq IN (12, 13)'],
+    );
+    expect(await chain.verify()).toMatchObject({
+      ok: false,
+      checkedEntries: 11,
+      firstBadSeq: 12,
+      problem: { code: 'AUDIT_CHAIN.SEQ_NOT_CONTIGUOUS' },
+    });
+    expect(await chain.verify({ fromSeq: 14 })).toMatchObject({ ok: true, checkedEntries: 17 });
+
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_events'],
+      ["UPDATE audit_events SET hash = sha256('forged'::bytea) WHERE seq = 21"],
+    );
+    expect(await chain.verify({ fromSeq: 14 })).toMatchObject({
+      ok: false,
+      firstBadSeq: 21,
+      problem: { code: 'AUDIT_CHAIN.HASH_MISMATCH' },
     });
   });
 

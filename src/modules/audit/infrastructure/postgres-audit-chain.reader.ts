@@ -1,4 +1,4 @@
-import { GENESIS_HASH, HASH_BYTES, type ChainRecord } from '@app/audit-chain';
+import { GENESIS_HASH, HASH_BYTES, type ChainRecord, type CheckedRange } from '@app/audit-chain';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -36,6 +36,27 @@ const RECORDS_SQL = {
   ),
 };
 
+// Every check the verifier makes on one entry, made inside PostgreSQL over a run of seqs (in parallel workers
+// where the server has them): the entry links to the hash of the row before it in the run, its text hashes to
+// its entry hash (or its removal was recorded by the purge), and its hash recomputes. Each join is bounded to
+// the run on both sides, or the planner scans the joined table from its start. Functions are schema-qualified,
+// so that an object of the same name elsewhere on the search path cannot stand in for them.
+const CHECK_RANGE_SQL = `
+  SELECT count(*)::float8 AS entries,
+         count(*) FILTER (WHERE p.seq IS NULL AND x.seq IS NOT NULL)::float8 AS purged,
+         coalesce(bool_and(coalesce(
+           pg_catalog.octet_length(e.prev_hash) = 32 AND pg_catalog.octet_length(e.entry_hash) = 32
+           AND pg_catalog.sha256(e.prev_hash || pg_catalog.int8send(e.seq) || e.entry_hash) = e.hash
+           AND (e.seq = $1 OR b.hash = e.prev_hash)
+           AND CASE WHEN p.seq IS NULL THEN x.seq IS NOT NULL
+                    ELSE pg_catalog.sha256(pg_catalog.convert_to(p.entry, 'UTF8')) = e.entry_hash END,
+           false)), false) AS clean
+    FROM audit_events e
+    LEFT JOIN audit_events b ON b.seq = e.seq - 1 AND b.seq >= $1 AND b.seq < $2
+    LEFT JOIN audit_event_payloads p ON p.seq = e.seq AND p.seq >= $1 AND p.seq <= $2
+    LEFT JOIN audit_purged_events x ON x.seq = e.seq AND x.seq >= $1 AND x.seq <= $2
+   WHERE e.seq >= $1 AND e.seq <= $2`;
+
 /**
  * Streams the chain by keyset (`seq > last`), BATCH entries per query, each in its own statement: rows up to the
  * tip never change, so no long snapshot is held, and memory stays flat whatever the chain's length.
@@ -58,6 +79,31 @@ export class PostgresAuditChainReader extends AuditChainReader {
   async hashAt(seq: number): Promise<Buffer | null> {
     const [row] = await runSql<{ hash: Buffer }>(this.em, 'SELECT hash FROM audit_events WHERE seq = $1', [seq]);
     return row?.hash ?? null;
+  }
+
+  async checkRange(first: number, last: number, headSeqs: readonly number[]): Promise<CheckedRange | null> {
+    const [summary] = await runSql<{ entries: number; purged: number; clean: boolean }>(this.em, CHECK_RANGE_SQL, [
+      first,
+      last,
+    ]);
+    if (!summary?.clean || summary.entries !== last - first + 1) return null;
+    const rows = await runSql<{ seq: number; prev_hash: Buffer; hash: Buffer }>(
+      this.em,
+      'SELECT seq::float8 AS seq, prev_hash, hash FROM audit_events WHERE seq = ANY($1::bigint[])',
+      [[first, last, ...headSeqs]],
+    );
+    const bySeq = new Map(rows.map((row) => [Number(row.seq), row]));
+    const firstRow = bySeq.get(first);
+    const lastRow = bySeq.get(last);
+    if (!firstRow || !lastRow) return null;
+    return {
+      firstSeq: first,
+      lastSeq: last,
+      firstPrevHash: firstRow.prev_hash,
+      lastHash: lastRow.hash,
+      purged: summary.purged,
+      hashesAt: new Map(headSeqs.flatMap((seq) => (bySeq.has(seq) ? [[seq, bySeq.get(seq)!.hash]] : []))),
+    };
   }
 
   async *records(

@@ -1,4 +1,4 @@
-import type { ChainRecord } from '@app/audit-chain';
+import type { ChainRecord, CheckedRange } from '@app/audit-chain';
 
 export interface ChainTip {
   /** The last seq; 0 while the chain is empty. */
@@ -16,5 +16,11 @@ export abstract class AuditChainReader {
    * entry's text (exports); `checked` compares it with its entry hash where it is stored and ships the result
    * (`entryMatches`), which is what verifying the database needs and much faster.
    */
+  /**
+   * Checks every entry of first..last where it is stored (links within the run, text against entry hash,
+   * recomputed hash) and returns the run's boundary hashes and the hashes at `headSeqs`; null when any entry
+   * there is missing or fails a check.
+   */
+  abstract checkRange(first: number, last: number, headSeqs: readonly number[]): Promise<CheckedRange | null>;
   abstract records(fromSeq: number, toSeq: number, entries?: 'text' | 'checked'): AsyncIterable<readonly ChainRecord[]>;
 }
