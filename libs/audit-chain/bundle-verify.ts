@@ -1,8 +1,10 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { sha256Hex } from './bundle-files.js';
 import {
   BUNDLE_CHECKPOINTS,
@@ -16,13 +18,31 @@ import {
   type BundleManifest,
   type BundleSegment,
 } from './bundle-format.js';
-import { ChainVerifier, type ChainProblem, type ChainProblemCode, type ChainVerification } from './chain-verifier.js';
+import {
+  ChainVerifier,
+  type ChainProblem,
+  type ChainProblemCode,
+  type ChainRecord,
+  type ChainVerification,
+  type CheckedRange,
+} from './chain-verifier.js';
 import type { CheckpointRecord } from './checkpoint.js';
 
 const NEWLINE = 0x0a;
 
 export interface BundleVerification extends ChainVerification {
   bundle: { origin: string; lastSeq: number; segments: number; checkpoints: number } | null;
+  /** Threads that checked segments (1: all on the calling thread). */
+  threads: number;
+}
+
+export interface VerifyBundleOptions {
+  /**
+   * Threads that check segments side by side (default: the machine's cores). Each segment is checked on its own,
+   * then joined to the chain here; a segment that fails is read again on this thread to name the problem. 1
+   * checks everything on this thread.
+   */
+  threads?: number;
 }
 
 /**
@@ -33,6 +53,7 @@ export interface BundleVerification extends ChainVerification {
 export async function verifyBundle(
   dir: string,
   trustedKeys: readonly (string | KeyObject)[],
+  options: VerifyBundleOptions = {},
 ): Promise<BundleVerification> {
   let manifest: BundleManifest;
   try {
@@ -77,30 +98,52 @@ export async function verifyBundle(
   // Origins are not compared: each signature covers its origin already, and renaming AUDIT_ORIGIN must not make
   // older checkpoints look forged.
   const verifier = new ChainVerifier({ checkpoints, publicKeys: trustedKeys });
-  if (verifier.failed) return { ...verifier.result(), bundle: summary };
-  for (const segment of manifest.segments) {
-    try {
-      const digest = await feedSegment(join(dir, segment.file), segment, verifier);
-      if (verifier.failed) return { ...verifier.result(), bundle: summary };
-      if (verifier.result().lastSeq !== Number(segment.lastSeq)) {
-        throw new BundleFormatError(
-          'AUDIT_BUNDLE.SEGMENT_RANGE_MISMATCH',
-          `${segment.file} ends at entry ${verifier.result().lastSeq}, not ${segment.lastSeq}`,
-          verifier.result().lastSeq + 1,
-        );
+  if (verifier.failed) return { ...verifier.result(), bundle: summary, threads: 1 };
+  const threads = Math.min(options.threads ?? availableParallelism(), manifest.segments.length);
+  const pool = threads > 1 ? SegmentCheckPool.start(threads) : null;
+  const used = pool ? threads : 1;
+  try {
+    const checks = pool
+      ? manifest.segments.map((segment) =>
+          pool.check(
+            join(dir, segment.file),
+            Number(segment.firstSeq),
+            verifier.headSeqsWithin(Number(segment.firstSeq), Number(segment.lastSeq)),
+          ),
+        )
+      : [];
+    for (const [index, segment] of manifest.segments.entries()) {
+      try {
+        const checked = await checks[index];
+        let digest: string;
+        if (checked && checked.range.lastSeq === Number(segment.lastSeq) && verifier.acceptRange(checked.range)) {
+          digest = checked.digest;
+        } else {
+          digest = await feedSegment(join(dir, segment.file), segment, verifier);
+          if (verifier.failed) return { ...verifier.result(), bundle: summary, threads: used };
+        }
+        if (verifier.result().lastSeq !== Number(segment.lastSeq)) {
+          throw new BundleFormatError(
+            'AUDIT_BUNDLE.SEGMENT_RANGE_MISMATCH',
+            `${segment.file} ends at entry ${verifier.result().lastSeq}, not ${segment.lastSeq}`,
+            verifier.result().lastSeq + 1,
+          );
+        }
+        if (digest !== segment.sha256) {
+          throw new BundleFormatError(
+            'AUDIT_BUNDLE.DIGEST_MISMATCH',
+            `${segment.file} does not match its SHA-256 in the manifest`,
+            Number(segment.firstSeq),
+          );
+        }
+      } catch (error) {
+        const problem = asProblem(error, segment);
+        const result = verifier.result();
+        return { ...result, ok: false, firstBadSeq: problem.seq ?? null, problem, bundle: summary, threads: used };
       }
-      if (digest !== segment.sha256) {
-        throw new BundleFormatError(
-          'AUDIT_BUNDLE.DIGEST_MISMATCH',
-          `${segment.file} does not match its SHA-256 in the manifest`,
-          Number(segment.firstSeq),
-        );
-      }
-    } catch (error) {
-      const problem = asProblem(error, segment);
-      const result = verifier.result();
-      return { ...result, ok: false, firstBadSeq: problem.seq ?? null, problem, bundle: summary };
     }
+  } finally {
+    await pool?.close();
   }
   const result = verifier.finish();
   if (result.ok && sha256Hex(checkpointsText) !== manifest.checkpoints.sha256) {
@@ -108,9 +151,9 @@ export async function verifyBundle(
       code: 'AUDIT_BUNDLE.DIGEST_MISMATCH',
       message: `${manifest.checkpoints.file} does not match its SHA-256 in the manifest`,
     };
-    return { ...result, ok: false, problem, bundle: summary };
+    return { ...result, ok: false, problem, bundle: summary, threads: used };
   }
-  return { ...result, bundle: summary };
+  return { ...result, bundle: summary, threads: used };
 }
 
 /** The checkpoints an earlier export holds, e.g. to check the database against what was handed out. */
@@ -123,7 +166,12 @@ export async function readBundleCheckpoints(dir: string): Promise<CheckpointReco
  * another thread while this one parses and hashes its entries: the file digest is a third SHA-256 over every
  * byte, which would otherwise cost this thread about a tenth of its time.
  */
-async function feedSegment(path: string, segment: BundleSegment, verifier: ChainVerifier): Promise<string> {
+async function feedSegment(
+  path: string,
+  segment: Pick<BundleSegment, 'file' | 'firstSeq'>,
+  verifier: ChainVerifier,
+  { observe, digestHere = false }: { observe?: (record: ChainRecord) => void; digestHere?: boolean } = {},
+): Promise<string> {
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -131,7 +179,7 @@ async function feedSegment(path: string, segment: BundleSegment, verifier: Chain
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new BundleFormatError('AUDIT_BUNDLE.SEGMENT_MISSING', `${segment.file} is missing`, Number(segment.firstSeq));
   }
-  const background = size >= BACKGROUND_DIGEST_BYTES ? digestOnAnotherThread(path) : null;
+  const background = !digestHere && size >= BACKGROUND_DIGEST_BYTES ? digestOnAnotherThread(path) : null;
   const digest = background ? null : createHash('sha256');
   let carry: Buffer | null = null;
   let lineNumber = 0;
@@ -142,7 +190,9 @@ async function feedSegment(path: string, segment: BundleSegment, verifier: Chain
       readEventLineFast(bytes, start, end, previousHash) ??
       parseEventLine(bytes.toString('utf8', start, end), segment.file, lineNumber);
     previousHash = record.hash;
-    return verifier.accept(record);
+    if (!verifier.accept(record)) return false;
+    observe?.(record);
+    return true;
   };
   try {
     read: for await (const chunk of createReadStream(path, { highWaterMark: BUNDLE_IO_CHUNK_BYTES })) {
@@ -174,6 +224,151 @@ async function feedSegment(path: string, segment: BundleSegment, verifier: Chain
   }
   return background ? background.digest : digest!.digest('hex');
 }
+
+/** A segment checked on its own (see `checkSegment`), with the SHA-256 of its file. */
+export interface SegmentCheck {
+  range: CheckedRange;
+  digest: string;
+}
+
+/**
+ * Checks one segment as a run of its own: every line parsed, texts against entry hashes, hashes recomputed, links
+ * within the segment, seqs contiguous from `firstSeq`; how it joins the previous segment and the checkpoint heads
+ * are left to the caller (`ChainVerifier.acceptRange`). Null when anything in it fails: the caller then reads it
+ * record by record to name the problem.
+ */
+export async function checkSegment(
+  path: string,
+  firstSeq: number,
+  headSeqs: readonly number[],
+): Promise<SegmentCheck | null> {
+  // With fromSeq > 1 and no prevHash, the verifier takes the first entry's prev_hash as given: joining it to the
+  // chain is the caller's check.
+  const verifier = new ChainVerifier({ fromSeq: firstSeq });
+  const heads = new Set(headSeqs);
+  const hashesAt = new Map<number, Buffer>();
+  let firstPrevHash: Buffer | null = null;
+  let lastHash: Buffer | null = null;
+  let digest: string;
+  try {
+    digest = await feedSegment(path, { file: path, firstSeq: String(firstSeq) }, verifier, {
+      digestHere: true,
+      observe: (record) => {
+        firstPrevHash ??= record.prevHash;
+        lastHash = record.hash;
+        if (heads.has(record.seq)) hashesAt.set(record.seq, record.hash);
+      },
+    });
+  } catch {
+    return null;
+  }
+  const result = verifier.result();
+  if (verifier.failed || !firstPrevHash || !lastHash) return null;
+  return {
+    range: { firstSeq, lastSeq: result.lastSeq, firstPrevHash, lastHash, purged: result.purgedEntries, hashesAt },
+    digest,
+  };
+}
+
+/** The worker's module, next to this one in the build; absent when this runs from TypeScript sources. */
+const SEGMENT_WORKER = new URL('./bundle-segment-worker.js', import.meta.url);
+
+interface SegmentCheckRequest {
+  id: number;
+  path: string;
+  firstSeq: number;
+  headSeqs: readonly number[];
+}
+
+interface SegmentCheckReply {
+  id: number;
+  check: {
+    range: Omit<CheckedRange, 'firstPrevHash' | 'lastHash' | 'hashesAt'> & {
+      firstPrevHash: Uint8Array;
+      lastHash: Uint8Array;
+      hashesAt: [number, Uint8Array][];
+    };
+    digest: string;
+  } | null;
+}
+
+/** Worker threads running `checkSegment`, each taking the next queued segment when it is free. */
+class SegmentCheckPool {
+  private readonly queue: { request: SegmentCheckRequest; resolve: (check: SegmentCheck | null) => void }[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly waiting = new Map<number, (check: SegmentCheck | null) => void>();
+  private nextId = 0;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      worker.on('message', (reply: SegmentCheckReply) => this.settle(worker, reply.id, revive(reply.check)));
+      // A thread that dies leaves its segment to be read on the caller's thread.
+      worker.on('error', () => undefined);
+      worker.on('exit', () => {
+        const index = this.idle.indexOf(worker);
+        if (index !== -1) this.idle.splice(index, 1);
+      });
+      this.idle.push(worker);
+    }
+  }
+
+  /** Null when the build holds no worker module (running from sources): everything is checked in-thread then. */
+  static start(threads: number): SegmentCheckPool | null {
+    if (!existsSync(fileURLToPath(SEGMENT_WORKER))) return null;
+    return new SegmentCheckPool(Array.from({ length: threads }, () => new Worker(SEGMENT_WORKER)));
+  }
+
+  check(path: string, firstSeq: number, headSeqs: readonly number[]): Promise<SegmentCheck | null> {
+    return new Promise((resolve) => {
+      this.queue.push({ request: { id: (this.nextId += 1), path, firstSeq, headSeqs }, resolve });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const { resolve } of this.queue.splice(0)) resolve(null);
+    for (const resolve of this.waiting.values()) resolve(null);
+    this.waiting.clear();
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private settle(worker: Worker, id: number, check: SegmentCheck | null): void {
+    this.waiting.get(id)?.(check);
+    this.waiting.delete(id);
+    this.idle.push(worker);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.idle.length > 0) {
+      const worker = this.idle.pop()!;
+      const { request, resolve } = this.queue.shift()!;
+      this.waiting.set(request.id, resolve);
+      worker.postMessage(request);
+    }
+  }
+}
+
+function revive(check: SegmentCheckReply['check']): SegmentCheck | null {
+  if (!check) return null;
+  const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    digest: check.digest,
+    range: {
+      ...check.range,
+      firstPrevHash: buffer(check.range.firstPrevHash),
+      lastHash: buffer(check.range.lastHash),
+      hashesAt: new Map(check.range.hashesAt.map(([seq, hash]) => [seq, buffer(hash)])),
+    },
+  };
+}
+
+/** What a segment worker sends back: the check with its Map as pairs, for the structured clone. */
+export function segmentCheckReply(id: number, check: SegmentCheck | null): SegmentCheckReply {
+  return { id, check: check && { ...check, range: { ...check.range, hashesAt: [...check.range.hashesAt] } } };
+}
+
+export type { SegmentCheckRequest };
 
 /** Below this a segment is digested inline: starting a thread costs more than hashing a few MB. */
 const BACKGROUND_DIGEST_BYTES = 8 << 20;
@@ -232,5 +427,6 @@ function failure(code: ChainProblemCode, message: string): BundleVerification {
     problem: { code, message },
     lastCheckpoint: null,
     bundle: null,
+    threads: 1,
   };
 }

@@ -79,7 +79,7 @@ describe('verifyChainInRanges', () => {
     [
       'a link broken at a run boundary, each run consistent in itself',
       (records) => {
-        let prev = Buffer.alloc(32, 9);
+        let prev: Buffer = Buffer.alloc(32, 9);
         for (let index = 70; index < records.length; index += 1) {
           records[index].prevHash = prev;
           records[index].hash = chainHash(prev, records[index].seq, records[index].entryHash);
