@@ -6,6 +6,7 @@ import { Migration20261125020000_sis_connection_health } from './Migration202611
 import { Migration20261125030000_audit_trail } from './Migration20261125030000_audit_trail.js';
 import { Migration20261125041500_audit_read_models } from './Migration20261125041500_audit_read_models.js';
 import { Migration20261125050000_audit_append_as_owner } from './Migration20261125050000_audit_append_as_owner.js';
+import { Migration20261125060000_audit_chain_statement_lock } from './Migration20261125060000_audit_chain_statement_lock.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -19,4 +20,8 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125030000_audit_trail', class: Migration20261125030000_audit_trail },
   { name: 'Migration20261125041500_audit_read_models', class: Migration20261125041500_audit_read_models },
   { name: 'Migration20261125050000_audit_append_as_owner', class: Migration20261125050000_audit_append_as_owner },
+  {
+    name: 'Migration20261125060000_audit_chain_statement_lock',
+    class: Migration20261125060000_audit_chain_statement_lock,
+  },
 ];

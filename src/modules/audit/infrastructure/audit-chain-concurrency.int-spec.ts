@@ -34,11 +34,15 @@ describe('audit chain under concurrent writers (PostgreSQL)', () => {
 
   it(`keeps one contiguous chain when ${WRITERS} connections append ${EVENTS_PER_WRITER} entries each`, async () => {
     const started = performance.now();
+    const idBySeq = new Map<string, string>();
     await Promise.all(
       writers.map(async (writer) => {
         const log = new PostgresAuditLog(writer.em, new RecordingAuditMetrics());
         for (let offset = 0; offset < EVENTS_PER_WRITER; offset += BATCH) {
-          await log.append(Array.from({ length: BATCH }, (_unused, index) => accessDraft(offset + index)));
+          const appended = await log.append(
+            Array.from({ length: BATCH }, (_unused, index) => accessDraft(offset + index)),
+          );
+          for (const { seq, entry } of appended) idBySeq.set(seq, entry.id);
         }
       }),
     );
@@ -54,6 +58,13 @@ describe('audit chain under concurrent writers (PostgreSQL)', () => {
     );
     const total = WRITERS * EVENTS_PER_WRITER;
     expect(shape).toEqual({ count: String(total), min: '1', max: String(total), forks: '0', payloads: String(total) });
+    // Each append reported the seq its entry was stored under.
+    const stored = await runSql<{ seq: string; id: string }>(
+      orm.em,
+      `SELECT seq::text AS seq, entry::json->>'id' AS id FROM audit_event_payloads`,
+    );
+    expect(idBySeq.size).toBe(total);
+    expect(stored.every((row) => idBySeq.get(row.seq) === row.id)).toBe(true);
 
     const integrity = auditIntegrity(orm.em);
     await integrity.sign.execute(new SignAuditCheckpointCommand('always'));

@@ -10,7 +10,6 @@ import { serialiseAuditEntry, toAuditEntry, type AuditEntry, type AuditEntryDraf
 interface PreparedEntry {
   entry: AuditEntry;
   text: string;
-  hashHex: string;
   hash: Buffer;
 }
 
@@ -24,7 +23,8 @@ interface PendingAppend {
 const MAX_GROUP_ENTRIES = 2_000;
 
 // The chain trigger assigns seq, prev_hash and hash; the payload row is joined back by entry hash (entries
-// carry a random id, so their hashes are unique).
+// carry a random id, so their hashes are unique). Rows reach the trigger in input order under the chain lock, so
+// the statement's entries hold consecutive seqs in that order: only the first comes back.
 const APPEND_SQL = `
   WITH input AS (
     SELECT * FROM unnest($1::bytea[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::uuid[], $7::text[])
@@ -39,7 +39,7 @@ const APPEND_SQL = `
       FROM chained c JOIN input i ON i.entry_hash = c.entry_hash
     RETURNING seq
   )
-  SELECT c.seq::text AS seq, encode(c.entry_hash, 'hex') AS entry_hash FROM chained c`;
+  SELECT min(c.seq)::text AS first_seq, max(c.seq)::text AS last_seq, count(*)::int AS entries FROM chained c`;
 
 /**
  * Appends to the chain in PostgreSQL. The append is one statement, so on its own it commits atomically without
@@ -125,7 +125,7 @@ export class PostgresAuditLog extends AuditLog {
   }
 
   private async insert(em: EntityManager, entries: PreparedEntry[]): Promise<AppendedAuditEntry[]> {
-    const rows = await runSql<{ seq: string; entry_hash: string }>(em, APPEND_SQL, [
+    const [row] = await runSql<{ first_seq: string; last_seq: string; entries: number }>(em, APPEND_SQL, [
       entries.map((prepared) => prepared.hash),
       entries.map((prepared) => prepared.text),
       entries.map((prepared) => prepared.entry.occurredAt),
@@ -134,14 +134,18 @@ export class PostgresAuditLog extends AuditLog {
       entries.map((prepared) => (prepared.entry.actor.type === 'user' ? prepared.entry.actor.id : null)),
       entries.map((prepared) => `{${prepared.entry.studentIds.join(',')}}`),
     ]);
-    const seqByHash = new Map(rows.map((row) => [row.entry_hash, row.seq]));
-    return entries.map((prepared) => ({ seq: seqByHash.get(prepared.hashHex)!, entry: prepared.entry }));
+    const first = BigInt(row.first_seq);
+    if (row.entries !== entries.length || BigInt(row.last_seq) - first + 1n !== BigInt(entries.length)) {
+      throw new Error(
+        `Appended ${row.entries} audit entries as seqs ${row.first_seq}–${row.last_seq}, not ${entries.length}`,
+      );
+    }
+    return entries.map((prepared, index) => ({ seq: String(first + BigInt(index)), entry: prepared.entry }));
   }
 }
 
 function prepare(draft: AuditEntryDraft): PreparedEntry {
   const entry = toAuditEntry(randomUUID(), draft);
   const text = serialiseAuditEntry(entry);
-  const hash = entryHash(text);
-  return { entry, text, hash, hashHex: hash.toString('hex') };
+  return { entry, text, hash: entryHash(text) };
 }
