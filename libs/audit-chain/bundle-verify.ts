@@ -296,18 +296,23 @@ interface SegmentCheckReply {
 class SegmentCheckPool {
   private readonly queue: { request: SegmentCheckRequest; resolve: (check: SegmentCheck | null) => void }[] = [];
   private readonly idle: Worker[] = [];
-  private readonly waiting = new Map<number, (check: SegmentCheck | null) => void>();
+  private readonly live = new Set<Worker>();
+  private readonly busy = new Map<Worker, (check: SegmentCheck | null) => void>();
   private nextId = 0;
 
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(workers: Worker[]) {
     for (const worker of workers) {
-      worker.on('message', (reply: SegmentCheckReply) => this.settle(worker, reply.id, revive(reply.check)));
-      // A thread that dies leaves its segment to be read on the caller's thread.
-      worker.on('error', () => undefined);
-      worker.on('exit', () => {
-        const index = this.idle.indexOf(worker);
-        if (index !== -1) this.idle.splice(index, 1);
+      this.live.add(worker);
+      worker.on('message', (reply: SegmentCheckReply) => {
+        this.busy.get(worker)?.(revive(reply.check));
+        this.busy.delete(worker);
+        this.idle.push(worker);
+        this.dispatch();
       });
+      // A thread that fails or stops leaves its segment (and, once none is left, every queued one) to be read
+      // on the caller's thread.
+      worker.on('error', () => this.lose(worker));
+      worker.on('exit', () => this.lose(worker));
       this.idle.push(worker);
     }
   }
@@ -320,30 +325,32 @@ class SegmentCheckPool {
 
   check(path: string, firstSeq: number, headSeqs: readonly number[]): Promise<SegmentCheck | null> {
     return new Promise((resolve) => {
+      if (this.live.size === 0) return resolve(null);
       this.queue.push({ request: { id: (this.nextId += 1), path, firstSeq, headSeqs }, resolve });
       this.dispatch();
     });
   }
 
   async close(): Promise<void> {
-    for (const { resolve } of this.queue.splice(0)) resolve(null);
-    for (const resolve of this.waiting.values()) resolve(null);
-    this.waiting.clear();
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    const workers = [...this.live];
+    for (const worker of workers) this.lose(worker);
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
-  private settle(worker: Worker, id: number, check: SegmentCheck | null): void {
-    this.waiting.get(id)?.(check);
-    this.waiting.delete(id);
-    this.idle.push(worker);
-    this.dispatch();
+  private lose(worker: Worker): void {
+    if (!this.live.delete(worker)) return;
+    this.busy.get(worker)?.(null);
+    this.busy.delete(worker);
+    const index = this.idle.indexOf(worker);
+    if (index !== -1) this.idle.splice(index, 1);
+    if (this.live.size === 0) for (const { resolve } of this.queue.splice(0)) resolve(null);
   }
 
   private dispatch(): void {
     while (this.queue.length > 0 && this.idle.length > 0) {
       const worker = this.idle.pop()!;
       const { request, resolve } = this.queue.shift()!;
-      this.waiting.set(request.id, resolve);
+      this.busy.set(worker, resolve);
       worker.postMessage(request);
     }
   }
