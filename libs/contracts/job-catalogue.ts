@@ -19,6 +19,8 @@ export interface JobCatalogue {
   'audit.purge-expired': Record<string, never>;
   /** Signs a checkpoint of the audit chain when one is due (checked every minute; signs even if nothing changed). */
   'audit.sign-checkpoint': Record<string, never>;
+  /** Writes the audit entry of a settled sync run that the live path missed (the process stopped in between). */
+  'audit.record-sync-runs': Record<string, never>;
 }
 
 export type JobName = keyof JobCatalogue;
@@ -42,4 +44,6 @@ export const jobDefinitions: Record<JobName, JobDefinition> = {
   'audit.purge-expired': { attempts: 3, backoffMs: 60_000 },
   // The next minute's tick tries again.
   'audit.sign-checkpoint': { attempts: 1, backoffMs: 1_000 },
+  // The next tick (five minutes) tries again.
+  'audit.record-sync-runs': { attempts: 1, backoffMs: 1_000 },
 };

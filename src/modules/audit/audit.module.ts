@@ -15,6 +15,7 @@ import { AuditTrailReadModel } from './application/ports/audit-trail-read-model.
 import { DisclosureRepository } from './application/ports/disclosure.repository.js';
 import { LegalHoldRepository } from './application/ports/legal-hold.repository.js';
 import { ProjectAuditTrailJob } from './application/project-audit-trail.job.js';
+import { RecordSyncRunsJob } from './application/record-sync-runs.job.js';
 import { PurgeExpiredAuditEntriesJob } from './application/purge-expired-audit-entries.job.js';
 import { GetActorAccessHandler } from './application/queries/get-actor-access.query.js';
 import { ListAuditEventsHandler } from './application/queries/list-audit-events.query.js';
@@ -86,6 +87,7 @@ export class AuditModule {
       ProjectAuditTrailJob,
       PurgeExpiredAuditEntriesJob,
       RecordSyncRunHandler,
+      RecordSyncRunsJob,
     ];
     // Signed checkpoints, verification and export (every role: the schedule runs in workers, export in the CLI).
     const integrity: Provider[] = [

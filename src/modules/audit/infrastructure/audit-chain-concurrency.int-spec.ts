@@ -97,4 +97,31 @@ describe('audit chain under concurrent writers (PostgreSQL)', () => {
       });
     expect(Number(appended[0].seq)).toBe(Number(before.count) + 1);
   });
+
+  it('stores an entry about one resource once when several writers race to record it', async () => {
+    const runDraft = (runId: string) => ({
+      ...accessDraft(3),
+      action: 'roster_sync.applied',
+      resource: { type: 'sync_run', id: runId },
+      studentIds: [],
+    });
+    const racing = await Promise.all(
+      writers.map((writer) =>
+        new PostgresAuditLog(writer.em, new RecordingAuditMetrics()).appendUnlessRecorded(runDraft('run-1')),
+      ),
+    );
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    const log = new PostgresAuditLog(orm.em, new RecordingAuditMetrics());
+    expect(await log.appendUnlessRecorded(runDraft('run-2'))).toBe(true);
+    expect(await log.appendUnlessRecorded(runDraft('run-1'))).toBe(false);
+    const stored = await runSql<{ id: string; count: string }>(
+      orm.em,
+      `SELECT entry::jsonb->'resource'->>'id' AS id, count(*)::text AS count FROM audit_event_payloads
+        WHERE action = 'roster_sync.applied' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(stored).toEqual([
+      { id: 'run-1', count: '1' },
+      { id: 'run-2', count: '1' },
+    ]);
+  });
 });

@@ -19,6 +19,9 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+/** Advisory lock class of `appendUnlessRecorded` (the chain's own lock is (20261125, 1)). */
+const RECORDED_ONCE_LOCK = 20261126;
+
 /** Entries per INSERT when several requests' entries are committed together. */
 const MAX_GROUP_ENTRIES = 2_000;
 
@@ -70,6 +73,29 @@ export class PostgresAuditLog extends AuditLog {
     return new Promise((resolve, reject) => {
       this.pending.push({ entries, resolve, reject });
       void this.drain();
+    });
+  }
+
+  async appendUnlessRecorded(draft: AuditEntryDraft): Promise<boolean> {
+    const { type } = draft.resource;
+    const id = draft.resource.id ?? null;
+    if (id === null) throw new TypeError('appendUnlessRecorded needs an entry about one resource (resource.id)');
+    const entries = [prepare(draft)];
+    return this.em.fork().transactional(async (em) => {
+      await runSql(em, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        RECORDED_ONCE_LOCK,
+        `${draft.action}|${type}|${id}`,
+      ]);
+      const [found] = await runSql(
+        em,
+        `SELECT 1 FROM audit_event_payloads
+          WHERE action = $1 AND entry::jsonb->'resource'->>'type' = $2 AND entry::jsonb->'resource'->>'id' = $3
+          LIMIT 1`,
+        [draft.action, type, id],
+      );
+      if (found) return false;
+      await this.timed(entries, () => this.insert(em, entries));
+      return true;
     });
   }
 

@@ -1,7 +1,11 @@
 import { SisSyncRunSettledV1, type SyncRunOutcome } from '@app/contracts';
+import type { Clock } from '@app/ddd';
+import type { QueryBus } from '@nestjs/cqrs';
 import { describe, expect, it } from 'vitest';
+import type { ListSyncRunsQuery, SyncRun } from '../../../sis-sync/index.js';
 import type { AuditEntryDraft } from '../../domain/audit-entry.js';
 import { AuditLog, type AppendedAuditEntry } from '../ports/audit-log.port.js';
+import { RecordSyncRunsJob } from '../record-sync-runs.job.js';
 import { RecordSyncRunHandler } from './record-sync-run.handler.js';
 
 class RecordingAuditLog extends AuditLog {
@@ -10,6 +14,17 @@ class RecordingAuditLog extends AuditLog {
   append(drafts: readonly AuditEntryDraft[]): Promise<AppendedAuditEntry[]> {
     this.drafts.push(...drafts);
     return Promise.resolve([]);
+  }
+
+  appendUnlessRecorded(draft: AuditEntryDraft): Promise<boolean> {
+    const recorded = this.drafts.some(
+      (stored) =>
+        stored.action === draft.action &&
+        stored.resource.type === draft.resource.type &&
+        stored.resource.id === draft.resource.id,
+    );
+    if (!recorded) this.drafts.push(draft);
+    return Promise.resolve(!recorded);
   }
 }
 
@@ -59,5 +74,64 @@ describe('RecordSyncRunHandler', () => {
     ['a run that changed nothing', settled('succeeded', false, { people: { ...none, pulled: 30, unchanged: 30 } })],
   ])('records nothing for %s', async (_name, event) => {
     expect(await record(event)).toEqual([]);
+  });
+});
+
+describe('RecordSyncRunsJob', () => {
+  const NOW = new Date('2026-11-25T12:00:00Z');
+  const minutesAgo = (minutes: number): Date => new Date(NOW.getTime() - minutes * 60_000);
+  const wrote = { people: { ...none, pulled: 10, created: 10 } };
+
+  function run(id: string, fields: Partial<SyncRun>): SyncRun {
+    return {
+      id,
+      connectionId: CONNECTION,
+      state: 'succeeded',
+      dryRun: false,
+      counts: wrote,
+      createdAt: minutesAgo(30),
+      finishedAt: minutesAgo(20),
+      ...fields,
+    } as SyncRun;
+  }
+
+  /** Runs newest first, two per page, as ListSyncRunsQuery pages them. */
+  function listing(runs: SyncRun[]): QueryBus {
+    return {
+      execute: (query: ListSyncRunsQuery) => {
+        const start = query.cursor ? Number(query.cursor) : 0;
+        const next = start + 2 < runs.length ? String(start + 2) : null;
+        return Promise.resolve({ items: runs.slice(start, start + 2), nextCursor: next });
+      },
+    } as unknown as QueryBus;
+  }
+
+  const clock: Clock = { now: () => NOW };
+
+  it('writes the entry of a settled run the live path missed, once, and only for runs that need one', async () => {
+    const log = new RecordingAuditLog();
+    await new RecordSyncRunHandler(log).record(settled('succeeded', false, wrote));
+    const runs = [
+      run('missed-a', {}),
+      run(RUN, {}),
+      run('held', { state: 'held', finishedAt: null }),
+      run('dry', { dryRun: true }),
+      run('running', { state: 'running', finishedAt: null }),
+      run('missed-failed', { state: 'failed', counts: { enrollments: { ...none, deactivated: 4 } } }),
+      run('unchanged', { counts: { people: { ...none, pulled: 10, unchanged: 10 } } }),
+      run('settled-two-days-ago', { createdAt: minutesAgo(3000), finishedAt: minutesAgo(2900) }),
+      run('created-long-ago', { createdAt: minutesAgo(50 * 24 * 60), finishedAt: minutesAgo(10) }),
+    ];
+    const job = new RecordSyncRunsJob(listing(runs), log, clock);
+
+    expect(await job.recordMissed()).toBe(2);
+    expect(log.drafts.map((draft) => draft.resource.id)).toEqual([RUN, 'missed-a', 'missed-failed']);
+    expect(log.drafts[1]).toMatchObject({
+      action: 'roster_sync.applied',
+      occurredAt: minutesAgo(20),
+      details: { runId: 'missed-a', outcome: 'succeeded', written: 10 },
+    });
+    expect(await job.recordMissed()).toBe(0);
+    expect(log.drafts).toHaveLength(3);
   });
 });

@@ -2,15 +2,12 @@ import { SisSyncRunSettledV1 } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { AuditLog } from '../ports/audit-log.port.js';
-import { SYSTEM_AUDIT_ACTOR } from '../system-audit-actor.js';
-
-/** Count keys that mean the run wrote to the roster mirror. */
-const WRITE_COUNTS = ['created', 'updated', 'restored', 'deactivated'] as const;
+import { syncRunEntry } from '../sync-run-entry.js';
 
 /**
  * Writes from sync runs are recorded per run with their counts: one `roster_sync.applied` entry when a run
- * that changed the roster mirror settles (failed runs too: their committed chunks stay applied). Dry runs,
- * held runs and runs that changed nothing are not entries; the per-record history is the run's change log.
+ * that changed the roster mirror settles (see `syncRunEntry`). An entry this misses (the process stopped between
+ * the run's settling and the append) is written by the `audit.record-sync-runs` job; neither writes a second.
  */
 @EventsHandler(SisSyncRunSettledV1)
 export class RecordSyncRunHandler implements IEventHandler<SisSyncRunSettledV1> {
@@ -24,31 +21,9 @@ export class RecordSyncRunHandler implements IEventHandler<SisSyncRunSettledV1> 
     );
   }
 
-  /** Resolves once the entry is stored (or the run needs none). */
+  /** Resolves once the entry is stored (or the run needs none, or has it already). */
   async record(event: SisSyncRunSettledV1): Promise<void> {
-    if (event.dryRun || event.outcome === 'held') return;
-    const counts: Record<string, Record<string, number>> = {};
-    let written = 0;
-    for (const [entity, byAction] of Object.entries(event.counts)) {
-      const numeric = Object.fromEntries(
-        Object.entries(byAction).filter(([, value]) => typeof value === 'number' && Number.isFinite(value)),
-      );
-      counts[entity] = numeric;
-      for (const action of WRITE_COUNTS) written += numeric[action] ?? 0;
-    }
-    if (written === 0) return;
-    await this.log.append([
-      {
-        action: 'roster_sync.applied',
-        resource: { type: 'sync_run', id: event.runId },
-        actor: SYSTEM_AUDIT_ACTOR,
-        studentIds: [],
-        dataCategories: ['roster_sync'],
-        outcome: 'allowed',
-        origin: { channel: 'job' },
-        details: { runId: event.runId, connectionId: event.connectionId, outcome: event.outcome, written, counts },
-        occurredAt: new Date(event.occurredAt),
-      },
-    ]);
+    const draft = syncRunEntry({ ...event, settledAt: new Date(event.occurredAt) });
+    if (draft) await this.log.appendUnlessRecorded(draft);
   }
 }

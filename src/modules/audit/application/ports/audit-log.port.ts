@@ -12,4 +12,10 @@ export interface AppendedAuditEntry {
  */
 export abstract class AuditLog {
   abstract append(drafts: readonly AuditEntryDraft[]): Promise<AppendedAuditEntry[]>;
+  /**
+   * Appends the entry unless one with the same action and resource (type and id) is stored already, deciding
+   * under a lock so that two callers racing over one resource (an event handler and a catch-up job) store it
+   * once. Commits before returning. True when it appended.
+   */
+  abstract appendUnlessRecorded(draft: AuditEntryDraft): Promise<boolean>;
 }
