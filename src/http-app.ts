@@ -5,10 +5,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule, type ProcessRole } from './app.module.js';
 import { AuditProblemRecorder } from './modules/audit/index.js';
 import { installHttpMetrics } from './modules/observability/index.js';
 import { configureRealtimeAdapter } from './modules/realtime/index.js';
+import { requestIdFor } from './logger-options.js';
 import type { RuntimeEnvironment } from './runtime-environment.js';
 
 export const API_PREFIX = 'api/v1';
@@ -29,8 +31,12 @@ export async function createHttpApp(
   app.disable('x-powered-by');
   if (configuration.app.trustProxy) app.set('trust proxy', 1);
   installHttpMetrics(app);
-  app.useBodyParser('json', { limit: configuration.app.bodyLimit });
-  app.useBodyParser('urlencoded', { limit: configuration.app.bodyLimit, extended: false });
+  // The request id, security headers and CORS come before the body parsers, so that a body refused there (not
+  // JSON, too large) still gets a response with all three, and an audit entry with its request id.
+  app.use((request: IncomingMessage & { id?: unknown }, response: ServerResponse, next: () => void) => {
+    request.id ??= requestIdFor(request, response);
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -47,6 +53,8 @@ export async function createHttpApp(
     credentials: false,
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
+  app.useBodyParser('json', { limit: configuration.app.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: configuration.app.bodyLimit, extended: false });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditProblemRecorder)));

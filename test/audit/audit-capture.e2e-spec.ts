@@ -448,6 +448,47 @@ describe('audit capture of student-scoped routes', () => {
       });
     });
 
+    it('an edit whose body is not JSON, or too large, is refused before routing and still leaves one failed entry', async () => {
+      const id = student('stu-zoe');
+      for (const [body, status, reason] of [
+        ['{"pronouns": "they/them", ', 400, 'HTTP.MALFORMED_BODY'],
+        [JSON.stringify({ pronouns: 'x'.repeat(1_100_000) }), 413, 'HTTP.PAYLOAD_TOO_LARGE'],
+      ] as const) {
+        const startedAt = Date.now();
+        const response = await request(url)
+          .patch(`/api/v1/students/${id}`)
+          .set(bearer(tokens.admin))
+          .set('User-Agent', USER_AGENT)
+          .set('content-type', 'application/json')
+          .send(body);
+        expect(response.status).toBe(status);
+        expect(response.body.code).toBe(reason);
+        const made = {
+          label: `PATCH /students/${id} (${reason})`,
+          response,
+          requestId: response.headers['x-request-id'],
+          startedAt,
+          endedAt: Date.now(),
+        };
+        // Refused before authentication ran: the entry names the student and the route, not the caller.
+        expect(await onlyEntry(made)).toMatchObject({
+          action: 'student.update',
+          resource: { type: 'student', id },
+          actor: anonymous,
+          studentIds: [id],
+          outcome: 'failed',
+          reason,
+          origin: { route: 'PATCH /api/v1/students/:id' },
+        });
+      }
+      const exempt = await request(url)
+        .post('/api/v1/auth/login')
+        .set('content-type', 'application/json')
+        .send('{"email": ');
+      expect(exempt.status).toBe(400);
+      expect(await entriesOf(exempt.headers['x-request-id'])).toEqual([]);
+    });
+
     it('a malformed id → 400 and one failed entry without student ids', async () => {
       const made = await call('admin', 'get', '/students/not-a-uuid');
       expect(made.response.status).toBe(400);

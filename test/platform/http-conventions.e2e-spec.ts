@@ -33,6 +33,10 @@ describe('HTTP conventions', () => {
       .send('{"email": "a@b.test", ');
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('HTTP.MALFORMED_BODY');
+    // Refused by the body parser, yet answered like every other response: request id, security headers.
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.body.correlationId).toBe(response.headers['x-request-id']);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('refuses a body over the limit with a 413', async () => {

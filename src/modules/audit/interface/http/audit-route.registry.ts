@@ -13,6 +13,12 @@ export interface RegisteredRoute {
   exemptReason?: string;
 }
 
+/** A registered route matched against a request path that never reached the router. */
+export interface MatchedRoute {
+  route: RegisteredRoute;
+  params: Record<string, string>;
+}
+
 export class UnclassifiedRoutesError extends Error {
   constructor(readonly routes: RegisteredRoute[]) {
     super(
@@ -30,6 +36,7 @@ export class UnclassifiedRoutesError extends Error {
 @Injectable()
 export class AuditRouteRegistry implements OnApplicationBootstrap {
   private byRoute = new Map<string, RegisteredRoute>();
+  private patterns: { route: RegisteredRoute; pattern: RegExp; names: string[] }[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -41,6 +48,7 @@ export class AuditRouteRegistry implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const routes = this.discover();
     this.byRoute = new Map(routes.map((route) => [key(route.method, route.path), route]));
+    this.patterns = routes.map((route) => ({ route, ...patternOf(route.path) }));
     const unclassified = routes.filter((route) => !route.policy && route.exemptReason === undefined);
     if (unclassified.length > 0) throw new UnclassifiedRoutesError(unclassified);
   }
@@ -55,6 +63,29 @@ export class AuditRouteRegistry implements OnApplicationBootstrap {
     // Express answers HEAD with the GET handler, so a HEAD call is that GET's access (and its denial too).
     if (!route && method.toUpperCase() === 'HEAD') return this.byRoute.get(key('GET', path))?.policy;
     return route?.policy;
+  }
+
+  /**
+   * The route a request path would have reached, for calls refused before routing (a malformed or oversized
+   * body): literal segments first, so `/students/search` is not taken for `/students/:id`.
+   */
+  match(method: string, path: string): MatchedRoute | undefined {
+    const wanted = method.toUpperCase() === 'HEAD' ? ['HEAD', 'GET'] : [method.toUpperCase()];
+    const normalised = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    let best: MatchedRoute | undefined;
+    let bestParams = Number.POSITIVE_INFINITY;
+    for (const { route, pattern, names } of this.patterns) {
+      if (!wanted.includes(route.method) || names.length >= bestParams) continue;
+      const found = pattern.exec(normalised);
+      if (!found) continue;
+      const params: Record<string, string> = {};
+      names.forEach((name, index) => {
+        params[name] = safeDecode(found[index + 1]);
+      });
+      best = { route, params };
+      bestParams = names.length;
+    }
+    return best;
   }
 
   private discover(): RegisteredRoute[] {
@@ -111,6 +142,27 @@ function toList(value: string | string[] | undefined): string[] {
 function joinPath(...parts: string[]): string {
   const segments = parts.flatMap((part) => part.split('/')).filter((segment) => segment.length > 0);
   return `/${segments.join('/')}`;
+}
+
+function patternOf(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}$`), names };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function key(method: string, path: string): string {
