@@ -4,7 +4,7 @@ import { checkSegment, segmentCheckReply, type SegmentCheckRequest } from './bun
 // One of `verifyBundle`'s segment threads: checks the segments it is sent, one at a time.
 parentPort?.on('message', (request: SegmentCheckRequest) => {
   void checkSegment(request.path, request.firstSeq, request.headSeqs).then(
-    (check) => parentPort?.postMessage(segmentCheckReply(request.id, check)),
-    () => parentPort?.postMessage(segmentCheckReply(request.id, null)),
+    (check) => parentPort?.postMessage(segmentCheckReply(check)),
+    () => parentPort?.postMessage(segmentCheckReply(null)),
   );
 });

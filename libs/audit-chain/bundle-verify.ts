@@ -274,14 +274,12 @@ export async function checkSegment(
 const SEGMENT_WORKER = new URL('./bundle-segment-worker.js', import.meta.url);
 
 interface SegmentCheckRequest {
-  id: number;
   path: string;
   firstSeq: number;
   headSeqs: readonly number[];
 }
 
 interface SegmentCheckReply {
-  id: number;
   check: {
     range: Omit<CheckedRange, 'firstPrevHash' | 'lastHash' | 'hashesAt'> & {
       firstPrevHash: Uint8Array;
@@ -298,7 +296,6 @@ class SegmentCheckPool {
   private readonly idle: Worker[] = [];
   private readonly live = new Set<Worker>();
   private readonly busy = new Map<Worker, (check: SegmentCheck | null) => void>();
-  private nextId = 0;
 
   private constructor(workers: Worker[]) {
     for (const worker of workers) {
@@ -326,7 +323,7 @@ class SegmentCheckPool {
   check(path: string, firstSeq: number, headSeqs: readonly number[]): Promise<SegmentCheck | null> {
     return new Promise((resolve) => {
       if (this.live.size === 0) return resolve(null);
-      this.queue.push({ request: { id: (this.nextId += 1), path, firstSeq, headSeqs }, resolve });
+      this.queue.push({ request: { path, firstSeq, headSeqs }, resolve });
       this.dispatch();
     });
   }
@@ -371,8 +368,8 @@ function revive(check: SegmentCheckReply['check']): SegmentCheck | null {
 }
 
 /** What a segment worker sends back: the check with its Map as pairs, for the structured clone. */
-export function segmentCheckReply(id: number, check: SegmentCheck | null): SegmentCheckReply {
-  return { id, check: check && { ...check, range: { ...check.range, hashesAt: [...check.range.hashesAt] } } };
+export function segmentCheckReply(check: SegmentCheck | null): SegmentCheckReply {
+  return { check: check && { ...check, range: { ...check.range, hashesAt: [...check.range.hashesAt] } } };
 }
 
 export type { SegmentCheckRequest };
