@@ -1,5 +1,5 @@
 import { RequestValidationError } from '@app/http';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from '../../application/audit-cursor.js';
@@ -8,6 +8,17 @@ import type { AuditEventFilter, AuditEventRecord } from '../../application/ports
 import { AUDIT_OUTCOMES, parseAuditEntry, type AuditEntry, type AuditOutcome } from '../../domain/audit-entry.js';
 
 const ACTION = /^[a-z][a-z0-9_.-]{0,99}$/;
+
+/** The page size every audit listing takes. */
+export class AuditLimitQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_AUDIT_PAGE)
+  limit?: number;
+}
 
 /** The time window and page every trail listing takes. */
 export class AuditWindowQueryDto {
@@ -22,20 +33,12 @@ export class AuditWindowQueryDto {
   to?: string;
 }
 
-export class AuditPageQueryDto extends AuditWindowQueryDto {
+export class AuditPageQueryDto extends IntersectionType(AuditWindowQueryDto, AuditLimitQueryDto) {
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page, as given' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_AUDIT_PAGE)
-  limit?: number;
 }
 
 /** Filters shared by the trail listing and the export. */
@@ -61,19 +64,11 @@ export class AuditFilterQueryDto extends AuditWindowQueryDto {
   outcome?: AuditOutcome;
 }
 
-export class ListAuditEventsQueryDto extends AuditFilterQueryDto {
+export class ListAuditEventsQueryDto extends IntersectionType(AuditFilterQueryDto, AuditLimitQueryDto) {
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page, as given' })
   @IsOptional()
   @Matches(/^[1-9]\d{0,18}$/, { message: 'cursor must be the nextCursor of a previous page' })
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_AUDIT_PAGE)
-  limit?: number;
 }
 
 export class ExportAuditEventsQueryDto extends AuditFilterQueryDto {
@@ -83,22 +78,10 @@ export class ExportAuditEventsQueryDto extends AuditFilterQueryDto {
   format?: 'jsonl' | 'csv';
 }
 
-export class StudentAccessQueryDto extends AuditPageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this user’s accesses' })
-  @IsOptional()
-  @IsUUID('all')
-  actorId?: string;
-
-  @ApiPropertyOptional({ example: 'student.read' })
-  @IsOptional()
-  @Matches(ACTION, { message: 'action must look like resource.verb (lowercase)' })
-  action?: string;
-
-  @ApiPropertyOptional({ enum: AUDIT_OUTCOMES })
-  @IsOptional()
-  @IsIn(AUDIT_OUTCOMES)
-  outcome?: AuditOutcome;
-}
+export class StudentAccessQueryDto extends IntersectionType(
+  AuditPageQueryDto,
+  PickType(AuditFilterQueryDto, ['actorId', 'action', 'outcome']),
+) {}
 
 export class ActorAccessQueryDto extends AuditPageQueryDto {
   @ApiPropertyOptional({

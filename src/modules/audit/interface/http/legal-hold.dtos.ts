@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from '../../application/audit-cursor.js';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { AuditLimitQueryDto } from './audit-trail.dtos.js';
 import { isActive, MAX_HOLD_REASON, type LegalHold } from '../../domain/legal-hold.js';
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
@@ -18,7 +18,7 @@ export class PlaceLegalHoldDto {
   reason!: string;
 }
 
-export class ListLegalHoldsQueryDto {
+export class ListLegalHoldsQueryDto extends AuditLimitQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID('all')
@@ -35,14 +35,6 @@ export class ListLegalHoldsQueryDto {
   @IsString()
   @MaxLength(200)
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_AUDIT_PAGE)
-  limit?: number;
 }
 
 export class LegalHoldDto {
