@@ -474,7 +474,8 @@ export class SyncEngine {
         applied += result.processed;
         chunks += 1;
         // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and the
-        // planner then scans it whole for every chunk; refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
+        // planner may then look records up through the wrong index, scanning the table for every record;
+        // refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
         if (result.created.length > 0 && (chunks & (chunks - 1)) === 0) {
           await this.mirror.refreshMirrorStatistics(entity, applied);
         }
