@@ -22,13 +22,18 @@ export interface LoadedConfiguration {
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
 export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
   const app = loadAppConfig(env);
+  const database = loadDatabaseConfig(env);
   return {
     app,
     auth: loadAuthConfig(env, { isProduction: app.isProduction }),
-    database: loadDatabaseConfig(env),
+    database,
     redis: loadRedisConfig(env),
     metrics: loadMetricsConfig(env),
-    sisSync: loadSisSyncConfig(env, { isProduction: app.isProduction }),
+    sisSync: loadSisSyncConfig(env, {
+      isProduction: app.isProduction,
+      embeddedDatabase: database.url === undefined,
+      databasePoolMax: database.poolMax,
+    }),
     alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),
     audit: loadAuditConfig(env, { isProduction: app.isProduction }),
   };

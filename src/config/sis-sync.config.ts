@@ -7,6 +7,8 @@ const sisSyncSchema = z.object({
   SIS_SECRETS_KEY: z.preprocess(emptyAsUndefined, keyMaterial.optional()),
   SIS_SECRETS_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, listFromEnv.pipe(z.array(keyMaterial)).optional()),
   SIS_SYNC_RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
+  SIS_SYNC_APPLY_CHUNK_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
+  SIS_SYNC_APPLY_LANES: z.coerce.number().int().min(1).max(8).default(2),
 });
 
 /**
@@ -33,9 +35,19 @@ export abstract class SisSyncConfig {
    * this long, another worker resumes the run from its checkpoint.
    */
   abstract readonly runLeaseSeconds: number;
+  /** Records of one entity applied (and checkpointed) per transaction. */
+  abstract readonly applyChunkSize: number;
+  /**
+   * Chunks of one entity applied at once, each on its own database connection; they still commit in order.
+   * Always 1 on the embedded database, and at most half the connection pool.
+   */
+  abstract readonly applyLanes: number;
 }
 
-export function loadSisSyncConfig(source: NodeJS.ProcessEnv, options: { isProduction: boolean }): SisSyncConfig {
+export function loadSisSyncConfig(
+  source: NodeJS.ProcessEnv,
+  options: { isProduction: boolean; embeddedDatabase: boolean; databasePoolMax: number },
+): SisSyncConfig {
   const env = parseEnv('sis-sync', sisSyncSchema, source);
   if (!env.SIS_SECRETS_KEY && options.isProduction) {
     throw new Error(
@@ -47,5 +59,9 @@ export function loadSisSyncConfig(source: NodeJS.ProcessEnv, options: { isProduc
     previousSecretsKeys: env.SIS_SECRETS_PREVIOUS_KEYS ?? [],
     allowHttpSisUrls: !options.isProduction,
     runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
+    applyChunkSize: env.SIS_SYNC_APPLY_CHUNK_SIZE,
+    applyLanes: options.embeddedDatabase
+      ? 1
+      : Math.max(1, Math.min(env.SIS_SYNC_APPLY_LANES, Math.floor(options.databasePoolMax / 2))),
   };
 }

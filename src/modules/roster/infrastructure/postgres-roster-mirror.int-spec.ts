@@ -435,6 +435,21 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       });
     });
 
+    it('splits the change set into chunk bounds, and a chunk stops at its bound', async () => {
+      const key = newKey();
+      const ids = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'];
+      await mirror().stage(key, 'courses', [...ids.map((id) => course(id)), course('k35', { status: 'tobedeleted' })]);
+      const target = mirror();
+      expect(await target.chunkBounds(key, 'courses', null, 3)).toEqual(['k3', 'k6', 'k7']);
+      expect(await target.chunkBounds(key, 'courses', 'k3', 3)).toEqual(['k6', 'k7']);
+      expect(await target.chunkBounds(key, 'courses', null, 7)).toEqual(['k7']);
+      expect(await target.chunkBounds(key, 'courses', 'k7', 3)).toEqual([]);
+
+      const middle = await target.applyChunk(key, 'courses', 'k3', 3, undefined, 'k5');
+      expect(middle).toMatchObject({ lastSourcedId: 'k5', processed: 2 });
+      expect((await rows('courses', key.connectionId)).map((item) => item.sourced_id)).toEqual(['k4', 'k5']);
+    });
+
     it('skips records whose references do not resolve, and reports them', async () => {
       const connectionId = randomUUID();
       await seed(connectionId, 'courses', [course('math')]);

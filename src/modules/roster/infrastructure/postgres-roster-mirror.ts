@@ -299,12 +299,37 @@ export class PostgresRosterMirror extends RosterMirror {
     return rows.length;
   }
 
+  async chunkBounds(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    afterSourcedId: string | null,
+    size: number,
+  ): Promise<string[]> {
+    const rows = await runSql<{ sourced_id: string }>(
+      this.em,
+      `WITH numbered AS (
+         SELECT s.sourced_id, row_number() OVER (ORDER BY s.sourced_id) AS n
+           FROM roster_staged_records s
+          WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active' AND s.sourced_id > $3
+       )
+       SELECT sourced_id FROM numbered WHERE n % $4 = 0
+       UNION
+       SELECT max(s.sourced_id) FROM roster_staged_records s
+        WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active' AND s.sourced_id > $3
+          HAVING max(s.sourced_id) IS NOT NULL
+       ORDER BY sourced_id`,
+      [key.changeSetId, entity, afterSourcedId ?? '', size],
+    );
+    return rows.map((row) => row.sourced_id);
+  }
+
   async applyChunk(
     key: ChangeSetKey,
     entity: RosterEntity,
     afterSourcedId: string | null,
     limit: number,
     options: ApplyOptions = { fieldOwnership: {}, remaster: false },
+    throughSourcedId: string | null = null,
   ): Promise<ApplyChunkResult> {
     const spec = MIRROR_TABLES[entity];
     // The statement's estimated cost passes the JIT threshold, and compiling it (~100 ms) would cost more than
@@ -322,6 +347,7 @@ export class PostgresRosterMirror extends RosterMirror {
       afterSourcedId ?? '',
       limit,
       key.connectionId,
+      throughSourcedId,
     ]);
     const result: ApplyChunkResult = {
       lastSourcedId: row?.last_sourced_id ?? null,
@@ -540,6 +566,7 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
       SELECT s.sourced_id, s.source_hash, s.payload AS p, s.search_text
         FROM roster_staged_records s
        WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active' AND s.sourced_id > $3
+         AND ($6::text IS NULL OR s.sourced_id <= $6::text)
        ORDER BY s.sourced_id LIMIT $4
     ), chunk AS MATERIALIZED (
       -- Only what would change: an unchanged row would still be locked, checked and compared by the upsert. The

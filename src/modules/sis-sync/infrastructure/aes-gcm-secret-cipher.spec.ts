@@ -8,7 +8,14 @@ const base64Key = randomBytes(32).toString('base64');
 const passphraseKey = 'an-operator-chosen-string-of-at-least-32-chars';
 
 function cipher(secretsKey: string | undefined, previousSecretsKeys: string[] = []): AesGcmSecretCipher {
-  const config: SisSyncConfig = { secretsKey, previousSecretsKeys, allowHttpSisUrls: false, runLeaseSeconds: 60 };
+  const config: SisSyncConfig = {
+    secretsKey,
+    previousSecretsKeys,
+    allowHttpSisUrls: false,
+    runLeaseSeconds: 60,
+    applyChunkSize: 5000,
+    applyLanes: 1,
+  };
   return new AesGcmSecretCipher(config);
 }
 

@@ -21,7 +21,14 @@ const OLD_KEY = 'old-key-material-that-is-long-enough-0123456789';
 const NEW_KEY = Buffer.alloc(32, 7).toString('base64');
 
 function cipher(secretsKey: string, previousSecretsKeys: string[] = []): AesGcmSecretCipher {
-  const config: SisSyncConfig = { secretsKey, previousSecretsKeys, allowHttpSisUrls: true, runLeaseSeconds: 60 };
+  const config: SisSyncConfig = {
+    secretsKey,
+    previousSecretsKeys,
+    allowHttpSisUrls: true,
+    runLeaseSeconds: 60,
+    applyChunkSize: 5000,
+    applyLanes: 1,
+  };
   return new AesGcmSecretCipher(config);
 }
 

@@ -141,13 +141,28 @@ export abstract class RosterMirror {
   /** Re-keys mirror people to their new sourcedIds (keeping local ids), before the change set is applied. */
   abstract remapPeople(key: ChangeSetKey): Promise<number>;
 
-  /** Applies the next chunk of creates/updates/restores after `afterSourcedId`. Call inside a transaction. */
+  /**
+   * Splits the active staged records of an entity after `afterSourcedId` into chunks of `size`: the last
+   * sourcedId of each chunk, in order (the last chunk may be shorter).
+   */
+  abstract chunkBounds(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    afterSourcedId: string | null,
+    size: number,
+  ): Promise<string[]>;
+
+  /**
+   * Applies the next chunk of creates/updates/restores after `afterSourcedId` (at most `limit`, and none past
+   * `throughSourcedId` when given). Call inside a transaction.
+   */
   abstract applyChunk(
     key: ChangeSetKey,
     entity: RosterEntity,
     afterSourcedId: string | null,
     limit: number,
     options?: ApplyOptions,
+    throughSourcedId?: string | null,
   ): Promise<ApplyChunkResult>;
 
   /**

@@ -97,6 +97,8 @@ const config: SisSyncConfig = {
   previousSecretsKeys: [],
   allowHttpSisUrls: false,
   runLeaseSeconds: 60,
+  applyChunkSize: 5000,
+  applyLanes: 1,
 };
 
 const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({

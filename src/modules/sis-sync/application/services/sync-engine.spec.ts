@@ -577,15 +577,30 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
     return 0;
   }
 
+  chunkBounds(key: ChangeSetKey, entity: RosterEntity, afterSourcedId: string | null, size: number): Promise<string[]> {
+    const ids = [...this.stagedOf(key.changeSetId, entity).values()]
+      .filter((record) => record.status === 'active' && record.sourcedId > (afterSourcedId ?? ''))
+      .map((record) => record.sourcedId)
+      .sort();
+    return Promise.resolve(ids.filter((_, index) => (index + 1) % size === 0 || index === ids.length - 1));
+  }
+
   async applyChunk(
     key: ChangeSetKey,
     entity: RosterEntity,
     afterSourcedId: string | null,
     limit: number,
+    _options?: unknown,
+    throughSourcedId: string | null = null,
   ): Promise<ApplyChunkResult> {
     this.applyCalls.push({ changeSetId: key.changeSetId, entity, after: afterSourcedId });
     const chunk = [...this.stagedOf(key.changeSetId, entity).values()]
-      .filter((record) => record.status === 'active' && record.sourcedId > (afterSourcedId ?? ''))
+      .filter(
+        (record) =>
+          record.status === 'active' &&
+          record.sourcedId > (afterSourcedId ?? '') &&
+          (throughSourcedId === null || record.sourcedId <= throughSourcedId),
+      )
       .sort((a, b) => (a.sourcedId < b.sourcedId ? -1 : 1))
       .slice(0, limit);
     const result: ApplyChunkResult = {
@@ -908,6 +923,9 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
     previousSecretsKeys: [],
     allowHttpSisUrls: true,
     runLeaseSeconds: LEASE_SECONDS,
+    // The fake transaction runner snapshots the whole fake database: it models one transaction at a time.
+    applyChunkSize: 5000,
+    applyLanes: 1,
   };
   const connection: SisConnection = {
     id: randomUUID(),

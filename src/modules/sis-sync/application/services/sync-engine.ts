@@ -12,7 +12,13 @@ import { SisSyncConfig } from '../../../../config/index.js';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { RosterMirror, type ApplyOptions, type ChangeSetKey, type DeactivationScope } from '../../../roster/index.js';
+import {
+  RosterMirror,
+  type ApplyChunkResult,
+  type ApplyOptions,
+  type ChangeSetKey,
+  type DeactivationScope,
+} from '../../../roster/index.js';
 import { SisTokenObtainedEvent } from '../../domain/connection-health.js';
 import type { SisConnection } from '../../domain/sis-connection.js';
 import {
@@ -39,7 +45,6 @@ import { SyncRunBroadcaster } from './sync-run.broadcaster.js';
 /** Tries of one run before it is failed for good (each worker crash or infrastructure error is one). */
 export const MAX_RUN_ATTEMPTS = 6;
 const LEASE_RENEW_MS = 2_000;
-const APPLY_CHUNK = 5_000;
 
 class RunStopped extends Error {
   constructor(readonly reason: 'cancelled' | 'lease-lost') {
@@ -134,9 +139,13 @@ export class SyncEngine {
     config: SisSyncConfig,
   ) {
     this.leaseMs = config.runLeaseSeconds * 1000;
+    this.applyChunkSize = config.applyChunkSize;
+    this.applyLanes = config.applyLanes;
   }
 
   private readonly leaseMs: number;
+  private readonly applyChunkSize: number;
+  private readonly applyLanes: number;
 
   /** Runs (or resumes) a run. Returns quietly when another worker holds it or it is already settled. */
   async execute(runId: string): Promise<SyncRun | null> {
@@ -424,66 +433,123 @@ export class SyncEngine {
     let remapped = checkpoint.remapped;
     for (const entity of ROSTER_APPLY_ORDER.slice(ROSTER_APPLY_ORDER.indexOf(checkpoint.entity))) {
       if (!pulls.has(entity)) continue;
-      let after = entity === checkpoint.entity ? checkpoint.after : null;
+      const after = entity === checkpoint.entity ? checkpoint.after : null;
       const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
-      let applied = 0;
-      let chunks = 0;
-      await this.mirror.refreshMirrorStatistics(entity, pulls.get(entity)?.records ?? 0);
-      for (;;) {
+      if (entity === 'people' && remapApproved && !remapped) {
         lease.check(false);
-        const result = await this.transactions.run(async () => {
-          if (entity === 'people' && remapApproved && !remapped) {
-            entityCounts.remapped = await this.mirror.remapPeople(key);
-            remapped = true;
-          }
-          const chunk = await this.mirror.applyChunk(key, entity, after, APPLY_CHUNK, options);
-          if (chunk.processed === 0) return chunk;
-          entityCounts.created += chunk.created.length;
-          entityCounts.updated += chunk.updated.length;
-          entityCounts.restored += chunk.restored.length;
-          entityCounts.unchanged += chunk.unchanged;
-          entityCounts.skipped += chunk.unresolved.length;
-          if (chunk.conflicts.length > 0) {
-            entityCounts.conflicts = (entityCounts.conflicts ?? 0) + chunk.conflicts.length;
-            await this.runs.addIssues(
-              run.id,
-              chunk.conflicts.map((conflict) => ({
-                entity,
-                sourcedId: conflict.sourcedId,
-                field: conflict.field,
-                severity: 'conflict' as const,
-                message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
-              })),
-            );
-          }
-          await this.runs.addIssues(
-            run.id,
-            chunk.unresolved.map((unresolved) => ({
-              entity,
-              sourcedId: unresolved.sourcedId,
-              field: unresolved.field,
-              severity: 'error' as const,
-              message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
-            })),
-          );
-          await this.save(run.id, { phase: 'apply', entity, after: chunk.lastSourcedId, remapped }, counts);
-          return chunk;
+        await this.transactions.run(async () => {
+          entityCounts.remapped = await this.mirror.remapPeople(key);
+          await this.save(run.id, { phase: 'apply', entity, after, remapped: true }, counts);
         });
-        if (result.processed === 0) break;
-        after = result.lastSourcedId;
-        applied += result.processed;
-        chunks += 1;
-        // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and the
-        // planner may then look records up through the wrong index, scanning the table for every record;
-        // refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
-        if (result.created.length > 0 && (chunks & (chunks - 1)) === 0) {
-          await this.mirror.refreshMirrorStatistics(entity, applied);
-        }
-        this.publishChanges(run, entity, result.created, result.updated, result.restored, []);
-        this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
-        if (result.processed < APPLY_CHUNK) break;
+        remapped = true;
       }
+      await this.mirror.refreshMirrorStatistics(entity, pulls.get(entity)?.records ?? 0);
+      const bounds = await this.mirror.chunkBounds(key, entity, after, this.applyChunkSize);
+      await this.applyChunks(run, key, entity, after, bounds, entityCounts, counts, remapped, options, lease);
     }
+  }
+
+  /**
+   * Applies an entity's chunks (each ending at one of `bounds`), up to `applyLanes` of them at once on their own
+   * connections. Each chunk's transaction commits only after the one before it has: its checkpoint and counts
+   * then cover every earlier chunk, so a crash leaves the run resumable exactly as a one-at-a-time apply would,
+   * and a chunk that fails rolls back every chunk after it.
+   */
+  private async applyChunks(
+    run: SyncRun,
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    after: string | null,
+    bounds: readonly string[],
+    entityCounts: EntityCounts,
+    counts: RunCounts,
+    remapped: boolean,
+    options: ApplyOptions,
+    lease: RunLease,
+  ): Promise<void> {
+    let applied = 0;
+    let chunks = 0;
+    let previous: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
+    try {
+      for (const through of bounds) {
+        lease.check(false);
+        const from = after;
+        after = through;
+        const earlier = previous;
+        let holdsConnection!: () => void;
+        const started = new Promise<void>((resolve) => (holdsConnection = resolve));
+        const done = this.transactions
+          .run(async () => {
+            holdsConnection();
+            const chunk = await this.mirror.applyChunk(key, entity, from, this.applyChunkSize, options, through);
+            await earlier;
+            this.countChunk(entityCounts, chunk);
+            await this.recordChunkIssues(run, entity, chunk);
+            await this.save(run.id, { phase: 'apply', entity, after: through, remapped }, counts);
+            return chunk;
+          })
+          .then(async (chunk) => {
+            applied += chunk.processed;
+            chunks += 1;
+            // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and
+            // the planner may then look records up through the wrong index, scanning the table for every record;
+            // refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
+            if (chunk.created.length > 0 && (chunks & (chunks - 1)) === 0) {
+              await this.mirror.refreshMirrorStatistics(entity, applied);
+            }
+            this.publishChanges(run, entity, chunk.created, chunk.updated, chunk.restored, []);
+            this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
+          });
+        // Observed through `inFlight` and the next chunk; until then a failure must not count as unhandled.
+        done.catch(() => undefined);
+        previous = done;
+        inFlight.push(done);
+        // The next chunk starts only once this one holds its connection: with a small pool, the next one must
+        // not take the last connection while waiting for this one to commit.
+        await Promise.race([started, done]);
+        // The first chunk runs alone, so the table's statistics are fresh before chunks are planned side by side.
+        while (inFlight.length >= (chunks === 0 ? 1 : this.applyLanes)) await inFlight.shift();
+      }
+      while (inFlight.length > 0) await inFlight.shift();
+    } catch (error) {
+      await Promise.allSettled(inFlight);
+      throw error;
+    }
+  }
+
+  private countChunk(entityCounts: EntityCounts, chunk: ApplyChunkResult): void {
+    entityCounts.created += chunk.created.length;
+    entityCounts.updated += chunk.updated.length;
+    entityCounts.restored += chunk.restored.length;
+    entityCounts.unchanged += chunk.unchanged;
+    entityCounts.skipped += chunk.unresolved.length;
+    if (chunk.conflicts.length > 0) entityCounts.conflicts = (entityCounts.conflicts ?? 0) + chunk.conflicts.length;
+  }
+
+  private async recordChunkIssues(run: SyncRun, entity: RosterEntity, chunk: ApplyChunkResult): Promise<void> {
+    if (chunk.conflicts.length > 0) {
+      await this.runs.addIssues(
+        run.id,
+        chunk.conflicts.map((conflict) => ({
+          entity,
+          sourcedId: conflict.sourcedId,
+          field: conflict.field,
+          severity: 'conflict' as const,
+          message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
+        })),
+      );
+    }
+    await this.runs.addIssues(
+      run.id,
+      chunk.unresolved.map((unresolved) => ({
+        entity,
+        sourcedId: unresolved.sourcedId,
+        field: unresolved.field,
+        severity: 'error' as const,
+        message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
+      })),
+    );
   }
 
   private async deactivate(
@@ -505,7 +571,7 @@ export class SyncEngine {
       for (;;) {
         lease.check(false);
         const ids = await this.transactions.run(async () => {
-          const deactivated = await this.mirror.deactivateChunk(key, entity, scope, APPLY_CHUNK);
+          const deactivated = await this.mirror.deactivateChunk(key, entity, scope, this.applyChunkSize);
           if (deactivated.length === 0) return deactivated;
           entityCounts.deactivated += deactivated.length;
           await this.save(run.id, { phase: 'deactivate', entity }, counts);
