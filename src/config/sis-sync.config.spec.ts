@@ -21,7 +21,7 @@ describe('sis-sync configuration', () => {
       allowHttpSisUrls: false,
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
-      applyLanes: 1,
+      writeLanes: 1,
     });
   });
 
@@ -32,21 +32,21 @@ describe('sis-sync configuration', () => {
       allowHttpSisUrls: true,
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
-      applyLanes: 1,
+      writeLanes: 1,
     });
   });
 
   it('applies in two lanes on PostgreSQL, one on the embedded database, never more than half the pool', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/homeroom';
-    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync.applyLanes).toBe(1);
-    expect(loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url }).sisSync.applyLanes).toBe(2);
+    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync.writeLanes).toBe(1);
+    expect(loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url }).sisSync.writeLanes).toBe(2);
     expect(
-      loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url, SIS_SYNC_APPLY_LANES: '4', DATABASE_POOL_MAX: '6' })
-        .sisSync.applyLanes,
+      loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url, SIS_SYNC_WRITE_LANES: '4', DATABASE_POOL_MAX: '6' })
+        .sisSync.writeLanes,
     ).toBe(3);
     expect(
-      loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url, SIS_SYNC_APPLY_LANES: '2', DATABASE_POOL_MAX: '1' })
-        .sisSync.applyLanes,
+      loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url, SIS_SYNC_WRITE_LANES: '2', DATABASE_POOL_MAX: '1' })
+        .sisSync.writeLanes,
     ).toBe(1);
     expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_SYNC_APPLY_CHUNK_SIZE: '0' })).toThrow(
       /SIS_SYNC_APPLY_CHUNK_SIZE/,

@@ -8,7 +8,7 @@ const sisSyncSchema = z.object({
   SIS_SECRETS_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, listFromEnv.pipe(z.array(keyMaterial)).optional()),
   SIS_SYNC_RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
   SIS_SYNC_APPLY_CHUNK_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
-  SIS_SYNC_APPLY_LANES: z.coerce.number().int().min(1).max(8).default(2),
+  SIS_SYNC_WRITE_LANES: z.coerce.number().int().min(1).max(8).default(2),
 });
 
 /**
@@ -38,10 +38,10 @@ export abstract class SisSyncConfig {
   /** Records of one entity applied (and checkpointed) per transaction. */
   abstract readonly applyChunkSize: number;
   /**
-   * Chunks of one entity applied at once, each on its own database connection; they still commit in order.
-   * Always 1 on the embedded database, and at most half the connection pool.
+   * Pages a sync stages, and chunks of one entity it applies, at once, each on its own database connection
+   * (applied chunks still commit in order). Always 1 on the embedded database, and at most half the pool.
    */
-  abstract readonly applyLanes: number;
+  abstract readonly writeLanes: number;
 }
 
 export function loadSisSyncConfig(
@@ -60,8 +60,8 @@ export function loadSisSyncConfig(
     allowHttpSisUrls: !options.isProduction,
     runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
     applyChunkSize: env.SIS_SYNC_APPLY_CHUNK_SIZE,
-    applyLanes: options.embeddedDatabase
+    writeLanes: options.embeddedDatabase
       ? 1
-      : Math.max(1, Math.min(env.SIS_SYNC_APPLY_LANES, Math.floor(options.databasePoolMax / 2))),
+      : Math.max(1, Math.min(env.SIS_SYNC_WRITE_LANES, Math.floor(options.databasePoolMax / 2))),
   };
 }

@@ -7,6 +7,7 @@ import { Migration20261125030000_audit_trail } from './Migration20261125030000_a
 import { Migration20261125041500_audit_read_models } from './Migration20261125041500_audit_read_models.js';
 import { Migration20261125050000_audit_append_as_owner } from './Migration20261125050000_audit_append_as_owner.js';
 import { Migration20261125060000_audit_chain_statement_lock } from './Migration20261125060000_audit_chain_statement_lock.js';
+import { Migration20261125070000_staged_page_order } from './Migration20261125070000_staged_page_order.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -24,4 +25,5 @@ export const migrations: MigrationObject[] = [
     name: 'Migration20261125060000_audit_chain_statement_lock',
     class: Migration20261125060000_audit_chain_statement_lock,
   },
+  { name: 'Migration20261125070000_staged_page_order', class: Migration20261125070000_staged_page_order },
 ];

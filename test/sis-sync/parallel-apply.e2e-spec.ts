@@ -11,7 +11,7 @@ interface Deployment {
 }
 
 /**
- * The apply phase runs several chunks of an entity at once (SIS_SYNC_APPLY_LANES), committing them in order. A
+ * The apply phase runs several chunks of an entity at once (SIS_SYNC_WRITE_LANES), committing them in order. A
  * deployment applying many tiny chunks three at a time must end every sync exactly as one applying each entity
  * in one chunk does: same mirror, same counts, same issues, and a checkpoint at the last chunk.
  */
@@ -53,9 +53,9 @@ describe('sync apply in parallel lanes', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     await server.start();
-    lanes = await deploy({ SIS_SYNC_APPLY_CHUNK_SIZE: '7', SIS_SYNC_APPLY_LANES: '3', DATABASE_POOL_MAX: '8' });
+    lanes = await deploy({ SIS_SYNC_APPLY_CHUNK_SIZE: '7', SIS_SYNC_WRITE_LANES: '3', DATABASE_POOL_MAX: '8' });
     // A second app on the same database, with its own connection: each app's in-process queue runs its runs.
-    single = await deploy({ SIS_SYNC_APPLY_LANES: '1' }, lanes.app.databaseUrl);
+    single = await deploy({ SIS_SYNC_WRITE_LANES: '1' }, lanes.app.databaseUrl);
   }, 60_000);
 
   afterAll(async () => {

@@ -231,6 +231,32 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       expect((await staged(key.changeSetId, 'orgs')).get('o1')).toMatchObject({ name: 'Third' });
     });
 
+    it('keeps the later page’s version whichever write commits first', async () => {
+      const key = newKey();
+      await mirror().stage(key, 'orgs', [org('o1', { name: 'Page 3' })], 3);
+      await mirror().stage(key, 'orgs', [org('o1', { name: 'Page 2' }), org('o2')], 2);
+      expect((await staged(key.changeSetId, 'orgs')).get('o1')).toMatchObject({ name: 'Page 3' });
+      await mirror().stage(key, 'orgs', [org('o1', { name: 'Page 3 again' })], 3);
+      expect((await staged(key.changeSetId, 'orgs')).get('o1')).toMatchObject({ name: 'Page 3 again' });
+
+      // Two pages that list the same records, written at once: the later page commits first, the earlier one
+      // waits for it and then must not overwrite it.
+      const ids = Array.from({ length: 200 }, (_, index) => `s${String(index).padStart(3, '0')}`);
+      const write = (page: number, order: string[]) =>
+        fork().transactional(async (tx) => {
+          await mirror(tx).stage(
+            key,
+            'orgs',
+            order.map((id) => org(id, { name: `Page ${page}` })),
+            page,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        });
+      await Promise.all([write(5, ids), write(4, [...ids].reverse())]);
+      const rows = await staged(key.changeSetId, 'orgs');
+      expect(ids.map((id) => rows.get(id))).toEqual(ids.map(() => expect.objectContaining({ name: 'Page 5' })));
+    });
+
     it('keeps change sets and entities apart, and discards one entity or all of it', async () => {
       const key = newKey();
       const other = newKey(key.connectionId);

@@ -64,22 +64,28 @@ export class PostgresRosterMirror extends RosterMirror {
     key: ChangeSetKey,
     entity: E,
     records: readonly RosterRecord<E>[],
+    page = 0,
   ): Promise<void> {
     if (records.length === 0) return;
     const latest = new Map<string, RosterRecord<E>>();
     for (const record of records) latest.set(record.sourcedId, record);
-    const rows = [...latest.values()];
+    // In sourcedId order: two pages written at once that share records then lock them in the same order, so they
+    // wait for each other instead of deadlocking.
+    const rows = [...latest.values()].sort((left, right) =>
+      left.sourcedId < right.sourcedId ? -1 : left.sourcedId > right.sourcedId ? 1 : 0,
+    );
     const searchTexts = entity === 'people' ? rows.map((row) => personSearchText(row as PersonRecord)) : null;
     await runSql(
       this.em,
-      `INSERT INTO roster_staged_records (run_id, entity, sourced_id, status, source_hash, payload, search_text)
-       SELECT $1, $2, e.p->>'sourcedId', e.p->>'status', ${contentHash('e.p')}, e.p, s.t
+      `INSERT INTO roster_staged_records AS r (run_id, entity, sourced_id, status, source_hash, payload, search_text, page)
+       SELECT $1, $2, e.p->>'sourcedId', e.p->>'status', ${contentHash('e.p')}, e.p, s.t, $5
          FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(p, i)
          LEFT JOIN unnest($4::text[]) WITH ORDINALITY AS s(t, i) ON s.i = e.i
        ON CONFLICT (run_id, entity, sourced_id) DO UPDATE
          SET status = EXCLUDED.status, source_hash = EXCLUDED.source_hash,
-             payload = EXCLUDED.payload, search_text = EXCLUDED.search_text`,
-      [key.changeSetId, entity, JSON.stringify(rows), searchTexts],
+             payload = EXCLUDED.payload, search_text = EXCLUDED.search_text, page = EXCLUDED.page
+         WHERE r.page <= EXCLUDED.page`,
+      [key.changeSetId, entity, JSON.stringify(rows), searchTexts, page],
     );
   }
 

@@ -14,7 +14,7 @@ function cipher(secretsKey: string | undefined, previousSecretsKeys: string[] = 
     allowHttpSisUrls: false,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
-    applyLanes: 1,
+    writeLanes: 1,
   };
   return new AesGcmSecretCipher(config);
 }

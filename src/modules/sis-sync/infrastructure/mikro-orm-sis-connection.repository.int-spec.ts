@@ -27,7 +27,7 @@ function cipher(secretsKey: string, previousSecretsKeys: string[] = []): AesGcmS
     allowHttpSisUrls: true,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
-    applyLanes: 1,
+    writeLanes: 1,
   };
   return new AesGcmSecretCipher(config);
 }

@@ -150,10 +150,11 @@ export class SqlSyncRunRepository extends SyncRunRepository {
     return rows.length === 1;
   }
 
-  async confirmLease(id: string, owner: string): Promise<boolean> {
+  async confirmLease(id: string, owner: string, lock: 'exclusive' | 'shared' = 'exclusive'): Promise<boolean> {
     const rows = await runSql(
       this.em,
-      `SELECT id FROM sis_sync_runs WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE`,
+      `SELECT id FROM sis_sync_runs WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+          FOR ${lock === 'shared' ? 'SHARE' : 'UPDATE'}`,
       [id, owner],
     );
     return rows.length === 1;

@@ -96,11 +96,15 @@ export interface RestoreResult {
  * crashed run resumes from its last checkpoint to the same end state.
  */
 export abstract class RosterMirror {
-  /** Adds records to a change set; a sourcedId staged twice keeps the last version. */
+  /**
+   * Adds records to a change set; a sourcedId staged twice keeps the version of the later `page` (the last one
+   * given for equal pages), whichever write commits first. Writes of different pages may run at once.
+   */
   abstract stage<E extends RosterEntity>(
     key: ChangeSetKey,
     entity: E,
     records: readonly RosterRecord<E>[],
+    page?: number,
   ): Promise<void>;
 
   /** Forgets what was staged (for one entity, before re-pulling it, or all of it). */

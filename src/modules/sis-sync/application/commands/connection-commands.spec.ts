@@ -98,7 +98,7 @@ const config: SisSyncConfig = {
   allowHttpSisUrls: false,
   runLeaseSeconds: 60,
   applyChunkSize: 5000,
-  applyLanes: 1,
+  writeLanes: 1,
 };
 
 const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({

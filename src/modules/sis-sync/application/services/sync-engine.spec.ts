@@ -925,7 +925,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
     runLeaseSeconds: LEASE_SECONDS,
     // The fake transaction runner snapshots the whole fake database: it models one transaction at a time.
     applyChunkSize: 5000,
-    applyLanes: 1,
+    writeLanes: 1,
   };
   const connection: SisConnection = {
     id: randomUUID(),

@@ -140,12 +140,12 @@ export class SyncEngine {
   ) {
     this.leaseMs = config.runLeaseSeconds * 1000;
     this.applyChunkSize = config.applyChunkSize;
-    this.applyLanes = config.applyLanes;
+    this.writeLanes = config.writeLanes;
   }
 
   private readonly leaseMs: number;
   private readonly applyChunkSize: number;
-  private readonly applyLanes: number;
+  private readonly writeLanes: number;
 
   /** Runs (or resumes) a run. Returns quietly when another worker holds it or it is already settled. */
   async execute(runId: string): Promise<SyncRun | null> {
@@ -394,28 +394,36 @@ export class SyncEngine {
     const pull = await source.pull(entity, { mode, since, signal: lease.signal, onIssue });
     let records = 0;
     let pages = 0;
-    // Staging page N overlaps with fetching and normalising page N+1; one staging write is in flight at most.
-    let staging: Promise<void> | undefined;
+    // Staging overlaps with fetching and normalising the next pages: up to `writeLanes` pages are written at once,
+    // each on its own connection (a later page's version of a record wins whichever commits first).
+    const staging: Promise<void>[] = [];
     try {
       for await (const page of pull.pages) {
         lease.check(true);
-        await staging;
+        if (staging.length >= this.writeLanes) await staging.shift();
         const rows = aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page;
         const pageIssues = issues.splice(0);
-        staging = this.fenced(run.id, async () => {
-          await this.mirror.stage(key, entity, rows);
-          if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
-        });
-        // A failure surfaces at the next await; until then it must not count as unhandled.
-        staging.catch(() => undefined);
+        const pageNumber = pages;
+        // Recording issues updates the run's row: such a write takes the run exclusively, the others share it.
+        const write = this.fenced(
+          run.id,
+          async () => {
+            await this.mirror.stage(key, entity, rows, pageNumber);
+            if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
+          },
+          pageIssues.length > 0 ? 'exclusive' : 'shared',
+        );
+        // A failure surfaces at a later await; until then it must not count as unhandled.
+        write.catch(() => undefined);
+        staging.push(write);
         records += page.length;
         pages += 1;
         this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
       }
     } finally {
-      await staging?.catch(() => undefined);
+      await Promise.allSettled(staging);
     }
-    await staging;
+    for (const write of staging) await write;
     if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
     return { entity, complete: true, snapshot: pull.snapshot, records, pages };
   }
@@ -450,7 +458,7 @@ export class SyncEngine {
   }
 
   /**
-   * Applies an entity's chunks (each ending at one of `bounds`), up to `applyLanes` of them at once on their own
+   * Applies an entity's chunks (each ending at one of `bounds`), up to `writeLanes` of them at once on their own
    * connections. Each chunk's transaction commits only after the one before it has: its checkpoint and counts
    * then cover every earlier chunk, so a crash leaves the run resumable exactly as a one-at-a-time apply would,
    * and a chunk that fails rolls back every chunk after it.
@@ -509,7 +517,7 @@ export class SyncEngine {
         // not take the last connection while waiting for this one to commit.
         await Promise.race([started, done]);
         // The first chunk runs alone, so the table's statistics are fresh before chunks are planned side by side.
-        while (inFlight.length >= (chunks === 0 ? 1 : this.applyLanes)) await inFlight.shift();
+        while (inFlight.length >= (chunks === 0 ? 1 : this.writeLanes)) await inFlight.shift();
       }
       while (inFlight.length > 0) await inFlight.shift();
     } catch (error) {
@@ -625,9 +633,9 @@ export class SyncEngine {
   }
 
   /** Runs `work` in a transaction that first re-checks (and locks) this worker's lease on the run. */
-  private fenced<T>(runId: string, work: () => Promise<T>): Promise<T> {
+  private fenced<T>(runId: string, work: () => Promise<T>, lock: 'exclusive' | 'shared' = 'exclusive'): Promise<T> {
     return this.transactions.run(async () => {
-      if (!(await this.runs.confirmLease(runId, this.owner))) throw new RunStopped('lease-lost');
+      if (!(await this.runs.confirmLease(runId, this.owner, lock))) throw new RunStopped('lease-lost');
       return work();
     });
   }
