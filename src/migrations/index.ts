@@ -8,6 +8,7 @@ import { Migration20261125041500_audit_read_models } from './Migration2026112504
 import { Migration20261125050000_audit_append_as_owner } from './Migration20261125050000_audit_append_as_owner.js';
 import { Migration20261125060000_audit_chain_statement_lock } from './Migration20261125060000_audit_chain_statement_lock.js';
 import { Migration20261125070000_staged_page_order } from './Migration20261125070000_staged_page_order.js';
+import { Migration20261125071000_people_aliases_index } from './Migration20261125071000_people_aliases_index.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -26,4 +27,5 @@ export const migrations: MigrationObject[] = [
     class: Migration20261125060000_audit_chain_statement_lock,
   },
   { name: 'Migration20261125070000_staged_page_order', class: Migration20261125070000_staged_page_order },
+  { name: 'Migration20261125071000_people_aliases_index', class: Migration20261125071000_people_aliases_index },
 ];

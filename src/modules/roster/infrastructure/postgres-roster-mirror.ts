@@ -99,20 +99,21 @@ export class PostgresRosterMirror extends RosterMirror {
   async refreshStagedStatistics(): Promise<void> {
     // The staging table fills from empty during a run; without fresh statistics the planner estimates one row
     // per change set and picks nested loops that turn quadratic on large districts.
-    await runSql(this.em, 'ANALYZE roster_staged_records');
+    // Only the columns the preview and apply filter and join on: the payloads are what makes a full ANALYZE slow.
+    await runSql(this.em, 'ANALYZE roster_staged_records (run_id, entity, sourced_id, status)');
   }
 
   async refreshMirrorStatistics(entity: RosterEntity, rows: number): Promise<void> {
-    const { table } = MIRROR_TABLES[entity];
+    const { table, plannedOn = [] } = MIRROR_TABLES[entity];
     const [estimate] = await runSql<{ reltuples: number }>(
       this.em,
       `SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = $1::regclass`,
       [table],
     );
-    // The row count and the lookup columns are what the apply's plans depend on; sampling only those costs a
+    // The row count and the lookup columns are what the sync's plans depend on; sampling only those costs a
     // fifth of a full ANALYZE (the rest is left to autovacuum).
     if ((estimate?.reltuples ?? 0) < rows / 2) {
-      await runSql(this.em, `ANALYZE ${table} (connection_id, sourced_id, status)`);
+      await runSql(this.em, `ANALYZE ${table} (${['connection_id', 'sourced_id', 'status', ...plannedOn].join(', ')})`);
     }
   }
 

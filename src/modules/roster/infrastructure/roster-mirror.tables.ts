@@ -19,6 +19,8 @@ export interface MirrorTable {
   requires: readonly RequiredReference[];
   /** SQL predicate over alias `t` (a mirror row) with `$scope` (text[] of school sourcedIds) for scoped absence. */
   inScope: string;
+  /** Columns besides the source key whose statistics the sync's own queries are planned on. */
+  plannedOn?: readonly string[];
 }
 
 const text = (field: string): string => `p->>'${field}'`;
@@ -108,6 +110,8 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
     ],
     requires: [],
     inScope: `t.org_sourced_ids ?| $scope`,
+    // Partial-index predicates: the alias lookup of every pull and the sticky-conflict check of the apply.
+    plannedOn: ['source_aliases', 'local_overrides'],
   },
   demographics: {
     table: 'roster_demographics',

@@ -150,11 +150,10 @@ export class SqlSyncRunRepository extends SyncRunRepository {
     return rows.length === 1;
   }
 
-  async confirmLease(id: string, owner: string, lock: 'exclusive' | 'shared' = 'exclusive'): Promise<boolean> {
+  async confirmLease(id: string, owner: string): Promise<boolean> {
     const rows = await runSql(
       this.em,
-      `SELECT id FROM sis_sync_runs WHERE id = $1 AND lease_owner = $2 AND state = 'running'
-          FOR ${lock === 'shared' ? 'SHARE' : 'UPDATE'}`,
+      `SELECT id FROM sis_sync_runs WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE`,
       [id, owner],
     );
     return rows.length === 1;

@@ -91,11 +91,9 @@ export abstract class SyncRunRepository {
 
   /**
    * Inside a transaction: locks the run row if this owner still holds it, so no other worker can claim the
-   * run until the transaction's writes are committed. False when the lease was lost. `shared` lets the run's own
-   * writes on other connections proceed at once; a transaction that will update the run itself takes it
-   * `exclusive` (two shared holders that both update it would deadlock).
+   * run until the transaction's writes are committed. False when the lease was lost.
    */
-  abstract confirmLease(id: string, owner: string, lock?: 'exclusive' | 'shared'): Promise<boolean>;
+  abstract confirmLease(id: string, owner: string): Promise<boolean>;
 
   abstract recordSource(id: string, description: string, deltaSince: Date | null, mode: SyncMode): Promise<void>;
 

@@ -404,15 +404,10 @@ export class SyncEngine {
         const rows = aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page;
         const pageIssues = issues.splice(0);
         const pageNumber = pages;
-        // Recording issues updates the run's row: such a write takes the run exclusively, the others share it.
-        const write = this.fenced(
-          run.id,
-          async () => {
-            await this.mirror.stage(key, entity, rows, pageNumber);
-            if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
-          },
-          pageIssues.length > 0 ? 'exclusive' : 'shared',
-        );
+        const write = this.fenced(run.id, async () => {
+          await this.mirror.stage(key, entity, rows, pageNumber);
+          if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
+        });
         // A failure surfaces at a later await; until then it must not count as unhandled.
         write.catch(() => undefined);
         staging.push(write);
@@ -632,11 +627,17 @@ export class SyncEngine {
     );
   }
 
-  /** Runs `work` in a transaction that first re-checks (and locks) this worker's lease on the run. */
-  private fenced<T>(runId: string, work: () => Promise<T>, lock: 'exclusive' | 'shared' = 'exclusive'): Promise<T> {
+  /**
+   * Runs `work` in a transaction that commits only if this worker still holds the run. The lease is checked (and
+   * the run row locked until the commit) after the work, not before: the row is then held only for the moment
+   * of the commit, so the run's own writes on other connections (two staged pages at once) and its lease
+   * renewals do not queue behind each other, and a worker that lost the run still commits nothing.
+   */
+  private fenced<T>(runId: string, work: () => Promise<T>): Promise<T> {
     return this.transactions.run(async () => {
-      if (!(await this.runs.confirmLease(runId, this.owner, lock))) throw new RunStopped('lease-lost');
-      return work();
+      const result = await work();
+      if (!(await this.runs.confirmLease(runId, this.owner))) throw new RunStopped('lease-lost');
+      return result;
     });
   }
 
