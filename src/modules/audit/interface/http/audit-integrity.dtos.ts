@@ -9,8 +9,8 @@ import {
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from '../../application/audit-cursor.js';
 import type { AuditChainVerification } from '../../application/queries/verify-audit-chain.query.js';
+import { AuditLimitQueryDto } from './audit-trail.dtos.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -36,20 +36,12 @@ export class CheckpointPageDto {
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
-export class ListCheckpointsQueryDto {
+export class ListCheckpointsQueryDto extends AuditLimitQueryDto {
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page, as given' })
   @IsOptional()
   @IsString()
   @Matches(/^[1-9]\d{0,15}$/, { message: 'cursor must be the nextCursor of a previous page' })
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_AUDIT_PAGE)
-  limit?: number;
 }
 
 export class VerifyChainQueryDto {

@@ -531,28 +531,22 @@ export class SyncEngine {
   }
 
   private async recordChunkIssues(run: SyncRun, entity: RosterEntity, chunk: ApplyChunkResult): Promise<void> {
-    if (chunk.conflicts.length > 0) {
-      await this.runs.addIssues(
-        run.id,
-        chunk.conflicts.map((conflict) => ({
-          entity,
-          sourcedId: conflict.sourcedId,
-          field: conflict.field,
-          severity: 'conflict' as const,
-          message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
-        })),
-      );
-    }
-    await this.runs.addIssues(
-      run.id,
-      chunk.unresolved.map((unresolved) => ({
+    await this.runs.addIssues(run.id, [
+      ...chunk.conflicts.map((conflict) => ({
+        entity,
+        sourcedId: conflict.sourcedId,
+        field: conflict.field,
+        severity: 'conflict' as const,
+        message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
+      })),
+      ...chunk.unresolved.map((unresolved) => ({
         entity,
         sourcedId: unresolved.sourcedId,
         field: unresolved.field,
         severity: 'error' as const,
         message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
       })),
-    );
+    ]);
   }
 
   private async deactivate(
