@@ -1,3 +1,4 @@
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOneRosterServer, generateDistrict, type FakeOneRosterServerOptions } from '../fakes/oneroster/index.js';
@@ -164,6 +165,28 @@ describe('OneRoster REST sync', () => {
         .map((row) => row['sourced_id'])
         .sort(),
     ).toEqual([...classes].sort());
+  });
+
+  it('a held run whose staged change set PostgreSQL lost fails on approval and deactivates nothing', async () => {
+    const server = await district('lost-change-set');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    server.removeRecords(
+      'classes',
+      server.dataset.classes.slice(0, 4).map((klass) => klass.sourcedId),
+    );
+    const held = await syncAndWait(app.url, token, connectionId);
+    expect(held.state).toBe('held');
+    // What a crash or a failover does to the UNLOGGED staging table.
+    const client = new pg.Client({ connectionString: app.databaseUrl });
+    await client.connect();
+    await client.query('TRUNCATE roster_staged_records').finally(() => client.end());
+
+    await request(app.url).post(`/api/v1/sis/runs/${held.id}/approve`).set(bearer(token)).expect(202);
+    const failed = await waitForRun(app.url, token, held.id);
+
+    expect(failed).toMatchObject({ state: 'failed', errorCode: 'SIS_SYNC.CHANGE_SET_LOST' });
+    expect(await activeCount(app.databaseUrl, 'roster_classes', connectionId)).toBe(server.dataset.classes.length + 4);
   });
 
   it('a dry run previews the change set without applying it', async () => {

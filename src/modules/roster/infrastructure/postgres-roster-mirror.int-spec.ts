@@ -275,6 +275,18 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       expect(await mirror().stagedCount(key.changeSetId, 'orgs')).toBe(0);
       expect(await mirror().stagedCount(other.changeSetId, 'orgs')).toBe(2);
     });
+
+    it('names the entities of a change set with nothing staged, as after PostgreSQL empties the unlogged table', async () => {
+      const key = newKey();
+      await mirror().stage(key, 'orgs', [org('o1')]);
+      await mirror().stage(key, 'courses', [course('c1')]);
+      expect(await mirror().unstagedEntities(key.changeSetId, ['orgs', 'courses', 'classes'])).toEqual(['classes']);
+      expect(await mirror().unstagedEntities(key.changeSetId, [])).toEqual([]);
+
+      await mirror().discardStaged(key.changeSetId, 'orgs');
+      expect(await mirror().unstagedEntities(key.changeSetId, ['orgs', 'courses'])).toEqual(['orgs']);
+      expect(await mirror().unstagedEntities(newKey().changeSetId, ['courses'])).toEqual(['courses']);
+    });
   });
 
   describe('preview', () => {

@@ -126,6 +126,17 @@ export class PostgresRosterMirror extends RosterMirror {
     return Number(row?.count ?? 0);
   }
 
+  async unstagedEntities(changeSetId: string, entities: readonly RosterEntity[]): Promise<RosterEntity[]> {
+    if (entities.length === 0) return [];
+    const rows = await runSql<{ entity: RosterEntity }>(
+      this.em,
+      `SELECT e.entity FROM unnest($2::text[]) AS e(entity)
+        WHERE NOT EXISTS (SELECT 1 FROM roster_staged_records s WHERE s.run_id = $1 AND s.entity = e.entity)`,
+      [changeSetId, entities],
+    );
+    return rows.map((row) => row.entity);
+  }
+
   async mergeStagedPeople(key: ChangeSetKey, rule: 'identifier' | 'ic-role-prefix'): Promise<number> {
     const mergeKey =
       rule === 'ic-role-prefix'

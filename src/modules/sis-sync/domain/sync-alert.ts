@@ -100,6 +100,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'SIS_SYNC.CSV_INVALID': 'The CSV package is not valid',
   'SIS_SYNC.CONNECTION_NOT_FOUND': 'The connection no longer exists',
   'SIS_SYNC.RUN_ATTEMPTS_EXHAUSTED': 'The run was retried too many times',
+  'SIS_SYNC.CHANGE_SET_LOST': 'PostgreSQL lost the staged change set (restart or failover); start the sync again',
   'SIS_SYNC.SECRET_UNREADABLE': 'The stored credential cannot be decrypted with the configured keys',
 };
 

@@ -112,6 +112,13 @@ export abstract class RosterMirror {
 
   abstract stagedCount(changeSetId: string, entity: RosterEntity): Promise<number>;
 
+  /**
+   * Which of `entities` have nothing staged in the change set. The staging table is UNLOGGED: a PostgreSQL crash
+   * or a failover to a standby empties it, and an entity pulled with records but now without any staged ones
+   * has lost its change set (applying absence from it would deactivate everything).
+   */
+  abstract unstagedEntities(changeSetId: string, entities: readonly RosterEntity[]): Promise<RosterEntity[]>;
+
   /** After a change set is staged and before it is previewed or applied (query plans depend on it). */
   abstract refreshStagedStatistics(): Promise<void>;
 

@@ -137,6 +137,18 @@ interface StoredRun {
 class InMemorySyncRunRepository extends SyncRunRepository implements Transactional {
   rows = new Map<string, StoredRun>();
   private issueSeq = 0;
+  private failing: 'recordPreview' | 'settle' | null = null;
+
+  /** The next call of `method` fails as if the database connection dropped (the worker's attempt dies there). */
+  failNext(method: 'recordPreview' | 'settle'): void {
+    this.failing = method;
+  }
+
+  private maybeFail(method: 'recordPreview' | 'settle'): void {
+    if (this.failing !== method) return;
+    this.failing = null;
+    throw new Error('Connection terminated unexpectedly');
+  }
 
   snapshot(): unknown {
     return structuredClone(this.rows);
@@ -256,6 +268,7 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
   }
 
   async recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean> {
+    this.maybeFail('recordPreview');
     const row = this.stored(id);
     if (row.run.state !== 'running' || row.leaseOwner !== owner) return false;
     row.run.preview = structuredClone(preview);
@@ -289,6 +302,7 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
     fields: SettleFields,
     now: Date,
   ): Promise<SyncRun | null> {
+    this.maybeFail('settle');
     const row = this.stored(id);
     if (row.run.state !== 'running' || row.leaseOwner !== owner) return null;
     const { run } = row;
@@ -512,6 +526,15 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
 
   async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {
     return this.staged.get(changeSetId)?.get(entity)?.size ?? 0;
+  }
+
+  async unstagedEntities(changeSetId: string, entities: readonly RosterEntity[]): Promise<RosterEntity[]> {
+    return entities.filter((entity) => !this.staged.get(changeSetId)?.get(entity)?.size);
+  }
+
+  /** What a PostgreSQL crash does to the UNLOGGED staging table: every change set is gone. */
+  loseStagedChangeSets(): void {
+    this.staged.clear();
   }
 
   async mergeStagedPeople(): Promise<number> {
@@ -1229,6 +1252,79 @@ describe('SyncEngine', () => {
       expect([sum((event) => event.created), sum((event) => event.updated), sum((event) => event.deactivated)]).toEqual(
         [60, 100, 50],
       );
+    });
+
+    /** A first sync of `first`, then a run of `second` that `interrupt` stops; the engine that resumes it. */
+    async function interrupted(interrupt: (w: ReturnType<typeof world>) => void) {
+      const w = world({ thresholds: {} });
+      await w.sync(first);
+      const run = await w.start({ data: second });
+      interrupt(w);
+      await expect(w.engine().execute(run.id)).rejects.toThrow('Connection terminated unexpectedly');
+      w.clock.advance(LEASE_SECONDS * 1000 + 1);
+      return { w, run };
+    }
+
+    async function uninterruptedEnd() {
+      const uninterrupted = world({ thresholds: {} });
+      await uninterrupted.sync(first);
+      const run = await uninterrupted.sync(second);
+      return { run, mirror: uninterrupted.mirror.state(uninterrupted.connection.id) };
+    }
+
+    it('settles a run that dropped its change set but died before settling, deactivating nothing more', async () => {
+      const expected = await uninterruptedEnd();
+      const { w, run } = await interrupted((world) => world.runs.failNext('settle'));
+      expect(w.runs.stored(run.id).run).toMatchObject({ state: 'running', checkpoint: { phase: 'done' } });
+
+      const resumed = await w.engine().execute(run.id);
+
+      expect(resumed).toMatchObject({ state: expected.run.state, attempt: 2 });
+      expect(resumed?.counts).toEqual(expected.run.counts);
+      expect(w.mirror.state(w.connection.id)).toEqual(expected.mirror);
+    });
+
+    it('pulls again when PostgreSQL lost the change set before the review, and ends as an uninterrupted run would', async () => {
+      const expected = await uninterruptedEnd();
+      const { w, run } = await interrupted((world) => world.runs.failNext('recordPreview'));
+      expect(w.runs.stored(run.id).run.checkpoint).toEqual({ phase: 'review' });
+      w.mirror.loseStagedChangeSets();
+
+      const resumed = await w.engine().execute(run.id);
+
+      expect(w.sources.opened).toHaveLength(3);
+      expect(resumed).toMatchObject({ state: expected.run.state, attempt: 2 });
+      expect(resumed?.counts).toEqual(expected.run.counts);
+      expect(w.mirror.state(w.connection.id)).toEqual(expected.mirror);
+    });
+
+    it('fails, deactivating nothing, when PostgreSQL lost the change set of a run that was applying', async () => {
+      const { w, run } = await interrupted((world) =>
+        world.transactions.crashOnNthWhere(5, () => world.mirror.applyCalls.length),
+      );
+      expect(w.runs.stored(run.id).run.checkpoint).toMatchObject({ phase: 'apply', entity: 'people' });
+      const before = w.mirror.state(w.connection.id);
+      w.mirror.loseStagedChangeSets();
+
+      const resumed = await w.engine().execute(run.id);
+
+      expect(resumed).toMatchObject({ state: 'failed', errorCode: 'SIS_SYNC.CHANGE_SET_LOST' });
+      expect(w.mirror.state(w.connection.id)).toEqual(before);
+      expect(w.mirror.active(w.connection.id, 'people')).toHaveLength(PEOPLE);
+    });
+
+    it('fails an approved run whose held change set PostgreSQL lost, instead of applying a fresh pull nobody saw', async () => {
+      const w = world();
+      await w.sync({ orgs: orgs(10) });
+      const run = await w.start({ data: { orgs: orgs(6) } });
+      expect(await w.engine().execute(run.id)).toMatchObject({ state: 'held' });
+      w.mirror.loseStagedChangeSets();
+      await w.runs.approve(run.id, randomUUID(), w.clock.now());
+
+      const resumed = await w.engine().execute(run.id);
+
+      expect(resumed).toMatchObject({ state: 'failed', errorCode: 'SIS_SYNC.CHANGE_SET_LOST' });
+      expect(w.mirror.active(w.connection.id, 'orgs')).toHaveLength(10);
     });
   });
 

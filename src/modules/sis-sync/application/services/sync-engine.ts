@@ -250,6 +250,25 @@ export class SyncEngine {
     const counts: RunCounts = structuredClone(run.counts);
     let checkpoint = run.checkpoint;
 
+    if (checkpoint.phase === 'review' || checkpoint.phase === 'apply' || checkpoint.phase === 'deactivate') {
+      const lost = await this.lostStagedEntities(run.id);
+      if (lost.length > 0) {
+        // Nothing is applied yet and nobody approved what was pulled: pulling again is the same run.
+        if (checkpoint.phase === 'review' && !run.approvedAt) {
+          this.logger.warn(`Sync run ${run.id}: the staged change set of ${lost.join(', ')} is gone; pulling again`);
+          checkpoint = { phase: 'pull' };
+        } else {
+          return this.fail(
+            run,
+            counts,
+            'SIS_SYNC.CHANGE_SET_LOST',
+            `PostgreSQL lost this run's staged change set (${lost.join(', ')}), as a database restart or a failover ` +
+              `to a standby does; ${checkpoint.phase === 'review' ? 'the approved change set was not applied' : 'the apply stopped there and nothing was deactivated'}. Start the sync again.`,
+          );
+        }
+      }
+    }
+
     if (checkpoint.phase === 'pull') {
       await this.pull(run, connection, secret, key, counts, lease);
       checkpoint = { phase: 'review' };
@@ -302,7 +321,12 @@ export class SyncEngine {
     if (checkpoint.phase === 'deactivate') {
       await this.deactivate(current, connection, key, pulls, counts, checkpoint.entity, lease);
     }
-    await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
+    // The change set goes with the step that marks the run done: a run resumed between the two would otherwise
+    // deactivate every record the (now empty) change set no longer lists.
+    await this.fenced(run.id, async () => {
+      await this.mirror.discardStaged(run.id);
+      await this.save(run.id, { phase: 'done' }, counts);
+    });
     const state = (await this.runs.countIssues(run.id, 'error')) > 0 ? 'succeeded_with_issues' : 'succeeded';
     const result = await this.settle(current, state, { counts, checkpoint: { phase: 'done' } });
     this.metrics.lastSuccessfulSync(connection.id, result.startedAt ?? this.clock.now());
@@ -347,11 +371,18 @@ export class SyncEngine {
       const description = `${source.describe()}${note}`;
       await this.runs.recordSource(run.id, description, since ?? null, mode);
       const done = await this.runs.pulls(run.id);
+      const lost = new Set(await this.lostStagedEntities(run.id, done));
       const supplied = source.entities();
       for (const entity of ROSTER_APPLY_ORDER) {
-        if (!supplied.includes(entity) || done.get(entity)?.complete) continue;
+        if (!supplied.includes(entity) || (done.get(entity)?.complete && !lost.has(entity))) continue;
         lease.check(true);
-        await this.fenced(run.id, () => this.mirror.discardStaged(run.id, entity));
+        await this.fenced(run.id, async () => {
+          await this.mirror.discardStaged(run.id, entity);
+          // A lost entity is pulled again: until that pull completes, its half-staged records are no snapshot.
+          if (lost.has(entity)) {
+            await this.runs.recordPull(run.id, { entity, complete: false, snapshot: false, records: 0, pages: 0 });
+          }
+        });
         const pulled = await this.pullEntity(run, source, key, entity, mode, since, lease);
         const rule = connection.settings.personMergeRule;
         const merged =
@@ -587,6 +618,14 @@ export class SyncEngine {
       absent: run.mode === 'full' && pull.complete && pull.snapshot && pull.records > 0,
       schoolScope: connection.settings.schoolScope,
     };
+  }
+
+  /** Entities pulled complete with records whose staged records are gone (see `RosterMirror.unstagedEntities`). */
+  private async lostStagedEntities(runId: string, pulls?: Map<RosterEntity, EntityPull>): Promise<RosterEntity[]> {
+    const pulled = [...(pulls ?? (await this.runs.pulls(runId))).values()]
+      .filter((pull) => pull.complete && pull.records > 0)
+      .map((pull) => pull.entity);
+    return this.mirror.unstagedEntities(runId, pulled);
   }
 
   private async effectiveMode(run: SyncRun, connection: SisConnection): Promise<{ mode: SyncMode; since?: Date }> {
