@@ -243,7 +243,49 @@ export class PostgresRosterMirror extends RosterMirror {
         WHERE s.run_id = $1 AND s.entity = $2`,
       [key.changeSetId, entity, key.connectionId],
     );
-    const samples = await runSql<{ action: 'create' | 'update' | 'restore'; ids: string[] }>(
+    const create = Number(counts?.['create'] ?? 0);
+    const staged =
+      create + ['update', 'restore', 'unchanged'].reduce((sum, action) => sum + Number(counts?.[action] ?? 0), 0);
+    // Every active staged record a create (a first sync): the samples are the first sourcedIds of the change set,
+    // read from its index, instead of sorting all of them by action.
+    const samples =
+      create > 0 && create === staged
+        ? await runSql<{ action: 'create'; ids: string[] }>(
+            this.em,
+            `SELECT 'create' AS action, array(SELECT s.sourced_id FROM roster_staged_records s
+                                               WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active'
+                                               ORDER BY s.sourced_id LIMIT ${SAMPLE_SIZE}) AS ids`,
+            [key.changeSetId, entity],
+          )
+        : await this.changeSamples(key, entity, table);
+    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 4);
+    const [deactivations] = await runSql<{ count: string; ids: string[] | null }>(
+      this.em,
+      `SELECT count(*) AS count, (array_agg(t.sourced_id ORDER BY t.sourced_id))[1:${SAMPLE_SIZE}] AS ids
+         FROM ${table} t WHERE ${where}`,
+      [key.changeSetId, key.connectionId, entity, ...params],
+    );
+    const preview: EntityChangePreview = {
+      create,
+      update: Number(counts?.['update'] ?? 0),
+      restore: Number(counts?.['restore'] ?? 0),
+      deactivate: Number(deactivations?.count ?? 0),
+      unchanged: Number(counts?.['unchanged'] ?? 0),
+      activeBefore: Number(counts?.['active_before'] ?? 0),
+      samples: {},
+    };
+    for (const sample of samples) preview.samples[sample.action] = sample.ids;
+    if (deactivations?.ids?.length) preview.samples.deactivate = deactivations.ids;
+    return preview;
+  }
+
+  /** The first sourcedIds of each create, update and restore of an entity's change set. */
+  private changeSamples(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    table: string,
+  ): Promise<{ action: 'create' | 'update' | 'restore'; ids: string[] }[]> {
+    return runSql(
       this.em,
       `SELECT action, (array_agg(sourced_id ORDER BY sourced_id))[1:${SAMPLE_SIZE}] AS ids
          FROM (SELECT s.sourced_id,
@@ -255,25 +297,6 @@ export class PostgresRosterMirror extends RosterMirror {
         WHERE action IS NOT NULL GROUP BY action`,
       [key.changeSetId, entity, key.connectionId],
     );
-    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 4);
-    const [deactivations] = await runSql<{ count: string; ids: string[] | null }>(
-      this.em,
-      `SELECT count(*) AS count, (array_agg(t.sourced_id ORDER BY t.sourced_id))[1:${SAMPLE_SIZE}] AS ids
-         FROM ${table} t WHERE ${where}`,
-      [key.changeSetId, key.connectionId, entity, ...params],
-    );
-    const preview: EntityChangePreview = {
-      create: Number(counts?.['create'] ?? 0),
-      update: Number(counts?.['update'] ?? 0),
-      restore: Number(counts?.['restore'] ?? 0),
-      deactivate: Number(deactivations?.count ?? 0),
-      unchanged: Number(counts?.['unchanged'] ?? 0),
-      activeBefore: Number(counts?.['active_before'] ?? 0),
-      samples: {},
-    };
-    for (const sample of samples) preview.samples[sample.action] = sample.ids;
-    if (deactivations?.ids?.length) preview.samples.deactivate = deactivations.ids;
-    return preview;
   }
 
   async countRemappedPeople(key: ChangeSetKey): Promise<number> {
@@ -356,7 +379,7 @@ export class PostgresRosterMirror extends RosterMirror {
     const [row] = await runSql<{
       last_sourced_id: string | null;
       processed: number;
-      changes: { id: string; kind: 'created' | 'updated' | 'restored' }[];
+      changes: { created: string[]; updated: string[]; restored: string[] } | null;
       unresolved: UnresolvedReference[];
       conflicts: StickyConflict[];
     }>(this.em, buildApplySql(spec, entity === 'people' ? options : null), [
@@ -370,14 +393,13 @@ export class PostgresRosterMirror extends RosterMirror {
     const result: ApplyChunkResult = {
       lastSourcedId: row?.last_sourced_id ?? null,
       processed: Number(row?.processed ?? 0),
-      created: [],
-      updated: [],
-      restored: [],
+      created: row?.changes?.created ?? [],
+      updated: row?.changes?.updated ?? [],
+      restored: row?.changes?.restored ?? [],
       unchanged: 0,
       unresolved: row?.unresolved ?? [],
       conflicts: row?.conflicts ?? [],
     };
-    for (const change of row?.changes ?? []) result[change.kind].push(change.id);
     result.unchanged =
       result.processed -
       result.created.length -
@@ -561,12 +583,21 @@ function localFieldRules(options: ApplyOptions | null): {
 function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): string {
   const columns = spec.columns.map((mapping) => mapping.column);
   const local = localFieldRules(localFields);
-  // A scalar subquery (the source key is unique, so at most one row) is one index probe per row; an EXISTS may be
-  // planned as a hash of the whole referenced table, rebuilt for every chunk.
+  // Each distinct reference of the chunk is looked up once (a chunk of enrollments names a few hundred people for
+  // its 5,000 records), by a scalar subquery: the source key is unique, so that is one index probe, where an
+  // EXISTS or a join may be planned as a hash of the whole referenced table, rebuilt for every chunk. The active
+  // ones become the keys of one jsonb object, which each record tests with `?` (a binary search): no join the
+  // planner could turn into a rescan per record when it misjudges the chunk's size.
+  const resolvedReferences = spec.requires.map(
+    (reference, index) =>
+      `, active_${index} AS MATERIALIZED (
+      SELECT jsonb_object_agg(d.v, true) AS keys FROM (SELECT DISTINCT ${reference.expression} AS v FROM chunk c) d
+       WHERE (SELECT r.status = 'active' FROM ${reference.table} r WHERE r.connection_id = $5 AND r.sourced_id = d.v)
+    )`,
+  );
   const checks = spec.requires.map(
     (reference, index) =>
-      `coalesce((SELECT r.status = 'active' FROM ${reference.table} r
-                  WHERE r.connection_id = $5 AND r.sourced_id = ${reference.expression}), false) AS ok_${index}`,
+      `coalesce((SELECT a.keys FROM active_${index} a) ? (${reference.expression}), false) AS ok_${index}`,
   );
   const resolved = spec.requires.length === 0 ? 'true' : spec.requires.map((_, index) => `c.ok_${index}`).join(' AND ');
   const unresolvedField =
@@ -599,7 +630,7 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
            ? ` OR (m.t).local_overrides ?| ARRAY[${local.cleared.map((field) => `'${field}'`).join(', ')}]`
            : ''
        }
-    ), checked AS (
+    )${resolvedReferences.join('')}, checked AS (
       SELECT c.sourced_id, c.source_hash, c.p, c.search_text${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
     ), prior AS (
       SELECT c.sourced_id, c.prior_status AS status, c.before FROM chunk c WHERE c.before IS NOT NULL
@@ -631,8 +662,10 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
     )
     SELECT (SELECT max(sourced_id) FROM slice) AS last_sourced_id,
            (SELECT count(*) FROM slice)::int AS processed,
-           (SELECT coalesce(json_agg(json_build_object('id', u.id, 'kind',
-                     CASE WHEN u.inserted THEN 'created' WHEN pr.status = 'inactive' THEN 'restored' ELSE 'updated' END)), '[]')
+           (SELECT json_build_object(
+                     'created', coalesce(json_agg(u.id) FILTER (WHERE u.inserted), '[]'),
+                     'updated', coalesce(json_agg(u.id) FILTER (WHERE NOT u.inserted AND pr.status IS DISTINCT FROM 'inactive'), '[]'),
+                     'restored', coalesce(json_agg(u.id) FILTER (WHERE NOT u.inserted AND pr.status = 'inactive'), '[]'))
               FROM upserted u LEFT JOIN prior pr ON pr.sourced_id = u.sourced_id) AS changes,
            (SELECT coalesce(json_agg(json_build_object('sourcedId', c.sourced_id, 'field', ${unresolvedField},
                                                        'reference', ${unresolvedReference})), '[]')

@@ -18,6 +18,7 @@ import {
   type ApplyOptions,
   type ChangeSetKey,
   type DeactivationScope,
+  type EntityChangePreview,
 } from '../../../roster/index.js';
 import { SisTokenObtainedEvent } from '../../domain/connection-health.js';
 import type { SisConnection } from '../../domain/sis-connection.js';
@@ -281,11 +282,20 @@ export class SyncEngine {
     if (checkpoint.phase === 'review') {
       lease.check(true);
       this.broadcaster.progress(current, { phase: 'review', entity: '*', processed: 0 }, true);
+      // Each entity's preview is a few read-only scans; up to `writeLanes` of them run at once.
+      const previewed = new Map<RosterEntity, EntityChangePreview>();
+      const waiting = ROSTER_APPLY_ORDER.filter((entity) => pulls.has(entity));
+      const lane = async (): Promise<void> => {
+        for (let entity = waiting.shift(); entity; entity = waiting.shift()) {
+          const scope = this.deactivationScope(current, connection, pulls.get(entity)!);
+          previewed.set(entity, await this.mirror.preview(key, entity, scope));
+        }
+      };
+      await Promise.all(Array.from({ length: this.writeLanes }, lane));
       const preview: RunPreview = {};
       for (const entity of ROSTER_APPLY_ORDER) {
-        const pull = pulls.get(entity);
-        if (pull)
-          preview[entity] = await this.mirror.preview(key, entity, this.deactivationScope(current, connection, pull));
+        const entityPreview = previewed.get(entity);
+        if (entityPreview) preview[entity] = entityPreview;
       }
       if (!(await this.runs.recordPreview(run.id, this.owner, preview))) throw new RunStopped('lease-lost');
       current.preview = preview;
@@ -465,8 +475,23 @@ export class SyncEngine {
     lease: RunLease,
   ): Promise<void> {
     let remapped = checkpoint.remapped;
-    for (const entity of ROSTER_APPLY_ORDER.slice(ROSTER_APPLY_ORDER.indexOf(checkpoint.entity))) {
-      if (!pulls.has(entity)) continue;
+    const entities = ROSTER_APPLY_ORDER.slice(ROSTER_APPLY_ORDER.indexOf(checkpoint.entity)).filter((entity) =>
+      pulls.has(entity),
+    );
+    // Chunk bounds come from the change set alone, which the apply does not change: with connections to spare,
+    // the next entity's are read while this one applies.
+    const boundsOf = (entity: RosterEntity): Promise<string[]> => {
+      const bounds = this.mirror.chunkBounds(
+        key,
+        entity,
+        entity === checkpoint.entity ? checkpoint.after : null,
+        this.applyChunkSize,
+      );
+      bounds.catch(() => undefined);
+      return bounds;
+    };
+    let upcoming: Promise<string[]> | null = null;
+    for (const [index, entity] of entities.entries()) {
       const after = entity === checkpoint.entity ? checkpoint.after : null;
       const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
       if (entity === 'people' && remapApproved && !remapped) {
@@ -478,7 +503,9 @@ export class SyncEngine {
         remapped = true;
       }
       await this.mirror.refreshMirrorStatistics(entity, pulls.get(entity)?.records ?? 0);
-      const bounds = await this.mirror.chunkBounds(key, entity, after, this.applyChunkSize);
+      const bounds = await (upcoming ?? boundsOf(entity));
+      const next = entities[index + 1];
+      upcoming = next && this.writeLanes > 1 ? boundsOf(next) : null;
       await this.applyChunks(run, key, entity, after, bounds, entityCounts, counts, remapped, options, lease);
     }
   }
