@@ -276,6 +276,20 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       expect(await mirror().stagedCount(other.changeSetId, 'orgs')).toBe(2);
     });
 
+    it('keeps the content hash of earlier versions: the payload without dateLastModified and status', async () => {
+      const key = newKey();
+      await mirror().stage(key, 'people', [
+        person('p1', 'student', { middleName: 'Ñ', grades: ['05'], metadata: { 'district.flag': 'x' } }),
+      ]);
+      const [row] = await runSql<{ source_hash: string; expected: string }>(
+        fork(),
+        `SELECT source_hash, md5((payload - 'dateLastModified' - 'status')::text) AS expected
+           FROM roster_staged_records WHERE run_id = $1`,
+        [key.changeSetId],
+      );
+      expect(row?.source_hash).toBe(row?.expected);
+    });
+
     it('names the entities of a change set with nothing staged, as after PostgreSQL empties the unlogged table', async () => {
       const key = newKey();
       await mirror().stage(key, 'orgs', [org('o1')]);

@@ -36,7 +36,8 @@ const RESTORED_COLUMNS = [
   'updated_at',
 ];
 /** A staged record's hash ignores bookkeeping fields, so only real changes count as updates. */
-const contentHash = (payload: string): string => `md5((${payload} - 'dateLastModified' - 'status')::text)`;
+// The same text as `payload - 'dateLastModified' - 'status'` (stored hashes stay valid), with one copy of the payload.
+const contentHash = (payload: string): string => `md5((${payload} - '{dateLastModified,status}'::text[])::text)`;
 const ROLE_PRIORITY: readonly PersonRole[] = [
   'student',
   'teacher',
