@@ -537,7 +537,7 @@ const REMAPPED_PEOPLE = `
     UNION
     SELECT t.id, t.sourced_id, l.new_id
       FROM roster_people t, jsonb_array_elements_text(t.source_aliases) AS a(alias), legacy l
-     WHERE t.connection_id = $2 AND t.status = 'active' AND a.alias = l.old_id
+     WHERE t.connection_id = $2 AND t.status = 'active' AND t.source_aliases <> '[]'::jsonb AND a.alias = l.old_id
   ), remapped AS (
     SELECT DISTINCT ON (person_id) person_id, old_id, new_id FROM candidates ORDER BY person_id, new_id
   )`;
