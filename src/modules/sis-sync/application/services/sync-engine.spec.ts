@@ -506,6 +506,10 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       .sort();
   }
 
+  stagedCountOf(changeSetId: string, entity: RosterEntity): number {
+    return this.staged.get(changeSetId)?.get(entity)?.size ?? 0;
+  }
+
   stagedIds(changeSetId: string): number {
     return [...(this.staged.get(changeSetId)?.values() ?? [])].reduce((sum, entity) => sum + entity.size, 0);
   }
@@ -1296,6 +1300,31 @@ describe('SyncEngine', () => {
       expect(resumed).toMatchObject({ state: expected.run.state, attempt: 2 });
       expect(resumed?.counts).toEqual(expected.run.counts);
       expect(w.mirror.state(w.connection.id)).toEqual(expected.mirror);
+    });
+
+    it('resumes the pull, not the review, when it dies while pulling a lost change set again', async () => {
+      const uninterrupted = world({ thresholds: {} });
+      await uninterrupted.sync({ orgs: orgs(2) });
+      const expected = await uninterrupted.sync({ orgs: orgs(3) });
+
+      const w = world({ thresholds: {} });
+      await w.sync({ orgs: orgs(2) });
+      const run = await w.start({ data: { orgs: orgs(3) } });
+      w.runs.failNext('recordPreview');
+      await expect(w.engine().execute(run.id)).rejects.toThrow('Connection terminated unexpectedly');
+      w.clock.advance(LEASE_SECONDS * 1000 + 1);
+      w.mirror.loseStagedChangeSets();
+      // Pulling the lost orgs again, the worker dies writing their page.
+      w.transactions.crashOnNthWhere(1, () => w.mirror.stagedCountOf(run.id, 'orgs'));
+      await expect(w.engine().execute(run.id)).rejects.toThrow('Connection terminated unexpectedly');
+      expect(w.runs.stored(run.id).run.checkpoint).toEqual({ phase: 'pull' });
+      w.clock.advance(LEASE_SECONDS * 1000 + 1);
+
+      const resumed = await w.engine().execute(run.id);
+
+      expect(resumed).toMatchObject({ state: 'succeeded', attempt: 3 });
+      expect(resumed?.counts).toEqual(expected.counts);
+      expect(w.mirror.state(w.connection.id)).toEqual(uninterrupted.mirror.state(uninterrupted.connection.id));
     });
 
     it('fails, deactivating nothing, when PostgreSQL lost the change set of a run that was applying', async () => {

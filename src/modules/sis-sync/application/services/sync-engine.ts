@@ -257,7 +257,9 @@ export class SyncEngine {
         // Nothing is applied yet and nobody approved what was pulled: pulling again is the same run.
         if (checkpoint.phase === 'review' && !run.approvedAt) {
           this.logger.warn(`Sync run ${run.id}: the staged change set of ${lost.join(', ')} is gone; pulling again`);
+          // Stored, so that a crash while pulling again resumes the pull and never reviews a half-pulled entity.
           checkpoint = { phase: 'pull' };
+          await this.save(run.id, checkpoint, counts);
         } else {
           return this.fail(
             run,
