@@ -245,12 +245,10 @@ export class PostgresRosterMirror extends RosterMirror {
       [key.changeSetId, entity, key.connectionId],
     );
     const create = Number(counts?.['create'] ?? 0);
-    const staged =
-      create + ['update', 'restore', 'unchanged'].reduce((sum, action) => sum + Number(counts?.[action] ?? 0), 0);
     // Every active staged record a create (a first sync): the samples are the first sourcedIds of the change set,
     // read from its index, instead of sorting all of them by action.
     const samples =
-      create > 0 && create === staged
+      create > 0 && ['update', 'restore', 'unchanged'].every((action) => Number(counts?.[action] ?? 0) === 0)
         ? await runSql<{ action: 'create'; ids: string[] }>(
             this.em,
             `SELECT 'create' AS action, array(SELECT s.sourced_id FROM roster_staged_records s
