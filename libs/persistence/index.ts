@@ -2,5 +2,6 @@ export * from './embedded-postgres.js';
 export * from './migration-runner.js';
 export * from './orm-options.js';
 export * from './persistence.module.js';
+export * from './runtime-role-guard.js';
 export * from './sql.js';
 export * from './transaction-runner.js';
