@@ -5,7 +5,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigurationModule, type LoadedConfiguration } from './config/index.js';
-import { migrations } from './migrations/index.js';
+import { APPEND_ONLY_AUDIT_TABLES, migrations, runtimeRoleGrants } from './migrations/index.js';
 import { AuditModule } from './modules/audit/index.js';
 import { IdentityModule } from './modules/identity/index.js';
 import { ObservabilityModule } from './modules/observability/index.js';
@@ -32,6 +32,9 @@ export class AppModule {
   static forRole({ role, configuration, databaseUrl }: AppModuleOptions): DynamicModule {
     const servesHttp = role === 'api' || role === 'all';
     const processesJobs = role === 'worker' || role === 'all';
+    const { database } = configuration;
+    // The embedded database has one role and lives in the process's own data directory: nothing to separate.
+    const checksRole = configuration.app.isProduction && role !== 'cli' && database.url !== undefined;
     return {
       module: AppModule,
       imports: [
@@ -41,10 +44,14 @@ export class AppModule {
         PersistenceModule.forRootAsync({
           useFactory: () => ({
             url: databaseUrl,
-            poolMax: configuration.database.poolMax,
-            debug: configuration.database.debug,
-            migrateOnStart: configuration.database.migrateOnStart,
+            poolMax: database.poolMax,
+            debug: database.debug,
+            migrateOnStart: database.migrateOnStart,
             migrations,
+            migrationUrl: database.migrationUrl,
+            runtimeRole: database.appRole,
+            runtimeGrants: runtimeRoleGrants,
+            requireLeastPrivilegedRole: checksRole ? { highlight: APPEND_ONLY_AUDIT_TABLES } : undefined,
           }),
         }),
         QueueModule.forRoot({

@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import {
   Inject,
   Injectable,
@@ -11,11 +11,22 @@ import {
   type ModuleMetadata,
   type OnModuleInit,
 } from '@nestjs/common';
-import { applyPendingMigrations } from './migration-runner.js';
+import { migrateDatabase, type RuntimeRoleGrants } from './migration-runner.js';
 import { buildOrmOptions, type DatabaseConnectionSettings } from './orm-options.js';
+import { assertLeastPrivilegedRole } from './runtime-role-guard.js';
 
 export interface PersistenceSettings extends DatabaseConnectionSettings {
   migrateOnStart: boolean;
+  /** The owner's URL: migrations run through it when set (DATABASE_MIGRATION_URL). */
+  migrationUrl?: string;
+  /** The role the service connects as when it is not the owner; granted `runtimeGrants` after migrating. */
+  runtimeRole?: string;
+  runtimeGrants?: RuntimeRoleGrants;
+  /**
+   * Refuse to start when the connected role is a superuser or owns tables (production service processes):
+   * such a role could grant itself what the migrations revoked, or disable triggers.
+   */
+  requireLeastPrivilegedRole?: { highlight?: readonly string[] };
 }
 
 export const PERSISTENCE_SETTINGS = Symbol('PERSISTENCE_SETTINGS');
@@ -30,9 +41,13 @@ class StartupMigrations implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.settings.migrateOnStart) return;
-    const { applied } = await applyPendingMigrations(this.orm, this.settings.url);
-    if (applied.length > 0) this.logger.log(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+    if (this.settings.migrateOnStart) {
+      const { applied } = await migrateDatabase(this.orm, this.settings);
+      if (applied.length > 0) this.logger.log(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+    }
+    if (this.settings.requireLeastPrivilegedRole) {
+      await assertLeastPrivilegedRole(this.orm.em as EntityManager, this.settings.requireLeastPrivilegedRole);
+    }
   }
 }
 

@@ -1,11 +1,15 @@
-import { applyPendingMigrations, PERSISTENCE_SETTINGS, type PersistenceSettings } from '@app/persistence';
+import { migrateDatabase, PERSISTENCE_SETTINGS, type PersistenceSettings } from '@app/persistence';
 import { MikroORM } from '@mikro-orm/core';
 import { Inject } from '@nestjs/common';
 import { Command, CommandRunner, SubCommand } from 'nest-commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-@Command({ name: 'migrate', description: 'Apply pending database migrations (also done at start-up by default)' })
+@Command({
+  name: 'migrate',
+  description:
+    'Apply pending database migrations as DATABASE_MIGRATION_URL (or DATABASE_URL) and grant the runtime role (also done at start-up by default)',
+})
 export class MigrateCommand extends CommandRunner {
   constructor(
     private readonly orm: MikroORM,
@@ -15,7 +19,7 @@ export class MigrateCommand extends CommandRunner {
   }
 
   async run(): Promise<void> {
-    const { applied } = await applyPendingMigrations(this.orm, this.settings.url);
+    const { applied } = await migrateDatabase(this.orm, this.settings);
     console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`);
   }
 }

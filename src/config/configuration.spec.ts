@@ -50,6 +50,33 @@ describe('configuration', () => {
     );
   });
 
+  it('separates the migrating owner from the runtime role it grants', () => {
+    const twoRoles = loadConfiguration({
+      JWT_SECRET: secret,
+      DATABASE_URL: 'postgres://homeroom_app:a@db:5432/homeroom',
+      DATABASE_MIGRATION_URL: 'postgres://homeroom:o@db:5432/homeroom',
+    });
+    expect(twoRoles.database).toMatchObject({
+      url: 'postgres://homeroom_app:a@db:5432/homeroom',
+      migrationUrl: 'postgres://homeroom:o@db:5432/homeroom',
+      appRole: 'homeroom_app',
+    });
+    const oneRole = loadConfiguration({ JWT_SECRET: secret, DATABASE_URL: 'postgres://homeroom@db:5432/homeroom' });
+    expect(oneRole.database).toMatchObject({ migrationUrl: undefined, appRole: undefined });
+    const named = loadConfiguration({
+      JWT_SECRET: secret,
+      DATABASE_URL: 'postgres://homeroom@db:5432/homeroom',
+      DATABASE_APP_ROLE: 'homeroom_app',
+    });
+    expect(named.database.appRole).toBe('homeroom_app');
+    expect(() =>
+      loadConfiguration({ JWT_SECRET: secret, DATABASE_URL: 'postgres://h@db/h', DATABASE_APP_ROLE: 'app; DROP' }),
+    ).toThrow(/DATABASE_APP_ROLE: must be a plain PostgreSQL role name/);
+    expect(() => loadConfiguration({ JWT_SECRET: secret, DATABASE_MIGRATION_URL: 'postgres://h@db/h' })).toThrow(
+      /DATABASE_MIGRATION_URL: needs DATABASE_URL/,
+    );
+  });
+
   it('needs an admin email when an admin password is given', () => {
     expect(() => loadConfiguration({ JWT_SECRET: secret, HOMEROOM_ADMIN_PASSWORD: 'long-enough-password' })).toThrow(
       /HOMEROOM_ADMIN_EMAIL/,
