@@ -260,6 +260,13 @@ describe('audit tables: the runtime role that owns nothing (two PostgreSQL roles
       code: '42501',
       message: 'permission denied for function audit_purge_payloads',
     });
+    // ANALYZE as the owner, which PostgreSQL before 17 requires; nobody else may call it.
+    expect(
+      await attempt(runtime, "SELECT refresh_table_statistics('roster_staged_records', ARRAY['run_id', 'status'])"),
+    ).toEqual({ message: 'ok' });
+    expect(await attempt(other, "SELECT refresh_table_statistics('roster_people', '{}')")).toMatchObject({
+      code: '42501',
+    });
     const purged = await runtime.query<{ purged: string }>(
       "SELECT audit_purge_payloads(now() + interval '1 day', 2) AS purged",
     );

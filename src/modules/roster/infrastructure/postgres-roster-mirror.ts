@@ -101,7 +101,12 @@ export class PostgresRosterMirror extends RosterMirror {
     // The staging table fills from empty during a run; without fresh statistics the planner estimates one row
     // per change set and picks nested loops that turn quadratic on large districts.
     // Only the columns the preview and apply filter and join on: the payloads are what makes a full ANALYZE slow.
-    await runSql(this.em, 'ANALYZE roster_staged_records (run_id, entity, sourced_id, status)');
+    // Through the owner's `refresh_table_statistics`: before PostgreSQL 17 only a table's owner may ANALYZE it, and the
+    // service's role owns nothing (it would get a warning and no statistics).
+    await runSql(this.em, 'SELECT refresh_table_statistics($1::regclass, $2::text[])', [
+      'roster_staged_records',
+      ['run_id', 'entity', 'sourced_id', 'status'],
+    ]);
   }
 
   async refreshMirrorStatistics(entity: RosterEntity, rows: number): Promise<void> {
@@ -114,7 +119,10 @@ export class PostgresRosterMirror extends RosterMirror {
     // The row count and the lookup columns are what the sync's plans depend on; sampling only those costs a
     // fifth of a full ANALYZE (the rest is left to autovacuum).
     if ((estimate?.reltuples ?? 0) < rows / 2) {
-      await runSql(this.em, `ANALYZE ${table} (${['connection_id', 'sourced_id', 'status', ...plannedOn].join(', ')})`);
+      await runSql(this.em, 'SELECT refresh_table_statistics($1::regclass, $2::text[])', [
+        table,
+        ['connection_id', 'sourced_id', 'status', ...plannedOn],
+      ]);
     }
   }
 
