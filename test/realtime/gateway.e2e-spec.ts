@@ -1,8 +1,12 @@
+import { SessionRevokedV1 } from '@app/contracts';
+import { testRedisUrl } from '@app/testing';
 import pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimePublisher } from '../../src/modules/realtime/index.js';
+import { EndRevokedConnectionsHandler } from '../../src/modules/realtime/application/event-handlers/end-revoked-connections.handler.js';
+import { RedisEmitterRealtimePublisher } from '../../src/modules/realtime/infrastructure/redis-emitter-realtime-publisher.js';
 import { SocketIoRealtimePublisher } from '../../src/modules/realtime/infrastructure/socket-io-realtime-publisher.js';
 import { bearer, login } from '../support/auth.js';
 import { decodeJwt, signJwt } from '../support/jwt.js';
@@ -314,5 +318,22 @@ describe('two API processes on Redis', () => {
     await request(first.url).post('/api/v1/auth/logout').set(bearer(user.accessToken)).expect(204);
     expect(await ended).toEqual({ reason: 'logout' });
     await gone;
+  });
+
+  it('a revocation announced by a process without sockets (worker, CLI) ends the socket through the Redis emitter', async () => {
+    const admin = await login(first.url);
+    const user = await createUser(first.url, admin.accessToken, 'roaming-worker@district.test', ['teacher']);
+    const socket = await connect(second.url, { token: user.accessToken });
+    await leaveControlRooms(second, socket, user);
+    const worker = new RedisEmitterRealtimePublisher({ url: testRedisUrl(), prefix: first.redisPrefix! });
+    try {
+      const ended = nextEvent<{ reason: string }>(socket, 'session.ended');
+      const gone = disconnected(socket);
+      new EndRevokedConnectionsHandler(worker).handle(new SessionRevokedV1(user.id, user.sessionId, 'revoked'));
+      expect(await ended).toEqual({ reason: 'revoked' });
+      await gone;
+    } finally {
+      worker.onApplicationShutdown();
+    }
   });
 });
