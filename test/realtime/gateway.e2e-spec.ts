@@ -76,6 +76,8 @@ describe('socket.io gateway', () => {
         CORS_ORIGINS: 'https://portal.district.test',
         REALTIME_MESSAGES_PER_SECOND: '5',
         REALTIME_MESSAGE_BURST: '10',
+        // The periodic re-check is tested on two processes below; here only events and joins may end sockets.
+        REALTIME_REVALIDATE_SECONDS: '3600',
       },
     });
     adminToken = (await login(testApp.url)).accessToken;
@@ -267,17 +269,25 @@ describe('socket.io gateway', () => {
 describe('two API processes on Redis', () => {
   let first: TestApp;
   let second: TestApp;
+  let db: pg.Client;
 
   beforeAll(async () => {
-    first = await bootTestApp({ redis: true, role: 'api', env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
+    first = await bootTestApp({
+      redis: true,
+      role: 'api',
+      env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000', REALTIME_REVALIDATE_SECONDS: '1' },
+    });
     second = await bootTestApp({
       redis: { prefix: first.redisPrefix! },
       databaseUrl: first.databaseUrl,
       role: 'api',
-      env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' },
+      env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000', REALTIME_REVALIDATE_SECONDS: '3600' },
     });
+    db = new pg.Client({ connectionString: first.databaseUrl });
+    await db.connect();
   });
   afterAll(async () => {
+    await db.end();
     await second.close();
     await first.close();
   });
@@ -335,5 +345,27 @@ describe('two API processes on Redis', () => {
     } finally {
       worker.onApplicationShutdown();
     }
+  });
+
+  it('re-checks its sockets against the database, so a change whose event never arrived still takes effect', async () => {
+    const admin = await login(first.url);
+    const user = await createUser(first.url, admin.accessToken, 'unannounced@district.test', ['district_admin']);
+    const socket = await connect(first.url, { token: user.accessToken });
+    expect(await socket.emitWithAck('room.join', { room: 'compliance' })).toEqual({ ok: true, room: 'compliance' });
+    const heard: string[] = [];
+    socket.onAny((event: string) => heard.push(event));
+
+    // Changed in the database with no event (a lost Redis message, a restored backup).
+    const left = nextEvent(socket, 'room.left');
+    await db.query(`UPDATE users SET roles = '["teacher"]' WHERE id = $1`, [user.id]);
+    expect(await left).toEqual({ room: 'compliance', code: 'REALTIME.ROOM_FORBIDDEN' });
+    first.app.get(RealtimePublisher).publish('compliance', 'audit.access-denied', ACCESS_DENIED);
+
+    const ended = nextEvent<{ reason: string }>(socket, 'session.ended');
+    const gone = disconnected(socket);
+    await db.query('UPDATE users SET disabled = true WHERE id = $1', [user.id]);
+    expect(await ended).toEqual({ reason: 'access-changed' });
+    await gone;
+    expect(heard).not.toContain('audit.access-denied');
   });
 });

@@ -1,7 +1,7 @@
 import type { RoomJoinAck } from '@app/contracts';
 import { isDomainError } from '@app/ddd';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import {
   ConnectedSocket,
@@ -35,11 +35,15 @@ type CurrentUser = { ok: true; user: AuthenticatedUser } | { ok: false; code: st
  * string, which ends up in access logs), from an allowed Origin; sockets are dropped when their token
  * expires or their session is revoked (found by the identity recorded here, not by room), join rooms only
  * where the owning module's policy allows for the user's roles at the time of the join, cannot leave the rooms
- * the server put them in, and send at most `REALTIME_MESSAGES_PER_SECOND` messages.
+ * the server put them in, and send at most `REALTIME_MESSAGES_PER_SECOND` messages. Every
+ * `REALTIME_REVALIDATE_SECONDS` each process re-checks its own sockets against the database, so a revocation
+ * whose event was lost (Redis pub/sub delivers at most once) still takes effect.
  */
 @WebSocketGateway()
-export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   private readonly logger = new Logger('Realtime');
+  private revalidation: NodeJS.Timeout | undefined;
+  private revalidating = false;
 
   constructor(
     private readonly queries: QueryBus,
@@ -58,6 +62,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect {
         .then(() => next())
         .catch((error: Error) => next(error));
     });
+    this.revalidation = setInterval(() => void this.revalidateAll(server), this.limits.revalidateSeconds * 1000);
+    this.revalidation.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.revalidation);
   }
 
   handleDisconnect(socket: RealtimeSocket): void {
@@ -100,6 +110,36 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect {
     socket.data.clientRooms.delete(room);
     await socket.leave(room);
     return { ok: true, room };
+  }
+
+  /**
+   * Ends the sockets whose token no longer authenticates, and takes the others out of joined rooms their
+   * current roles no longer allow. One socket at a time, so the sweep never crowds the connection pool.
+   */
+  private async revalidateAll(server: Server): Promise<void> {
+    if (this.revalidating) return;
+    this.revalidating = true;
+    try {
+      for (const socket of [...server.of('/').sockets.values()] as RealtimeSocket[]) {
+        if (socket.data.ended || socket.disconnected || !socket.data.user) continue;
+        const current = await this.currentUser(socket);
+        if (!current.ok) {
+          if (current.code === 'AUTH.UNAVAILABLE') return;
+          continue;
+        }
+        for (const room of [...socket.data.clientRooms]) {
+          const decision = await RequestContext.create(this.orm.em, () => this.rooms.decide(current.user, room));
+          if (decision.ok || socket.data.ended) continue;
+          socket.data.clientRooms.delete(room);
+          await socket.leave(room);
+          socket.emit('room.left', { room, code: decision.code });
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'Socket revalidation failed');
+    } finally {
+      this.revalidating = false;
+    }
   }
 
   /** Re-reads the socket's user (roles, enabled, token version, session) from the database. */
