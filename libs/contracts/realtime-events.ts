@@ -5,6 +5,13 @@
 export interface RealtimeEventCatalogue {
   /** The connection's session ended (logout, account disabled, roles changed, token expired). */
   'session.ended': { reason: 'logout' | 'access-changed' | 'token-expired' | 'revoked' };
+  /**
+   * The socket sent more messages than it may (`REALTIME_MESSAGES_PER_SECOND`): the excess is refused with
+   * `REALTIME.RATE_LIMITED`; `disconnecting` when the server closes the connection for flooding.
+   */
+  'realtime.rate-limited': { limitPerSecond: number; disconnecting: boolean };
+  /** The server took the socket out of a room it no longer qualifies for (e.g. its roles changed). */
+  'room.left': { room: string; code: string };
   /** A room join was refused or accepted (also sent as the ack of `room.join`). */
   'room.joined': { room: string };
   /** A sync run changed state (rooms `sync-run:<id>` and `sis-ops`). */

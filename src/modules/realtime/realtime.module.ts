@@ -14,7 +14,8 @@ import { RealtimeGateway } from './interface/ws/realtime.gateway.js';
 
 /**
  * API roles run the socket.io gateway; other roles only publish (through Redis when it is configured), so
- * a worker's sync progress reaches clients connected to any API process.
+ * a worker's sync progress reaches clients connected to any API process, and a session revoked by any process
+ * ends its sockets on every API process.
  */
 @Module({})
 export class RealtimeModule {
@@ -39,6 +40,7 @@ export class RealtimeModule {
       module: RealtimeModule,
       global: true,
       providers: [
+        EndRevokedConnectionsHandler,
         {
           provide: RealtimePublisher,
           inject: [RedisConfig],

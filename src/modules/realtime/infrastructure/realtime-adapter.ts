@@ -47,8 +47,16 @@ class InProcessIoAdapter extends IoAdapter {
   }
 }
 
+/** Clients send small control messages (`room.join`, `room.leave`): anything over 16 KiB closes the connection. */
+const MAX_MESSAGE_BYTES = 16 * 1024;
+
 function withCors(options: ServerOptions | undefined, origins: readonly string[]): ServerOptions {
-  return { ...(options as ServerOptions), cors: { origin: [...origins], credentials: false }, serveClient: false };
+  return {
+    ...(options as ServerOptions),
+    cors: { origin: [...origins], credentials: false },
+    serveClient: false,
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
+  };
 }
 
 export function configureRealtimeAdapter(app: INestApplication, configuration: LoadedConfiguration): Promise<void> {

@@ -3,7 +3,8 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { RedisConfig } from '../../../config/index.js';
-import { RealtimePublisher } from '../application/ports/realtime-publisher.port.js';
+import { ConnectionTarget, RealtimePublisher } from '../application/ports/realtime-publisher.port.js';
+import { END_CONNECTIONS } from './realtime-socket.js';
 
 /**
  * For processes without a socket.io server (workers, the CLI): events go through the same Redis channel the
@@ -24,9 +25,9 @@ export class RedisEmitterRealtimePublisher extends RealtimePublisher implements 
     this.emitter.to(room).emit(event, payload);
   }
 
-  endConnections(room: string, reason: RealtimeEventPayload<'session.ended'>['reason']): void {
-    this.emitter.to(room).emit('session.ended', { reason });
-    setTimeout(() => this.emitter.in(room).disconnectSockets(true), 50).unref();
+  /** Every API process ends its own matching sockets (see `SocketIoRealtimePublisher`). */
+  endConnections(target: ConnectionTarget, reason: RealtimeEventPayload<'session.ended'>['reason']): void {
+    this.emitter.serverSideEmit(END_CONNECTIONS, target, reason);
   }
 
   onApplicationShutdown(): void {

@@ -1,5 +1,8 @@
 import type { RealtimeEventName, RealtimeEventPayload } from '@app/contracts';
 
+/** Whose connections to end: one session's (a sign-in), or every session of one user. */
+export type ConnectionTarget = { sessionId: string } | { userId: string };
+
 /**
  * Pushes catalogued events to socket.io rooms. Call it after the change commits; with Redis the event
  * reaches clients connected to any API process.
@@ -7,6 +10,9 @@ import type { RealtimeEventName, RealtimeEventPayload } from '@app/contracts';
 export abstract class RealtimePublisher {
   abstract publish<N extends RealtimeEventName>(room: string, event: N, payload: RealtimeEventPayload<N>): void;
 
-  /** Tells the room's sockets their session ended, then disconnects them (on every process). */
-  abstract endConnections(room: string, reason: RealtimeEventPayload<'session.ended'>['reason']): void;
+  /**
+   * Tells the target's sockets their session ended, takes them out of every room and disconnects them, on every
+   * process. Sockets are found by the identity the server recorded when it admitted them, never by a room.
+   */
+  abstract endConnections(target: ConnectionTarget, reason: RealtimeEventPayload<'session.ended'>['reason']): void;
 }
