@@ -26,6 +26,11 @@ export interface ChainRecord {
    * verification never sets it and hashes `entry` itself.
    */
   entryMatches?: boolean;
+  /**
+   * Set by a reader that also compared the columns it stores beside the text (what its queries read) with the
+   * text: the names of those that disagree, empty when all agree. Undefined when not compared (offline).
+   */
+  mismatchedColumns?: readonly string[];
 }
 
 /** Stable codes: reports, alerts and tests match on these, never on the wording. */
@@ -34,6 +39,7 @@ export const CHAIN_PROBLEM_CODES = [
   'AUDIT_CHAIN.LINK_BROKEN',
   'AUDIT_CHAIN.ENTRY_ALTERED',
   'AUDIT_CHAIN.ENTRY_MISSING',
+  'AUDIT_CHAIN.COLUMNS_MISMATCH',
   'AUDIT_CHAIN.HASH_MISMATCH',
   'AUDIT_CHAIN.TRUNCATED',
   'AUDIT_CHAIN.CHECKPOINT_MALFORMED',
@@ -244,6 +250,13 @@ export class ChainVerifier {
     if (record.entryMatches !== undefined) {
       if (!record.entryMatches) {
         return this.fail('AUDIT_CHAIN.ENTRY_ALTERED', `The text of entry ${seq} does not match its entry hash`, seq);
+      }
+      if (record.mismatchedColumns && record.mismatchedColumns.length > 0) {
+        return this.fail(
+          'AUDIT_CHAIN.COLUMNS_MISMATCH',
+          `The stored ${record.mismatchedColumns.join(', ')} of entry ${seq} disagree${record.mismatchedColumns.length === 1 ? 's' : ''} with its hashed text`,
+          seq,
+        );
       }
     } else if (record.entry !== null) {
       if (!hash('sha256', record.entry, 'buffer').equals(record.entryHash)) {

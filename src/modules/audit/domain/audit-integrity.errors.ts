@@ -1,3 +1,4 @@
+import type { ChainProblemCode } from '@app/audit-chain';
 import { DomainError } from '@app/ddd';
 
 /** No AUDIT_SIGNING_KEY: checkpoints cannot be signed (verification still works with the published keys). */
@@ -10,22 +11,31 @@ export class AuditSigningKeyMissingError extends DomainError {
 }
 
 /**
- * A new checkpoint would contradict the last one: the chain is shorter than the last checkpoint covered, or no
- * longer passes through the head it signed. Signing anyway would vouch for a rewritten or truncated trail.
+ * A new checkpoint would vouch for a chain that does not verify: it is shorter than the last checkpoint covered,
+ * no longer passes through the head it signed, or an entry, a link, a hash, a column beside a text or a stored
+ * checkpoint fails verification. Signing anyway would vouch for a rewritten, truncated or altered trail.
  */
 export class AuditCheckpointRefusedError extends DomainError {
   readonly code = 'AUDIT.CHECKPOINT_REFUSED';
   readonly kind = 'conflict' as const;
   constructor(
-    readonly problem: 'AUDIT_CHAIN.TRUNCATED' | 'AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH',
-    readonly firstBadSeq: number,
-    previousCheckpointId: number,
+    readonly problem: ChainProblemCode,
+    /** The first seq that failed; null for a problem with a stored checkpoint rather than an entry. */
+    readonly firstBadSeq: number | null,
+    previousCheckpointId: number | null,
+    detail?: string,
   ) {
     super(
-      problem === 'AUDIT_CHAIN.TRUNCATED'
+      problem === 'AUDIT_CHAIN.TRUNCATED' && detail === undefined
         ? `The chain is shorter than checkpoint ${previousCheckpointId} covered: entry ${firstBadSeq} is gone`
-        : `The chain no longer passes through the head checkpoint ${previousCheckpointId} signed at entry ${firstBadSeq}`,
-      { problem, firstBadSeq: String(firstBadSeq), previousCheckpointId },
+        : problem === 'AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH' && detail === undefined
+          ? `The chain no longer passes through the head checkpoint ${previousCheckpointId} signed at entry ${firstBadSeq}`
+          : `No checkpoint is signed over a chain that does not verify: ${detail ?? problem}`,
+      {
+        problem,
+        firstBadSeq: firstBadSeq === null ? null : String(firstBadSeq),
+        previousCheckpointId,
+      },
     );
   }
 }

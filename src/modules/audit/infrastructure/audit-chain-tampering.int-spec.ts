@@ -3,6 +3,7 @@ import { Clock } from '@app/ddd';
 import { applyPendingMigrations, buildOrmOptions } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,7 @@ async function withTriggersDisabled(client: pg.Client, tables: string[], stateme
 function consistentRewrite(seq: number): string[] {
   return [
     `UPDATE audit_event_payloads SET entry = replace(entry, '"student.', '"staff.') WHERE seq = ${seq}`,
+    `UPDATE audit_event_payloads SET action = replace(action, 'student.', 'staff.') WHERE seq = ${seq}`,
     `UPDATE audit_events e SET entry_hash = sha256(convert_to(p.entry, 'UTF8'))
        FROM audit_event_payloads p WHERE p.seq = e.seq AND e.seq = ${seq}`,
     `DO $$
@@ -111,6 +113,55 @@ function consistentRewrite(seq: number): string[] {
        END LOOP;
      END $$`,
   ];
+}
+
+/** A SQL string literal (test values only). */
+function literal(value: unknown): string {
+  return `'${String(value).replaceAll("'", "''")}'`;
+}
+
+let sharedColumnsChain: Promise<ChainDatabase> | null = null;
+
+/**
+ * One database for the column scenarios (each restores what it changed): 20 entries of every shape the capture
+ * writes, with details that repeat the keys the column check looks for (a nested occurredAt, outcome and
+ * studentIds), system and anonymous actors, no, one and several students, denied and failed outcomes.
+ */
+function columnsChain(): Promise<ChainDatabase> {
+  sharedColumnsChain ??= (async () => {
+    const chain = await chainDatabase('audit_tamper_columns', 0);
+    const drafts = Array.from({ length: 20 }, (_unused, index) => {
+      const draft = accessDraft(index);
+      switch (index % 5) {
+        case 1:
+          return {
+            ...draft,
+            action: 'roster_sync.applied',
+            actor: { type: 'system' as const, id: null, roles: [], schoolIds: [] },
+            studentIds: [],
+            details: {
+              counts: { people: { created: 2 } },
+              outcome: 'completed',
+              nested: { occurredAt: '2020-01-01T00:00:00.000Z', origin: { channel: 'job' }, outcome: 'allowed' },
+              studentIds: [randomUUID()],
+            },
+          };
+        case 2:
+          return {
+            ...draft,
+            actor: { type: 'user' as const, id: null, roles: [], schoolIds: [] },
+            outcome: 'denied' as const,
+          };
+        case 3:
+          return { ...draft, studentIds: [randomUUID(), randomUUID(), randomUUID()], outcome: 'failed' as const };
+        default:
+          return { ...draft, purpose: 'counselling "review"\n', reason: null };
+      }
+    });
+    await chain.integrity.log.append(drafts);
+    return chain;
+  })();
+  return sharedColumnsChain;
 }
 
 describe('audit chain verification against tampering (PostgreSQL)', () => {
@@ -267,6 +318,107 @@ describe('audit chain verification against tampering (PostgreSQL)', () => {
       firstBadSeq: 21,
       problem: { code: 'AUDIT_CHAIN.HASH_MISMATCH' },
     });
+  });
+
+  // The columns beside the hashed text are what the trail, "who saw this student" and the filters read: each
+  // must agree with the text, or a superuser could hide an access without touching a hash.
+  it.each([
+    ['action', 9, `UPDATE audit_event_payloads SET action = 'student.list' WHERE seq = 9`],
+    ['action', 9, `UPDATE audit_event_payloads SET action = 'student.rea_' WHERE seq = 9`],
+    ['student_ids', 9, `UPDATE audit_event_payloads SET student_ids = '{}' WHERE seq = 9`],
+    ['student_ids', 9, `UPDATE audit_event_payloads SET student_ids = student_ids || gen_random_uuid() WHERE seq = 9`],
+    ['outcome', 9, `UPDATE audit_event_payloads SET outcome = 'allowed' WHERE seq = 9`],
+    ['actor_id', 9, `UPDATE audit_event_payloads SET actor_id = gen_random_uuid() WHERE seq = 9`],
+    ['actor_id', 9, `UPDATE audit_event_payloads SET actor_id = NULL WHERE seq = 9`],
+    ['occurred_at', 9, `UPDATE audit_event_payloads SET occurred_at = occurred_at - interval '1 day' WHERE seq = 9`],
+    [
+      'occurred_at',
+      9,
+      `UPDATE audit_event_payloads SET occurred_at = occurred_at + interval '1 microsecond' WHERE seq = 9`,
+    ],
+    // Entry 2's details repeat occurredAt, outcome and studentIds: the values found there must not pass either.
+    ['occurred_at', 2, `UPDATE audit_event_payloads SET occurred_at = '2020-01-01T00:00:00Z' WHERE seq = 2`],
+    ['outcome', 2, `UPDATE audit_event_payloads SET outcome = 'denied' WHERE seq = 2`],
+    [
+      'student_ids',
+      2,
+      `UPDATE audit_event_payloads SET student_ids = ARRAY[(regexp_match(entry, '"studentIds":\\["([0-9a-f-]+)"'))[1]::uuid] WHERE seq = 2`,
+    ],
+    ['actor_id', 2, `UPDATE audit_event_payloads SET actor_id = gen_random_uuid() WHERE seq = 2`],
+    // An anonymous (401) entry's user has no id.
+    ['actor_id', 3, `UPDATE audit_event_payloads SET actor_id = gen_random_uuid() WHERE seq = 3`],
+  ])(
+    'names the seq whose %s column a superuser changed beside its hashed text (entry %i)',
+    async (column, seq, tamper) => {
+      const chain = await columnsChain();
+      const original = await chain.superuser.query('SELECT * FROM audit_event_payloads WHERE seq = $1', [seq]);
+      await withTriggersDisabled(chain.superuser, ['audit_event_payloads'], [tamper]);
+      try {
+        expect(await chain.verify()).toMatchObject({
+          ok: false,
+          checkedEntries: seq - 1,
+          firstBadSeq: seq,
+          problem: { code: 'AUDIT_CHAIN.COLUMNS_MISMATCH', seq, message: expect.stringContaining(column) },
+        });
+        expect(await chain.verify({ fromSeq: seq + 1 })).toMatchObject({ ok: true });
+      } finally {
+        const row = original.rows[0] as Record<string, unknown>;
+        await withTriggersDisabled(
+          chain.superuser,
+          ['audit_event_payloads'],
+          [
+            `UPDATE audit_event_payloads SET action = ${literal(row['action'])}, outcome = ${literal(row['outcome'])},
+             actor_id = ${row['actor_id'] === null ? 'NULL' : literal(row['actor_id'])},
+             student_ids = ${literal(`{${(row['student_ids'] as string[]).join(',')}}`)},
+             occurred_at = ${literal((row['occurred_at'] as Date).toISOString())} WHERE seq = ${seq}`,
+          ],
+        );
+      }
+      expect(await chain.verify()).toMatchObject({ ok: true });
+    },
+  );
+
+  it('verifies the columns of every kind of genuine entry, including details that repeat their keys', async () => {
+    const chain = await columnsChain();
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 20 });
+  });
+
+  it('refuses to sign a checkpoint over an altered chain, on demand, on schedule and for an export', async () => {
+    const chain = await chainDatabase('audit_sign_altered', 20);
+    await chain.sign();
+    await chain.append(10);
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads'],
+      [`UPDATE audit_event_payloads SET student_ids = '{}' WHERE seq = 24`],
+    );
+    const refusal = { code: 'AUDIT.CHECKPOINT_REFUSED', problem: 'AUDIT_CHAIN.COLUMNS_MISMATCH', firstBadSeq: 24 };
+    await expect(chain.sign()).rejects.toMatchObject(refusal);
+    chain.clock.at = new Date(Date.now() + TEST_AUDIT_CONFIG.checkpointIntervalMinutes * 60_000);
+    await expect(chain.sign('due')).rejects.toMatchObject(refusal);
+    const bundle = tempDir();
+    await expect(chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true))).rejects.toMatchObject(
+      refusal,
+    );
+    expect(chain.integrity.published.at(-1)).toMatchObject({
+      firstBadSeq: '24',
+      problem: 'AUDIT_CHAIN.COLUMNS_MISMATCH',
+    });
+
+    // An entry altered inside a range an earlier checkpoint already covers is refused too.
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads'],
+      [
+        `UPDATE audit_event_payloads SET student_ids = ARRAY(SELECT jsonb_array_elements_text(entry::jsonb -> 'studentIds')::uuid) WHERE seq = 24`,
+        `UPDATE audit_event_payloads SET entry = replace(entry, '"student.', '"staff.') WHERE seq = 5`,
+      ],
+    );
+    await expect(chain.sign()).rejects.toMatchObject({ problem: 'AUDIT_CHAIN.ENTRY_ALTERED', firstBadSeq: 5 });
+    const { rows } = await chain.superuser.query<{ id: string; size: string }>(
+      'SELECT id::text, tree_size::text AS size FROM audit_checkpoints ORDER BY id',
+    );
+    expect(rows).toEqual([{ id: '1', size: '20' }]);
   });
 
   it('signs contiguous, chained checkpoints when several signers race, on schedule only when due', async () => {

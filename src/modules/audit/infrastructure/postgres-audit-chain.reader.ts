@@ -3,6 +3,7 @@ import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditChainReader, type ChainTip } from '../application/ports/audit-chain.reader.port.js';
+import { ENTRY_COLUMNS_MATCH_SQL, MISMATCHED_COLUMNS_SQL } from './audit-entry-columns.sql.js';
 
 /** Seqs per query. */
 const BATCH = 10_000;
@@ -12,6 +13,7 @@ interface ChainRow {
   hashes: Buffer;
   entry?: string | null;
   entry_matches?: boolean | null;
+  mismatched_columns?: string[] | null;
   purged: boolean;
 }
 
@@ -32,13 +34,15 @@ const recordsSql = (entries: string): string => `
 const RECORDS_SQL = {
   text: recordsSql('p.entry'),
   checked: recordsSql(
-    `CASE WHEN p.seq IS NULL THEN NULL ELSE sha256(convert_to(p.entry, 'UTF8')) = e.entry_hash END AS entry_matches`,
+    `CASE WHEN p.seq IS NULL THEN NULL ELSE sha256(convert_to(p.entry, 'UTF8')) = e.entry_hash END AS entry_matches,
+     CASE WHEN p.seq IS NULL THEN NULL ELSE ${MISMATCHED_COLUMNS_SQL} END AS mismatched_columns`,
   ),
 };
 
 // Every check the verifier makes on one entry, made inside PostgreSQL over a run of seqs (in parallel workers
 // where the server has them): the entry links to the hash of the row before it in the run, its text hashes to
-// its entry hash (or its removal was recorded by the purge), and its hash recomputes. Each join is bounded to
+// its entry hash (or its removal was recorded by the purge) and the columns stored beside the text (what the
+// queries read) agree with it (audit-entry-columns.sql.ts), and its hash recomputes. Each join is bounded to
 // the run on both sides, or the planner scans the joined table from its start. Functions are schema-qualified,
 // so that an object of the same name elsewhere on the search path cannot stand in for them.
 const CHECK_RANGE_SQL = `
@@ -49,7 +53,8 @@ const CHECK_RANGE_SQL = `
            AND pg_catalog.sha256(e.prev_hash || pg_catalog.int8send(e.seq) || e.entry_hash) = e.hash
            AND (e.seq = $1 OR b.hash = e.prev_hash)
            AND CASE WHEN p.seq IS NULL THEN x.seq IS NOT NULL
-                    ELSE pg_catalog.sha256(pg_catalog.convert_to(p.entry, 'UTF8')) = e.entry_hash END,
+                    ELSE pg_catalog.sha256(pg_catalog.convert_to(p.entry, 'UTF8')) = e.entry_hash
+                         AND ${ENTRY_COLUMNS_MATCH_SQL} END,
            false)), false) AS clean
     FROM audit_events e
     LEFT JOIN audit_events b ON b.seq = e.seq - 1 AND b.seq >= $1 AND b.seq < $2
@@ -146,6 +151,7 @@ export class PostgresAuditChainReader extends AuditChainReader {
         hash: row.hashes.subarray(2 * HASH_BYTES, 3 * HASH_BYTES),
         entry: row.entry ?? null,
         entryMatches: row.entry_matches ?? undefined,
+        mismatchedColumns: row.mismatched_columns ?? undefined,
         purged: row.purged,
       };
     }

@@ -9,6 +9,7 @@ import { AuditChainReader } from '../ports/audit-chain.reader.port.js';
 import { AuditCheckpointRepository } from '../ports/audit-checkpoint.repository.js';
 import { AuditMetrics } from '../ports/audit-metrics.port.js';
 import { CheckpointSigner } from '../ports/checkpoint-signer.port.js';
+import { verifyStoredChain } from '../stored-chain-verification.js';
 
 /**
  * - `always`: sign now (on demand);
@@ -37,7 +38,8 @@ const SCHEDULE_SLACK_MS = 30_000;
  * Signs checkpoint N+1 over the current tip: size = the last committed seq, head = the hash stored at that seq
  * (read together from one row, so they always match), prev = checkpoint N's signature. Signers take turns
  * under an advisory lock. Before signing it checks that the chain still reaches checkpoint N's size and passes
- * through its head, and refuses otherwise: a signer must not vouch for a rewritten or truncated trail.
+ * through its head, and that the whole chain up to the tip verifies, and refuses otherwise: a signer must not
+ * vouch for a rewritten, truncated or altered trail.
  */
 @CommandHandler(SignAuditCheckpointCommand)
 export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditCheckpointCommand, SignedCheckpoint> {
@@ -63,6 +65,7 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
         const now = this.clock.now();
         if (previous && this.stillGood(previous, when, tip.seq, now)) return { checkpoint: previous, created: false };
         if (previous) await this.assertConsistent(previous, tip);
+        await this.assertVerifies(tip.seq);
         const fields = {
           origin: this.config.origin,
           id: (previous?.id ?? 0) + 1,
@@ -88,7 +91,11 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
     } catch (error) {
       if (error instanceof AuditCheckpointRefusedError) {
         this.events.publish(
-          new AuditVerificationFailedEvent(String(error.firstBadSeq), error.problem, this.clock.now()),
+          new AuditVerificationFailedEvent(
+            error.firstBadSeq === null ? null : String(error.firstBadSeq),
+            error.problem,
+            this.clock.now(),
+          ),
         );
       }
       throw error;
@@ -108,6 +115,28 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
           now.getTime() - Date.parse(previous.time) < this.config.checkpointIntervalMinutes * 60_000 - SCHEDULE_SLACK_MS
         );
     }
+  }
+
+  /**
+   * The whole chain up to the tip must verify (links, hashes, texts, the columns beside them, every stored
+   * checkpoint) before a checkpoint vouches for it: an entry altered after an earlier checkpoint covered it is
+   * refused too. Run under the signing lock, so the next signer finds this checkpoint or none.
+   */
+  private async assertVerifies(tipSeq: number): Promise<void> {
+    const result = await verifyStoredChain(this.chain, {
+      lastSeq: tipSeq,
+      toSeq: tipSeq,
+      checkpoints: await this.checkpoints.all(),
+      publicKeys: this.signer.publishedKeys().map((key) => key.publicKeyPem),
+    });
+    if (result.ok || !result.problem) return;
+    const previous = await this.checkpoints.latest();
+    throw new AuditCheckpointRefusedError(
+      result.problem.code,
+      result.firstBadSeq,
+      previous?.id ?? null,
+      result.problem.message,
+    );
   }
 
   private async assertConsistent(previous: CheckpointRecord, tip: { seq: number; hash: Buffer }): Promise<void> {

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, verifyChainInRanges, type ChainVerification, type CheckpointRecord } from '@app/audit-chain';
+import { GENESIS_HASH, type ChainVerification, type CheckpointRecord } from '@app/audit-chain';
 import { Clock } from '@app/ddd';
 import { EventBus, Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AuditSeqRangeError } from '../../domain/audit-integrity.errors.js';
@@ -7,9 +7,7 @@ import { AuditChainReader } from '../ports/audit-chain.reader.port.js';
 import { AuditCheckpointRepository } from '../ports/audit-checkpoint.repository.js';
 import { AuditMetrics } from '../ports/audit-metrics.port.js';
 import { CheckpointSigner } from '../ports/checkpoint-signer.port.js';
-
-/** Entries checked per statement: a few hundred milliseconds of work, so no statement holds a snapshot long. */
-const VERIFY_RANGE_ENTRIES = 100_000;
+import { verifyStoredChain } from '../stored-chain-verification.js';
 
 export interface AuditChainVerification extends ChainVerification {
   fromSeq: number;
@@ -59,14 +57,9 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
     const tip = await this.chain.tip();
     const toSeq = options.toSeq ?? tip.seq;
     const prevHash = fromSeq === 1 ? GENESIS_HASH : ((await this.chain.hashAt(fromSeq - 1)) ?? undefined);
-    const chain = this.chain;
-    const source = {
-      checkRange: (first: number, last: number, headSeqs: readonly number[]) => chain.checkRange(first, last, headSeqs),
-      records: (first: number, last: number) => chain.records(first, last, 'checked'),
-    };
-    const result = await verifyChainInRanges(source, {
+    const result = await verifyStoredChain(this.chain, {
       lastSeq: tip.seq,
-      rangeSize: options.rangeEntries ?? VERIFY_RANGE_ENTRIES,
+      rangeEntries: options.rangeEntries,
       checkpoints: [...stored, ...(options.externalCheckpoints ?? [])],
       publicKeys: this.signer.publishedKeys().map((key) => key.publicKeyPem),
       fromSeq,
