@@ -1,4 +1,4 @@
-import { createValidationPipe, ProblemDetailsFilter } from '@app/http';
+import { createValidationPipe, ProblemDetailsFilter, refuseHostileBodies, refuseHostileUrls } from '@app/http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -53,8 +53,12 @@ export async function createHttpApp(
     credentials: false,
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
+  // NUL or a lone surrogate in the path, a query parameter or any string of a body, and bodies nested deeper than
+  // any DTO, are refused here with a 400 problem: no route, pipe or SQL statement ever sees them.
+  app.use(refuseHostileUrls());
   app.useBodyParser('json', { limit: configuration.app.bodyLimit });
   app.useBodyParser('urlencoded', { limit: configuration.app.bodyLimit, extended: false });
+  app.use(refuseHostileBodies());
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditProblemRecorder)));

@@ -1,2 +1,3 @@
 export * from './domain-error.js';
 export * from './clock.port.js';
+export * from './keyset-cursor.codec.js';

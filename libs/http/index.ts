@@ -3,3 +3,4 @@ export * from './problem-details.filter.js';
 export * from './request-validation.error.js';
 export * from './validation.pipe.js';
 export * from './redis-throttler.storage.js';
+export * from './hostile-input.guard.js';

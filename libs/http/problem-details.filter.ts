@@ -4,6 +4,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { PROBLEM_CONTENT_TYPE, problemType, statusByKind, type ProblemDetails } from './problem-details.js';
+import { RefusedInputError } from './hostile-input.guard.js';
 import { RequestValidationError } from './request-validation.error.js';
 
 const codeByStatus: Record<number, string> = {
@@ -98,6 +99,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         code: exception.code,
         ...(exception.details ?? {}),
         ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
+      };
+    }
+    if (exception instanceof RefusedInputError) {
+      return {
+        type: problemType(exception.code),
+        title: exception.title,
+        status: exception.status,
+        code: exception.code,
       };
     }
     if (exception instanceof HttpException && isBodyParserError(exception.cause)) {

@@ -1,4 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { SisAddressPolicy } from './address-policy.js';
+import { ADDRESS_REFUSED_CODE, createGuardedFetch, type SisResolver } from './guarded-fetch.js';
 import { fullJitterBackoffMs, parseRetryAfterMs } from './retry-backoff.js';
 import { positiveInteger } from './server-url.js';
 
@@ -30,6 +32,13 @@ export interface SisHttpSettings {
   random?: () => number;
   /** Epoch milliseconds. */
   now?: () => number;
+  /**
+   * Which addresses may be reached. When given, requests go through `createGuardedFetch` (the address is checked
+   * on the resolved IP the socket connects to); `fetch` overrides it for tests of the protocol alone.
+   */
+  addressPolicy?: SisAddressPolicy;
+  /** Name resolution for the address policy; default `dns.lookup`. */
+  resolver?: SisResolver;
   fetch?: typeof fetch;
   onRequest?: (event: SisHttpRequestEvent) => void;
 }
@@ -88,7 +97,15 @@ const CONNECT_ERROR_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
-const PERMANENT_NETWORK_ERROR_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const PERMANENT_NETWORK_ERROR_CODES = new Set([
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  ADDRESS_REFUSED_CODE,
+]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Same-origin redirects followed per request, at most. */
+const MAX_REDIRECTS = 5;
 
 /**
  * The HTTP plumbing the SIS clients share: sends one request with a timeout per try, retries 408/429/5xx, timeouts
@@ -119,14 +136,23 @@ export class SisHttpTransport {
     this.sleep = settings.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.random = settings.random ?? Math.random;
     this.now = settings.now ?? Date.now;
-    this.fetch = settings.fetch ?? globalThis.fetch;
+    this.fetch =
+      settings.fetch ??
+      (settings.addressPolicy ? createGuardedFetch(settings.addressPolicy, settings.resolver) : globalThis.fetch);
     this.onRequest = settings.onRequest;
     this.serverMessageFields = dialect.serverMessageFields;
     this.attemptsText = dialect.attemptsText ?? ((count) => `${count} attempt${count === 1 ? '' : 's'}`);
   }
 
-  /** One request with timeouts, retries and classification. Resolves only with a 2xx response. */
+  /**
+   * One request with timeouts, retries and classification. Resolves only with a 2xx response. A redirect is
+   * followed only to the same origin (scheme, host and port): never to another host, never from https to http.
+   */
   async send(request: SisHttpRequest): Promise<SisHttpResponse> {
+    let url = request.url;
+    let method = request.method;
+    let requestBody = request.body;
+    let redirects = 0;
     const path = pathOf(request.url);
     const maxAttempts = request.maxAttempts ?? this.maxAttempts;
     let failures = 0;
@@ -146,13 +172,7 @@ export class SisHttpTransport {
       let response: Response;
       let body: string;
       try {
-        response = await this.fetch(request.url, {
-          method: request.method,
-          headers,
-          body: request.body,
-          signal,
-          redirect: 'follow',
-        });
+        response = await this.fetch(url, { method, headers, body: requestBody, signal, redirect: 'manual' });
         body = await response.text();
       } catch (error) {
         if (request.signal?.aborted) {
@@ -166,7 +186,11 @@ export class SisHttpTransport {
         const willRetry = !permanent && failures < maxAttempts;
         report('error', willRetry);
         if (!willRetry) {
-          const what = timedOut ? `timed out after ${this.requestTimeoutMs} ms` : `failed (${code ?? 'network error'})`;
+          const what = timedOut
+            ? `timed out after ${this.requestTimeoutMs} ms`
+            : code === ADDRESS_REFUSED_CODE && error instanceof Error
+              ? `not sent: ${error.message}`
+              : `failed (${code ?? 'network error'})`;
           const unreachable =
             permanent || (!everAnswered && !timedOut && code !== undefined && CONNECT_ERROR_CODES.has(code));
           throw request.failure(
@@ -185,6 +209,26 @@ export class SisHttpTransport {
       if (status >= 200 && status < 300) {
         report(status, false);
         return { status, headers: response.headers, body };
+      }
+      if (REDIRECT_STATUSES.has(status)) {
+        const target = sameOriginRedirect(url, response.headers.get('location'));
+        report(status, target !== undefined && redirects < MAX_REDIRECTS);
+        if (target === undefined || redirects >= MAX_REDIRECTS) {
+          throw request.rejection(
+            status,
+            target === undefined
+              ? 'Redirect not followed: it leads to another host or from https to http'
+              : `More than ${MAX_REDIRECTS} redirects`,
+          );
+        }
+        redirects += 1;
+        url = target;
+        if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+          method = 'GET';
+          requestBody = undefined;
+        }
+        attempt -= 1;
+        continue;
       }
       if (status === 401 && request.unauthorized) {
         const retry = !renewedCredentials && request.unauthorized.renew();
@@ -219,6 +263,18 @@ export class SisHttpTransport {
 
   private backoffMs(failures: number): number {
     return fullJitterBackoffMs(failures, this.backoffBaseMs, this.backoffCapMs, this.random);
+  }
+}
+
+/** The absolute target of a redirect when it stays on `from`'s origin; undefined otherwise (or without Location). */
+export function sameOriginRedirect(from: string, location: string | null): string | undefined {
+  if (!location) return undefined;
+  try {
+    const source = new URL(from);
+    const target = new URL(location, source);
+    return target.origin === source.origin ? target.href : undefined;
+  } catch {
+    return undefined;
   }
 }
 

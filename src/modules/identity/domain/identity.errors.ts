@@ -64,6 +64,14 @@ export class UserNotFoundError extends DomainError {
   }
 }
 
+export class InvalidUserCursorError extends DomainError {
+  readonly code = 'IDENTITY.INVALID_CURSOR';
+  readonly kind = 'validation' as const;
+  constructor() {
+    super('The cursor is malformed or belongs to another listing; start again without it', { fields: ['cursor'] });
+  }
+}
+
 export class SelfLockoutError extends DomainError {
   readonly code = 'IDENTITY.SELF_LOCKOUT';
   readonly kind = 'conflict' as const;

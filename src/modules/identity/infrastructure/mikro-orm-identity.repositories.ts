@@ -1,10 +1,18 @@
+import { KeysetCursorCodec } from '@app/ddd';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { SessionRepository, type SessionPrincipal } from '../application/ports/session.repository.js';
 import { UserRepository, type UserPage } from '../application/ports/user.repository.js';
-import { EmailTakenError } from '../domain/identity.errors.js';
+import { EmailTakenError, InvalidUserCursorError } from '../domain/identity.errors.js';
 import { RefreshToken, Session } from '../domain/session.js';
 import { normaliseEmail, User } from '../domain/user.js';
+
+/** Users are listed by email; the cursor is the last email handed out, checked by the shared codec. */
+const usersCursor = new KeysetCursorCodec<{ email: string }>({
+  listing: 'users',
+  fields: ['email'],
+  invalid: () => new InvalidUserCursorError(),
+});
 
 @Injectable()
 export class MikroOrmUserRepository extends UserRepository {
@@ -26,7 +34,7 @@ export class MikroOrmUserRepository extends UserRepository {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<UserPage> {
-    const after = cursor ? Buffer.from(cursor, 'base64url').toString('utf8') : undefined;
+    const after = usersCursor.decode(cursor)?.email;
     const items = await this.em.find(User, after ? { email: { $gt: after } } : {}, {
       orderBy: { email: 'asc' },
       limit: limit + 1,
@@ -34,7 +42,7 @@ export class MikroOrmUserRepository extends UserRepository {
     const hasMore = items.length > limit;
     const page = items.slice(0, limit);
     const last = page.at(-1);
-    return { items: page, nextCursor: hasMore && last ? Buffer.from(last.email).toString('base64url') : null };
+    return { items: page, nextCursor: hasMore && last ? usersCursor.encode({ email: last.email }) : null };
   }
 
   async save(user: User): Promise<void> {

@@ -13,6 +13,11 @@ describe('PageCursorCodec', () => {
     expect(codec.decode(cursor)).toEqual(position);
   });
 
+  it('keeps characters outside the BMP (surrogate pairs) in a field', () => {
+    const emoji = { ...position, title: 'Art 😀' };
+    expect(codec.decode(codec.encode(emoji))).toEqual(emoji);
+  });
+
   it('reads no cursor as the first page', () => {
     expect(codec.decode(undefined)).toBeNull();
     expect(codec.decode('')).toBeNull();
@@ -28,6 +33,9 @@ describe('PageCursorCodec', () => {
     ['an id that is not a UUID', encode(['classes', 'Algebra', "x' OR 1=1 --"])],
     ['an object', encode({ title: 'Algebra', id: position.id })],
     ['a huge string', 'A'.repeat(5000)],
+    ['a NUL in a field', encode(['classes', 'Alg\u0000ebra', position.id])],
+    ['a control character in a field', encode(['classes', 'Alg\u001bebra', position.id])],
+    ['a lone surrogate in a field', encode(['classes', 'Alg\ud800ebra', position.id])],
   ])('refuses %s', (_label, cursor) => {
     expect(() => codec.decode(cursor)).toThrow(InvalidRosterCursorError);
   });

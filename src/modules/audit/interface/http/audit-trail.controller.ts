@@ -22,7 +22,7 @@ import {
   toFilter,
   toWindow,
 } from './audit-trail.dtos.js';
-import { csvRow } from './csv-cell.js';
+import { csvRow } from '@app/csv';
 import { ClientGoneError, writeChunk } from './response-writer.js';
 
 /** Entries per database round trip of an export: about a megabyte of output per batch. */

@@ -7,7 +7,7 @@ import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../iden
 import { RecordDisclosureCommand } from '../../application/commands/record-disclosure.command.js';
 import { ListStudentDisclosuresQuery } from '../../application/queries/list-student-disclosures.query.js';
 import { AuditIdPipe } from './audit-id.pipe.js';
-import { csvRow } from './csv-cell.js';
+import { csvRow } from '@app/csv';
 import {
   DisclosureDto,
   RecordDisclosureDto,

@@ -1,3 +1,4 @@
+import { csvRow } from '@app/csv';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
@@ -159,6 +160,13 @@ export class RunIssueDto {
       message: issue.message,
     };
   }
+}
+
+export const RUN_ISSUE_CSV_HEADER = 'entity,sourcedId,field,severity,message\r\n';
+
+/** One issue as a line of the issues CSV export. */
+export function runIssueCsvRow(dto: RunIssueDto): string {
+  return csvRow([dto.entity, dto.sourcedId, dto.field, dto.severity, dto.message]);
 }
 
 export class RestoreResultDto {

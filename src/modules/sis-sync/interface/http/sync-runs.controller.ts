@@ -44,6 +44,8 @@ import {
   RestoreResultDto,
   RestoreSyncRunDto,
   RunIssueDto,
+  RUN_ISSUE_CSV_HEADER,
+  runIssueCsvRow,
   StartSyncRunDto,
   SyncRunDto,
   SyncRunPageDto,
@@ -160,7 +162,7 @@ export class SyncRunsController {
     response.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/json');
     if (csv) {
       response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);
-      response.write('entity,sourcedId,field,severity,message\r\n');
+      response.write(RUN_ISSUE_CSV_HEADER);
     } else {
       response.write('[');
     }
@@ -169,8 +171,7 @@ export class SyncRunsController {
       const chunk = page
         .map((issue) => {
           const dto = RunIssueDto.from(issue);
-          if (csv)
-            return [dto.entity, dto.sourcedId, dto.field, dto.severity, dto.message].map(csvCell).join(',') + '\r\n';
+          if (csv) return runIssueCsvRow(dto);
           const json = (first ? '' : ',') + JSON.stringify(dto);
           first = false;
           return json;
@@ -233,11 +234,4 @@ async function looksLikeZip(path: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
-}
-
-/** RFC 4180 cell; a leading =, +, - or @ is quoted with an apostrophe so spreadsheets do not run it. */
-function csvCell(value: string | null): string {
-  if (value === null) return '';
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
