@@ -6,6 +6,7 @@ import { AuthConfig, loadAuthConfig } from './auth.config.js';
 import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
 import { loadMetricsConfig, MetricsConfig } from './metrics.config.js';
 import { loadRedisConfig, RedisConfig } from './redis.config.js';
+import { loadRosterConfig, RosterConfig } from './roster.config.js';
 import { loadSisSyncConfig, SisSyncConfig } from './sis-sync.config.js';
 
 export interface LoadedConfiguration {
@@ -17,6 +18,7 @@ export interface LoadedConfiguration {
   sisSync: SisSyncConfig;
   alerts: AlertsConfig;
   audit: AuditConfig;
+  roster: RosterConfig;
 }
 
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
@@ -36,6 +38,7 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     }),
     alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),
     audit: loadAuditConfig(env, { isProduction: app.isProduction }),
+    roster: loadRosterConfig(env),
   };
 }
 
@@ -53,6 +56,7 @@ export class ConfigurationModule {
       { provide: SisSyncConfig, useValue: configuration.sisSync },
       { provide: AlertsConfig, useValue: configuration.alerts },
       { provide: AuditConfig, useValue: configuration.audit },
+      { provide: RosterConfig, useValue: configuration.roster },
     ];
     return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
   }

@@ -6,4 +6,5 @@ export * from './configuration.module.js';
 export * from './database.config.js';
 export * from './metrics.config.js';
 export * from './redis.config.js';
+export * from './roster.config.js';
 export * from './sis-sync.config.js';

@@ -1,5 +1,7 @@
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESOLVE_SCHOOL_SCOPES_SQL } from '../../src/migrations/Migration20261207080000_school_scope_local_ids.js';
 import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
@@ -134,6 +136,26 @@ describe('user administration', () => {
       expect(updated.body.code).toBe('IDENTITY.SCHOOL_SCOPE_AMBIGUOUS');
       const unchanged = await request(url).get(`/api/v1/users/${user.body.id}`).set(bearer(admin));
       expect(unchanged.body.schoolIds).toEqual([schools.id('orgs', 's-1')]);
+    });
+
+    it('migrates stored sourcedIds to local ids, leaving ambiguous and unknown ones granting nothing', async () => {
+      const user = await create('scoped.legacy@district.test', []);
+      expect(user.status).toBe(201);
+      const client = new pg.Client({ connectionString: testApp.databaseUrl });
+      await client.connect();
+      try {
+        const legacy = ['s-1', schools.id('orgs', 's-1').toUpperCase(), 's-2', 'no-such-school', 'dist-1'];
+        await client.query('UPDATE users SET school_ids = $2::jsonb WHERE id = $1', [
+          user.body.id,
+          JSON.stringify(legacy),
+        ]);
+        await client.query(RESOLVE_SCHOOL_SCOPES_SQL);
+        await client.query(RESOLVE_SCHOOL_SCOPES_SQL);
+      } finally {
+        await client.end();
+      }
+      const read = await request(url).get(`/api/v1/users/${user.body.id}`).set(bearer(admin));
+      expect(read.body.schoolIds).toEqual([schools.id('orgs', 's-1'), 's-2', 'no-such-school', 'dist-1']);
     });
 
     it.each([

@@ -595,11 +595,7 @@ describe('roster read side', () => {
     });
 
     it('resolves connection + sourcedId to that connection’s school only', async () => {
-      const token = await createUser(
-        'lake.admin@district.test',
-        ['school_admin'],
-        [`${lake.connectionId}:sch-south`],
-      );
+      const token = await createUser('lake.admin@district.test', ['school_admin'], [`${lake.connectionId}:sch-south`]);
       const me = await request(url).get('/api/v1/auth/me').set(bearer(token)).expect(200);
       expect(me.body.schoolIds).toEqual([lake.id('orgs', 'sch-south')]);
       const students = await request(url).get('/api/v1/students').set(bearer(token)).expect(200);
@@ -625,7 +621,13 @@ describe('roster read side', () => {
           { sourcedId: 'cls-chem', title: 'Chemistry', school: 'sch-hill' },
         ],
         people: [
-          { sourcedId: 'tch-hill', givenName: 'Hal', familyName: 'Hill', role: 'teacher', email: 'mr.hill@district.test' },
+          {
+            sourcedId: 'tch-hill',
+            givenName: 'Hal',
+            familyName: 'Hill',
+            role: 'teacher',
+            email: 'mr.hill@district.test',
+          },
           { sourcedId: 'stu-current', givenName: 'Cora', familyName: 'Current', role: 'student' },
           { sourcedId: 'stu-graded', givenName: 'Gus', familyName: 'Graded', role: 'student' },
           { sourcedId: 'stu-gone', givenName: 'Gina', familyName: 'Gone', role: 'student' },
