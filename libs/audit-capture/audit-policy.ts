@@ -20,13 +20,35 @@ export type AuditDataCategory =
  * - `param`: a route parameter holding one student id (`/students/:id`), known even when the call is denied;
  * - `query`: a query-string parameter holding one student id (filters such as `?studentId=`);
  * - `result`: read from the handler's response (list and search results record what they returned);
- * - `none`: the route touches student data without naming students (e.g. a sync run's issue list).
+ * - `handler`: the handler names them, because they are not in the request or response as local ids (a sync
+ *   run's preview and issues name students by sourcedId): it returns its result through `withAuditSubjects`,
+ *   or, for a streamed route, passes them to its `BeginAuditedStream`;
+ * - `none`: the route touches student data without naming students.
  */
 export type AuditSubjects =
   | { from: 'param'; name: string }
   | { from: 'query'; name: string }
   | { from: 'result'; select: (result: unknown) => readonly string[] }
+  | { from: 'handler' }
   | { from: 'none' };
+
+const HANDLER_SUBJECTS = Symbol('homeroom:audit-subjects');
+
+/**
+ * Attaches the student ids a `subjects: { from: 'handler' }` route's result names. The ids ride on a
+ * non-enumerable symbol property, so they never reach the response body.
+ */
+export function withAuditSubjects<T extends object>(result: T, studentIds: readonly string[]): T {
+  Object.defineProperty(result, HANDLER_SUBJECTS, { value: [...studentIds], enumerable: false, configurable: true });
+  return result;
+}
+
+/** The student ids attached by `withAuditSubjects`, or none. */
+export function auditSubjectsOf(result: unknown): readonly string[] {
+  if (typeof result !== 'object' || result === null) return [];
+  const attached = (result as Record<symbol, unknown>)[HANDLER_SUBJECTS];
+  return Array.isArray(attached) ? attached.filter((id): id is string => typeof id === 'string') : [];
+}
 
 export interface AuditPolicy {
   /** `<resource>.<verb>`, e.g. `student.read`, `student.update`, `class_roster.read`, `audit.export`. */
@@ -53,8 +75,11 @@ export const AuditExempt = (reason: string): MethodDecorator & ClassDecorator =>
 /** Request header carrying the purpose / legitimate interest of an access, when the client gives one. */
 export const AUDIT_PURPOSE_HEADER = 'x-access-purpose';
 
-/** Stores a streamed route's audit entry (see `mode: 'stream'`); fails the call if the entry cannot be stored. */
-export type BeginAuditedStream = () => Promise<void>;
+/**
+ * Stores a streamed route's audit entry (see `mode: 'stream'`); fails the call if the entry cannot be stored.
+ * A route audited with `subjects: { from: 'handler' }` passes the ids of the students its response names.
+ */
+export type BeginAuditedStream = (studentIds?: readonly string[]) => Promise<void>;
 
 interface StreamStartRequest {
   auditBegin?: BeginAuditedStream;

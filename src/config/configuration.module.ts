@@ -7,6 +7,7 @@ import { DatabaseConfig, loadDatabaseConfig } from './database.config.js';
 import { loadMetricsConfig, MetricsConfig } from './metrics.config.js';
 import { loadRealtimeConfig, RealtimeConfig } from './realtime.config.js';
 import { loadRedisConfig, RedisConfig } from './redis.config.js';
+import { loadRosterConfig, RosterConfig } from './roster.config.js';
 import { loadSisSyncConfig, SisSyncConfig } from './sis-sync.config.js';
 
 export interface LoadedConfiguration {
@@ -19,6 +20,7 @@ export interface LoadedConfiguration {
   alerts: AlertsConfig;
   audit: AuditConfig;
   realtime: RealtimeConfig;
+  roster: RosterConfig;
 }
 
 /** Validates every concern up front, so a bad setting stops the process before it serves anything. */
@@ -39,6 +41,7 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),
     audit: loadAuditConfig(env, { isProduction: app.isProduction }),
     realtime: loadRealtimeConfig(env),
+    roster: loadRosterConfig(env),
   };
 }
 
@@ -57,6 +60,7 @@ export class ConfigurationModule {
       { provide: AlertsConfig, useValue: configuration.alerts },
       { provide: AuditConfig, useValue: configuration.audit },
       { provide: RealtimeConfig, useValue: configuration.realtime },
+      { provide: RosterConfig, useValue: configuration.roster },
     ];
     return { module: ConfigurationModule, providers, exports: providers.map((provider) => provider.provide) };
   }

@@ -7,4 +7,5 @@ export * from './database.config.js';
 export * from './metrics.config.js';
 export * from './realtime.config.js';
 export * from './redis.config.js';
+export * from './roster.config.js';
 export * from './sis-sync.config.js';

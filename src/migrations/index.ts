@@ -10,6 +10,7 @@ import { Migration20261125060000_audit_chain_statement_lock } from './Migration2
 import { Migration20261125070000_staged_page_order } from './Migration20261125070000_staged_page_order.js';
 import { Migration20261125071000_people_aliases_index } from './Migration20261125071000_people_aliases_index.js';
 import { Migration20261207030000_runtime_role_functions } from './Migration20261207030000_runtime_role_functions.js';
+import { Migration20261207080000_school_scope_local_ids } from './Migration20261207080000_school_scope_local_ids.js';
 
 export { APPEND_ONLY_AUDIT_TABLES, runtimeRoleGrants } from './runtime-role-grants.js';
 
@@ -31,8 +32,6 @@ export const migrations: MigrationObject[] = [
   },
   { name: 'Migration20261125070000_staged_page_order', class: Migration20261125070000_staged_page_order },
   { name: 'Migration20261125071000_people_aliases_index', class: Migration20261125071000_people_aliases_index },
-  {
-    name: 'Migration20261207030000_runtime_role_functions',
-    class: Migration20261207030000_runtime_role_functions,
-  },
+  { name: 'Migration20261207030000_runtime_role_functions', class: Migration20261207030000_runtime_role_functions },
+  { name: 'Migration20261207080000_school_scope_local_ids', class: Migration20261207080000_school_scope_local_ids },
 ];

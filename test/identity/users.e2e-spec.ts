@@ -1,5 +1,8 @@
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESOLVE_SCHOOL_SCOPES_SQL } from '../../src/migrations/Migration20261207080000_school_scope_local_ids.js';
+import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
 
@@ -10,11 +13,22 @@ describe('user administration', () => {
   let url: string;
   let admin: string;
   const tokens: Record<string, string> = {};
+  let schools: SeededRoster;
+  let otherSchools: SeededRoster;
 
   beforeAll(async () => {
     testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
     url = testApp.url;
     admin = (await login(url)).accessToken;
+    schools = await seedRoster(testApp.databaseUrl, {
+      orgs: [
+        { sourcedId: 's-1', name: 'School One' },
+        { sourcedId: 's-2', name: 'School Two' },
+        { sourcedId: 'dist-1', name: 'The District', type: 'district' },
+      ],
+    });
+    // Another SIS connection reusing the sourcedId s-2.
+    otherSchools = await seedRoster(testApp.databaseUrl, { orgs: [{ sourcedId: 's-2', name: 'Other Two' }] });
     for (const role of ['teacher', 'sis_operator', 'compliance_officer', 'school_admin']) {
       const email = `${role.replace('_', '-')}@district.test`;
       await request(url)
@@ -57,7 +71,11 @@ describe('user administration', () => {
       .set(bearer(admin))
       .send({ email: 'New.Teacher@District.test', displayName: 'New Teacher', password: PASSWORD, schoolIds: ['s-1'] });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ email: 'new.teacher@district.test', roles: ['teacher'], schoolIds: ['s-1'] });
+    expect(created.body).toMatchObject({
+      email: 'new.teacher@district.test',
+      roles: ['teacher'],
+      schoolIds: [schools.id('orgs', 's-1')],
+    });
     expect(JSON.stringify(created.body)).not.toMatch(/password|hash|tokenVersion/i);
 
     const page = await request(url).get('/api/v1/users?limit=2').set(bearer(admin));
@@ -78,8 +96,78 @@ describe('user administration', () => {
     const updated = await request(url)
       .patch(`/api/v1/users/${created.body.id}`)
       .set(bearer(admin))
-      .send({ displayName: 'Ms. New', schoolIds: ['s-1', 's-2'] });
-    expect(updated.body).toMatchObject({ displayName: 'Ms. New', schoolIds: ['s-1', 's-2'] });
+      .send({ displayName: 'Ms. New', schoolIds: [schools.id('orgs', 's-1'), `${schools.connectionId}:s-2`] });
+    expect(updated.body).toMatchObject({ displayName: 'Ms. New' });
+    expect([...updated.body.schoolIds].sort()).toEqual([schools.id('orgs', 's-1'), schools.id('orgs', 's-2')].sort());
+  });
+
+  describe('school scope', () => {
+    const create = (email: string, schoolIds: string[]) =>
+      request(url)
+        .post('/api/v1/users')
+        .set(bearer(admin))
+        .send({ email, displayName: 'Scoped', password: PASSWORD, roles: ['school_admin'], schoolIds });
+
+    it('resolves a sourcedId that names one school, a local id, and connection:sourcedId to local ids', async () => {
+      const response = await create('scoped.one@district.test', [
+        's-1',
+        otherSchools.id('orgs', 's-2'),
+        `${schools.connectionId}:s-2`,
+      ]);
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+      expect([...response.body.schoolIds].sort()).toEqual(
+        [schools.id('orgs', 's-1'), otherSchools.id('orgs', 's-2'), schools.id('orgs', 's-2')].sort(),
+      );
+    });
+
+    it('refuses a sourcedId that names schools of two connections, on create and on update', async () => {
+      const created = await create('scoped.ambiguous@district.test', ['s-2']);
+      expect(created.status).toBe(422);
+      expect(created.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(created.body.code).toBe('IDENTITY.SCHOOL_SCOPE_AMBIGUOUS');
+
+      const user = await create('scoped.two@district.test', ['s-1']);
+      expect(user.status).toBe(201);
+      const updated = await request(url)
+        .patch(`/api/v1/users/${user.body.id}`)
+        .set(bearer(admin))
+        .send({ schoolIds: ['s-1', 's-2'] });
+      expect(updated.status).toBe(422);
+      expect(updated.body.code).toBe('IDENTITY.SCHOOL_SCOPE_AMBIGUOUS');
+      const unchanged = await request(url).get(`/api/v1/users/${user.body.id}`).set(bearer(admin));
+      expect(unchanged.body.schoolIds).toEqual([schools.id('orgs', 's-1')]);
+    });
+
+    it('migrates stored sourcedIds to local ids, leaving ambiguous and unknown ones granting nothing', async () => {
+      const user = await create('scoped.legacy@district.test', []);
+      expect(user.status).toBe(201);
+      const client = new pg.Client({ connectionString: testApp.databaseUrl });
+      await client.connect();
+      try {
+        const legacy = ['s-1', schools.id('orgs', 's-1').toUpperCase(), 's-2', 'no-such-school', 'dist-1'];
+        await client.query('UPDATE users SET school_ids = $2::jsonb WHERE id = $1', [
+          user.body.id,
+          JSON.stringify(legacy),
+        ]);
+        await client.query(RESOLVE_SCHOOL_SCOPES_SQL);
+        await client.query(RESOLVE_SCHOOL_SCOPES_SQL);
+      } finally {
+        await client.end();
+      }
+      const read = await request(url).get(`/api/v1/users/${user.body.id}`).set(bearer(admin));
+      expect(read.body.schoolIds).toEqual([schools.id('orgs', 's-1'), 's-2', 'no-such-school', 'dist-1']);
+    });
+
+    it.each([
+      ['an unknown sourcedId', () => 'no-such-school'],
+      ['an unknown local id', () => '00000000-0000-4000-8000-000000000000'],
+      ['a district, not a school', () => 'dist-1'],
+      ['a school of another connection', () => `${otherSchools.connectionId}:s-1`],
+    ])('refuses %s with IDENTITY.SCHOOL_SCOPE_UNKNOWN', async (_label, key) => {
+      const response = await create(`scoped.${Math.random().toString(36).slice(2)}@district.test`, [key()]);
+      expect(response.status).toBe(422);
+      expect(response.body.code).toBe('IDENTITY.SCHOOL_SCOPE_UNKNOWN');
+    });
   });
 
   it('refuses a duplicate email with 409', async () => {

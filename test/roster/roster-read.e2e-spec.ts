@@ -543,4 +543,148 @@ describe('roster read side', () => {
       },
     );
   });
+
+  // Last: these seed more connections, which the district-wide lists above do not expect.
+  describe('school scope across SIS connections', () => {
+    let lake: SeededRoster;
+
+    beforeAll(async () => {
+      // Another connection whose school reuses the sourcedId South Middle has in the first one.
+      lake = await seedRoster(testApp.databaseUrl, {
+        orgs: [{ sourcedId: 'sch-south', name: 'Lake South' }],
+        classes: [{ sourcedId: 'cls-swim', title: 'Swimming', school: 'sch-south' }],
+        people: [{ sourcedId: 'stu-lia', givenName: 'Lia', familyName: 'Lake', role: 'student', orgs: ['sch-south'] }],
+        enrollments: [{ class: 'cls-swim', user: 'stu-lia', role: 'student' }],
+      });
+    });
+
+    it('a school admin scoped by a sourcedId when it was unique sees only that school, not its namesake', async () => {
+      const students = await walk<Named>('southAdmin', '/students?limit=200');
+      expect(sortedNames(students)).toEqual(['Josefina Nunes', 'Sam Cross', 'Zoë Ødegaard'].sort());
+      expect(titles(await walk<Named & { title: string }>('southAdmin', '/classes'))).toEqual(['Art']);
+      const schools = await walk<{ id: string; name: string }>('southAdmin', '/schools');
+      expect(schools.map((school) => school.name)).toEqual(['South Middle']);
+      const lia = await get('southAdmin', `/students/${lake.id('people', 'stu-lia')}`).expect(403);
+      expect(lia.body.code).toBe('ROSTER.ACCESS_DENIED');
+      await get('southAdmin', `/classes/${lake.id('classes', 'cls-swim')}/roster`).expect(403);
+    });
+
+    it('stores a scope as the schools’ local ids', async () => {
+      const me = await get('southAdmin', '/auth/me').expect(200);
+      expect(me.body.schoolIds).toEqual([district.id('orgs', 'sch-south')]);
+    });
+
+    it('refuses a sourcedId that names schools of two connections, with IDENTITY.SCHOOL_SCOPE_AMBIGUOUS', async () => {
+      const response = await request(url)
+        .post('/api/v1/users')
+        .set(bearer(tokens.admin))
+        .send({
+          email: 'ambiguous.admin@district.test',
+          displayName: 'A',
+          password: PASSWORD,
+          roles: ['school_admin'],
+          schoolIds: ['sch-south'],
+        });
+      expect(response.status).toBe(422);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(response.body.code).toBe('IDENTITY.SCHOOL_SCOPE_AMBIGUOUS');
+      const users = await request(url).get('/api/v1/users?limit=100').set(bearer(tokens.admin)).expect(200);
+      expect(users.body.items.map((user: { email: string }) => user.email)).not.toContain(
+        'ambiguous.admin@district.test',
+      );
+    });
+
+    it('resolves connection + sourcedId to that connection’s school only', async () => {
+      const token = await createUser('lake.admin@district.test', ['school_admin'], [`${lake.connectionId}:sch-south`]);
+      const me = await request(url).get('/api/v1/auth/me').set(bearer(token)).expect(200);
+      expect(me.body.schoolIds).toEqual([lake.id('orgs', 'sch-south')]);
+      const students = await request(url).get('/api/v1/students').set(bearer(token)).expect(200);
+      expect(names(students.body.items)).toEqual(['Lia Lake']);
+    });
+  });
+
+  describe('enrollment and term dates', () => {
+    let hill: SeededRoster;
+    let hillTeacher: string;
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+    beforeAll(async () => {
+      hill = await seedRoster(testApp.databaseUrl, {
+        orgs: [{ sourcedId: 'sch-hill', name: 'Hill School' }],
+        sessions: [
+          { sourcedId: 'term-old', title: 'Fall two years ago', startDate: day(-900), endDate: day(-730) },
+          { sourcedId: 'term-now', title: 'This term', startDate: day(-60), endDate: day(60) },
+        ],
+        classes: [
+          { sourcedId: 'cls-hist', title: 'History', school: 'sch-hill', terms: ['term-now'] },
+          { sourcedId: 'cls-geo', title: 'Geography', school: 'sch-hill', terms: ['term-old'] },
+          { sourcedId: 'cls-chem', title: 'Chemistry', school: 'sch-hill' },
+        ],
+        people: [
+          {
+            sourcedId: 'tch-hill',
+            givenName: 'Hal',
+            familyName: 'Hill',
+            role: 'teacher',
+            email: 'mr.hill@district.test',
+          },
+          { sourcedId: 'stu-current', givenName: 'Cora', familyName: 'Current', role: 'student' },
+          { sourcedId: 'stu-graded', givenName: 'Gus', familyName: 'Graded', role: 'student' },
+          { sourcedId: 'stu-gone', givenName: 'Gina', familyName: 'Gone', role: 'student' },
+          { sourcedId: 'stu-future', givenName: 'Finn', familyName: 'Future', role: 'student' },
+          { sourcedId: 'stu-old-term', givenName: 'Otto', familyName: 'Oldterm', role: 'student' },
+          { sourcedId: 'stu-chem', givenName: 'Chloe', familyName: 'Chem', role: 'student' },
+        ],
+        enrollments: [
+          { class: 'cls-hist', user: 'tch-hill', role: 'teacher' },
+          { class: 'cls-hist', user: 'stu-current', role: 'student', beginDate: day(-60) },
+          // Ended last week: within the grace period for end-of-term grading.
+          { class: 'cls-hist', user: 'stu-graded', role: 'student', beginDate: day(-60), endDate: day(-7) },
+          // Ended two years ago.
+          { class: 'cls-hist', user: 'stu-gone', role: 'student', beginDate: day(-900), endDate: day(-730) },
+          // Starts next month.
+          { class: 'cls-hist', user: 'stu-future', role: 'student', beginDate: day(30) },
+          // No end date of its own, but the class's only term ended two years ago.
+          { class: 'cls-geo', user: 'tch-hill', role: 'teacher' },
+          { class: 'cls-geo', user: 'stu-old-term', role: 'student' },
+          // The teacher's own enrollment ended two years ago.
+          { class: 'cls-chem', user: 'tch-hill', role: 'teacher', endDate: day(-730) },
+          { class: 'cls-chem', user: 'stu-chem', role: 'student' },
+        ],
+      });
+      hillTeacher = await createUser('mr.hill@district.test', ['teacher']);
+    });
+
+    const asHill = (path: string) => request(url).get(`/api/v1${path}`).set(bearer(hillTeacher));
+
+    it('lists only the students of current enrollments, a recently ended one within the grace period', async () => {
+      const students = await asHill('/students?limit=200').expect(200);
+      expect(sortedNames(students.body.items)).toEqual(['Cora Current', 'Gus Graded']);
+      const search = await asHill('/students?search=gina%20gone').expect(200);
+      expect(search.body.items).toEqual([]);
+    });
+
+    it.each([
+      ['stu-current', 200],
+      ['stu-graded', 200],
+      ['stu-gone', 403],
+      ['stu-future', 403],
+      ['stu-old-term', 403],
+      ['stu-chem', 403],
+    ])('the teacher reading %s → %s', async (sourcedId, status) => {
+      const response = await asHill(`/students/${hill.id('people', sourcedId)}`).expect(status);
+      if (status === 403) expect(response.body.code).toBe('ROSTER.ACCESS_DENIED');
+    });
+
+    it('lists only classes the teacher currently teaches, and refuses the rosters of the others', async () => {
+      expect(titles((await asHill('/classes').expect(200)).body.items)).toEqual(['History']);
+      await asHill(`/classes/${hill.id('classes', 'cls-geo')}/roster`).expect(403);
+      await asHill(`/classes/${hill.id('classes', 'cls-chem')}/roster`).expect(403);
+      const roster = await asHill(`/classes/${hill.id('classes', 'cls-hist')}/roster`).expect(200);
+      const members = roster.body.members as { person: Named }[];
+      expect(members.map((member) => `${member.person.givenName} ${member.person.familyName}`).sort()).toEqual(
+        ['Cora Current', 'Gus Graded', 'Hal Hill'].sort(),
+      );
+    });
+  });
 });

@@ -26,7 +26,17 @@ export interface ClassSeed {
   school: string | null;
   course?: string;
   classCode?: string;
+  /** sourcedIds of the class's terms (academic sessions). */
+  terms?: string[];
   status?: Status;
+}
+
+export interface SessionSeed {
+  sourcedId: string;
+  title: string;
+  type?: 'term' | 'semester' | 'gradingPeriod' | 'schoolYear';
+  startDate?: string;
+  endDate?: string;
 }
 
 export interface PersonSeed {
@@ -66,6 +76,7 @@ export interface DemographicsSeed {
 
 export interface RosterSeed {
   orgs?: OrgSeed[];
+  sessions?: SessionSeed[];
   courses?: CourseSeed[];
   classes?: ClassSeed[];
   people?: PersonSeed[];
@@ -73,7 +84,7 @@ export interface RosterSeed {
   demographics?: DemographicsSeed[];
 }
 
-type SeededTable = 'orgs' | 'courses' | 'classes' | 'people' | 'enrollments' | 'demographics';
+type SeededTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'people' | 'enrollments' | 'demographics';
 
 export interface SeededRoster {
   connectionId: string;
@@ -120,6 +131,14 @@ export async function seedRoster(
         identifier: org.identifier ?? null,
       });
     }
+    for (const session of seed.sessions ?? []) {
+      await insert('academic_sessions', session.sourcedId, 'active', {
+        title: session.title,
+        type: session.type ?? 'term',
+        start_date: session.startDate ?? null,
+        end_date: session.endDate ?? null,
+      });
+    }
     for (const course of seed.courses ?? []) {
       await insert('courses', course.sourcedId, 'active', {
         title: course.title,
@@ -134,6 +153,7 @@ export async function seedRoster(
         class_type: 'scheduled',
         school_sourced_id: cls.school,
         course_sourced_id: cls.course ?? null,
+        term_sourced_ids: json(cls.terms ?? []),
       });
     }
     for (const person of seed.people ?? []) {

@@ -8,6 +8,7 @@ import {
   activeCount,
   createOneRosterConnection,
   mirrorRows,
+  sql,
   startRun,
   syncAndWait,
   totals,
@@ -143,6 +144,83 @@ describe('OneRoster REST sync', () => {
     expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(activeBefore);
     const again = await request(app.url).post(`/api/v1/sis/runs/${held.id}/approve`).set(bearer(token));
     expect(again.status).toBe(409);
+  });
+
+  it('lists runs without student sourcedIds, and audits a run and its issues with the students they name', async () => {
+    const server = await district('audited-names');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const students = server.dataset.users.filter((user) => user.roles.some((role) => role.role === 'student'));
+    const studentIdsOf = async (sourcedIds: readonly string[]) =>
+      (
+        await sql<{ id: string }>(
+          app.databaseUrl,
+          `SELECT id FROM roster_people WHERE connection_id = $1 AND sourced_id = ANY($2::text[])`,
+          [connectionId, sourcedIds],
+        )
+      )
+        .map((row) => row.id)
+        .sort();
+    const auditedStudents = async (requestId: string) => {
+      const rows = await sql<{ entry: string }>(
+        app.databaseUrl,
+        `SELECT entry FROM audit_event_payloads WHERE entry::jsonb #>> '{origin,requestId}' = $1`,
+        [requestId],
+      );
+      expect(rows).toHaveLength(1);
+      return [...(JSON.parse(rows[0].entry) as { studentIds: string[] }).studentIds].sort();
+    };
+
+    // An enrollment already in the mirror moves to a class the SIS does not send: one issue naming it.
+    const [mirrored] = await sql<{ sourced_id: string; user_sourced_id: string }>(
+      app.databaseUrl,
+      `SELECT sourced_id, user_sourced_id FROM roster_enrollments
+        WHERE connection_id = $1 AND role = 'student' AND status = 'active' ORDER BY sourced_id LIMIT 1`,
+      [connectionId],
+    );
+    server.updateRecords('enrollments', [mirrored.sourced_id], (enrollment) => {
+      enrollment.classSourcedId = 'no-such-class';
+    });
+    const withIssue = await syncAndWait(app.url, token, connectionId);
+    expect(withIssue.issueCount, JSON.stringify(withIssue)).toBeGreaterThan(0);
+    for (const accept of ['application/json', 'text/csv']) {
+      const issues = await request(app.url)
+        .get(`/api/v1/sis/runs/${withIssue.id}/issues`)
+        .set(bearer(token))
+        .set('Accept', accept);
+      expect(issues.status).toBe(200);
+      expect(await auditedStudents(String(issues.headers['x-request-id']))).toEqual(
+        expect.arrayContaining(await studentIdsOf([mirrored.user_sourced_id])),
+      );
+    }
+
+    const dropped = students.filter((user) => user.sourcedId !== mirrored.user_sourced_id).slice(0, 20);
+    server.removeRecords(
+      'users',
+      dropped.map((user) => user.sourcedId),
+    );
+    const held = await syncAndWait(app.url, token, connectionId);
+    expect(held.state).toBe('held');
+    const sampled = (held.preview?.['people']?.['samples'] as Record<string, string[]>)['deactivate'];
+    expect(sampled.length).toBeGreaterThan(0);
+
+    const list = await request(app.url).get(`/api/v1/sis/runs?connectionId=${connectionId}`).set(bearer(token));
+    expect(list.status).toBe(200);
+    const listed = (list.body.items as { id: string; preview: Record<string, Record<string, unknown>> | null }[]).find(
+      (run) => run.id === held.id,
+    );
+    expect(listed?.preview?.['people']?.['deactivate']).toBe(20);
+    for (const run of list.body.items as { preview: Record<string, Record<string, unknown>> | null }[]) {
+      for (const entry of Object.values(run.preview ?? {})) expect(entry).not.toHaveProperty('samples');
+    }
+    for (const sourcedId of sampled) expect(JSON.stringify(list.body)).not.toContain(sourcedId);
+
+    const read = await request(app.url).get(`/api/v1/sis/runs/${held.id}`).set(bearer(token));
+    expect(read.status).toBe(200);
+    const named = await auditedStudents(String(read.headers['x-request-id']));
+    expect(named).toEqual(expect.arrayContaining(await studentIdsOf(sampled)));
+    const discarded = await request(app.url).post(`/api/v1/sis/runs/${held.id}/discard`).set(bearer(token));
+    expect(discarded.status).toBe(200);
   });
 
   it('approving a held run applies it', async () => {

@@ -21,6 +21,7 @@ import { UserRepository } from './application/ports/user.repository.js';
 import { PurgeExpiredSessionsJob } from './application/purge-expired-sessions.job.js';
 import { AuthenticateAccessTokenHandler } from './application/queries/authenticate-access-token.query.js';
 import { GetUserHandler, ListUsersHandler } from './application/queries/user.queries.js';
+import { SchoolScopeResolver } from './application/services/school-scope.resolver.js';
 import { AccessTokenAuthenticator } from './application/services/access-token.authenticator.js';
 import { TokenService } from './application/services/token.service.js';
 import { Argon2PasswordHasher } from './infrastructure/argon2-password-hasher.js';
@@ -75,6 +76,7 @@ export class IdentityModule {
       CreateUserHandler,
       CreateAdminHandler,
       UpdateUserHandler,
+      SchoolScopeResolver,
       GetUserHandler,
       ListUsersHandler,
       AuthenticateAccessTokenHandler,

@@ -10,8 +10,10 @@ export {
   type RestoreResult,
   type StickyConflict,
 } from './application/ports/roster-mirror.port.js';
+export type { SourcedStudentReference } from './application/ports/roster-read-model.port.js';
 export { GetClassRosterQuery } from './application/queries/get-class-roster.query.js';
 export { FindExistingStudentIdsQuery } from './application/queries/find-existing-student-ids.query.js';
+export { FindStudentIdsBySourcedIdsQuery } from './application/queries/find-student-ids-by-sourced-ids.query.js';
 export { FindStudentSchoolsQuery } from './application/queries/find-student-schools.query.js';
 export { GetStudentQuery } from './application/queries/get-student.query.js';
 export { ListClassesQuery, type ListClassesOptions } from './application/queries/list-classes.query.js';

@@ -9,11 +9,13 @@ import { RosterMirror } from './application/ports/roster-mirror.port.js';
 import { RosterReadModel } from './application/ports/roster-read-model.port.js';
 import { GetClassRosterHandler } from './application/queries/get-class-roster.query.js';
 import { FindExistingStudentIdsHandler } from './application/queries/find-existing-student-ids.query.js';
+import { FindStudentIdsBySourcedIdsHandler } from './application/queries/find-student-ids-by-sourced-ids.query.js';
 import { FindStudentSchoolsHandler } from './application/queries/find-student-schools.query.js';
 import { GetStudentHandler } from './application/queries/get-student.query.js';
 import { ListClassesHandler } from './application/queries/list-classes.query.js';
 import { ListSchoolsHandler } from './application/queries/list-schools.query.js';
 import { ListStudentsHandler } from './application/queries/list-students.query.js';
+import { ResolveSchoolScopeHandler } from './application/queries/resolve-school-scope.query.js';
 import { PostgresPersonLocalEdits } from './infrastructure/postgres-person-local-edits.js';
 import { PostgresRosterMirror } from './infrastructure/postgres-roster-mirror.js';
 import { PostgresRosterReadModel } from './infrastructure/postgres-roster-read-model.js';
@@ -44,6 +46,8 @@ export class RosterModule {
       GetStudentHandler,
       FindExistingStudentIdsHandler,
       FindStudentSchoolsHandler,
+      ResolveSchoolScopeHandler,
+      FindStudentIdsBySourcedIdsHandler,
     ];
     return {
       module: RosterModule,

@@ -18,6 +18,7 @@ import { SyncRunRepository } from './application/ports/sync-run.repository.js';
 import {
   GetSyncRunHandler,
   ListSyncRunIssuesHandler,
+  ListSyncRunStudentIdsHandler,
   ListSyncRunsHandler,
 } from './application/queries/sync-run.queries.js';
 import { ListVendorGuidesHandler } from './application/queries/list-vendor-guides.query.js';
@@ -93,6 +94,7 @@ export class SisSyncModule {
       ListSyncRunsHandler,
       GetSyncRunHandler,
       ListSyncRunIssuesHandler,
+      ListSyncRunStudentIdsHandler,
       ListVendorGuidesHandler,
       RunSyncJob,
       RecoverStalledRunsJob,

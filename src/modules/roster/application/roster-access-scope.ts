@@ -3,13 +3,18 @@ import type { AuthenticatedUser, Role } from '../../identity/index.js';
 /**
  * Who may see which part of the roster mirror. Every rule lives here; the read model's SQL applies the same
  * rules to lists (its filters name the function they mirror), and single records are checked with these
- * functions against facts loaded for that record. Only current (active) rows ever grant access.
+ * functions against facts loaded for that record. Only current rows ever grant access: active records, and
+ * enrollments within their dates (`enrollmentGrantsAccess` in the domain: begun, and not ended before the grace
+ * period, the class's term end standing in for a missing end date); the read model returns only those as facts.
  *
  * - District roles see everything.
- * - `school_admin` sees the active schools whose local id or sourcedId is in `schoolIds`, their active classes,
- *   and the students of those schools: listed in the school's org, or enrolled in one of its classes.
+ * - `school_admin` sees the active schools whose local id is in `schoolIds`, their active classes, and the
+ *   students of those schools: listed in the school's org, or currently enrolled in one of its classes. Scope
+ *   entries are local ids because a sourcedId is unique only within one SIS connection: two connections may
+ *   both have a school `org-sch-001`. Identity resolves what an administrator types into local ids when the scope
+ *   is set; an entry that is not a local id (a legacy sourcedId) matches no school.
  * - `teacher` sees the active classes where a roster person with the teacher's email (case-insensitive) holds
- *   an active teacher enrollment, and the students actively enrolled in them.
+ *   a current teacher enrollment, and the students currently enrolled in them.
  * - A user holding several roles sees the union.
  */
 export type RosterViewer = Pick<AuthenticatedUser, 'roles' | 'schoolIds' | 'email'>;
@@ -20,7 +25,7 @@ export type RosterAccessScope =
   | { kind: 'district' }
   | {
       kind: 'restricted';
-      /** Local ids or sourcedIds of the schools the caller administers; empty when none. */
+      /** Local ids of the schools the caller administers; empty when none. */
       schoolKeys: readonly string[];
       /** Lowercased email matched against roster teachers; null when the caller is not a teacher. */
       teacherEmail: string | null;
@@ -46,7 +51,7 @@ export interface StudentAccessFacts {
 export function rosterAccessScope(viewer: RosterViewer): RosterAccessScope {
   if (viewer.roles.some((role) => DISTRICT_WIDE_ROLES.includes(role))) return { kind: 'district' };
   const schoolKeys = viewer.roles.includes('school_admin')
-    ? [...new Set(viewer.schoolIds.map((key) => key.trim()).filter((key) => key.length > 0))]
+    ? [...new Set(viewer.schoolIds.map((key) => key.trim().toLowerCase()).filter((key) => key.length > 0))]
     : [];
   const email = viewer.email.trim().toLowerCase();
   const teacherEmail = viewer.roles.includes('teacher') && email.length > 0 ? email : null;
@@ -56,7 +61,7 @@ export function rosterAccessScope(viewer: RosterViewer): RosterAccessScope {
 /** Mirrored by the read model's `scope_schools`. */
 export function scopeCoversSchool(scope: RosterAccessScope, school: SchoolReference): boolean {
   if (scope.kind === 'district') return true;
-  return scope.schoolKeys.includes(school.id) || scope.schoolKeys.includes(school.sourcedId);
+  return scope.schoolKeys.includes(school.id.toLowerCase());
 }
 
 /** Mirrored by the read model's `scope_classes`. */

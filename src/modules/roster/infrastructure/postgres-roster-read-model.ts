@@ -1,13 +1,17 @@
 import type { EnrollmentRole, PersonRole } from '@app/contracts';
 import { runSql } from '@app/persistence';
+import { Clock } from '@app/ddd';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { RosterConfig } from '../../../config/index.js';
 import {
   RosterReadModel,
   type ClassPosition,
   type RankedStudent,
   type RankedStudentPosition,
   type SchoolPosition,
+  type SchoolRecord,
+  type SourcedStudentReference,
   type StudentFilter,
   type StudentPosition,
 } from '../application/ports/roster-read-model.port.js';
@@ -25,6 +29,7 @@ import type {
   StudentView,
   StudentWithAccess,
 } from '../application/roster-views.js';
+import { accessWindow, type AccessWindow } from '../domain/enrollment-window.js';
 import { isRosterId } from '../domain/roster-id.js';
 import { joinSql, sql, SqlFragment } from './sql-fragment.js';
 
@@ -58,19 +63,46 @@ const STUDENT_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.pronouns, p.identifier, p.
           JOIN roster_orgs o ON o.connection_id = p.connection_id AND o.sourced_id = member.sourced_id
          WHERE o.type = 'school' AND o.status = 'active') AS schools`;
 
-/** Lowercased emails of the class's active teachers: the fact a teacher's scope matches on. */
-const TEACHER_EMAILS = sql`(SELECT coalesce(jsonb_agg(DISTINCT lower(tp.email)), '[]'::jsonb)
+/**
+ * `enrollmentGrantsAccess` for enrollment `e` of class `c` (aliases; `c` needs `connection_id` and
+ * `term_sourced_ids`): active, begun by today, and not ended before the grace period. Without an end date of
+ * its own, the latest end date of the class's terms bounds it (looked up only then).
+ */
+function currentEnrollment(e: string, c: string, window: AccessWindow): SqlFragment {
+  return new SqlFragment(
+    `${e}.status = 'active'
+           AND (${e}.begin_date IS NULL OR ${e}.begin_date <= ?::date)
+           AND coalesce(${e}.end_date,
+                        (SELECT max(term.end_date)
+                           FROM jsonb_array_elements_text(${c}.term_sourced_ids) AS class_term (sourced_id)
+                           JOIN roster_academic_sessions term ON term.connection_id = ${c}.connection_id
+                                                             AND term.sourced_id = class_term.sourced_id),
+                        ?::date) >= ?::date`,
+    [window.today, window.today, window.endedNoEarlierThan],
+  );
+}
+
+/** Lowercased emails of the class's current teachers: the fact a teacher's scope matches on. */
+function teacherEmails(window: AccessWindow): SqlFragment {
+  return sql`(SELECT coalesce(jsonb_agg(DISTINCT lower(tp.email)), '[]'::jsonb)
           FROM roster_enrollments te
           JOIN roster_people tp ON tp.connection_id = te.connection_id AND tp.sourced_id = te.user_sourced_id
          WHERE te.connection_id = c.connection_id AND te.class_sourced_id = c.sourced_id AND te.role = 'teacher'
-           AND te.status = 'active' AND tp.status = 'active' AND tp.email IS NOT NULL) AS teacher_emails`;
+           AND ${currentEnrollment('te', 'c', window)} AND tp.status = 'active' AND tp.email IS NOT NULL)
+       AS teacher_emails`;
+}
 
 /**
  * Set-based twin of `roster-access-scope.ts`: `<prefix>_schools` are the covered schools, `<prefix>_classes` the
  * active classes of those schools plus `taughtClasses`, `<prefix>_students` the active people listed in a covered
- * school's org or actively enrolled as students in a covered class.
+ * school's org or currently enrolled as students in a covered class.
  */
-function coverageCtes(prefix: 'scope' | 'filter', schools: SqlFragment, taughtClasses?: SqlFragment): SqlFragment {
+function coverageCtes(
+  prefix: 'scope' | 'filter',
+  window: AccessWindow,
+  schools: SqlFragment,
+  taughtClasses?: SqlFragment,
+): SqlFragment {
   const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
   const classesCte = new SqlFragment(`${prefix}_classes`, []);
   const taughtClassesCte = new SqlFragment(`${prefix}_taught_classes`, []);
@@ -83,7 +115,7 @@ function coverageCtes(prefix: 'scope' | 'filter', schools: SqlFragment, taughtCl
       sql`${schoolsCte} AS (${schools})`,
       taughtClasses ? sql`${taughtClassesCte} AS (${taughtClasses})` : SqlFragment.empty,
       sql`${classesCte} AS (
-        SELECT c.connection_id, c.sourced_id, c.school_sourced_id FROM roster_classes c
+        SELECT c.connection_id, c.sourced_id, c.school_sourced_id, c.term_sourced_ids FROM roster_classes c
          WHERE c.status = 'active'
            AND (EXISTS (SELECT 1 FROM ${schoolsCte} cs
                          WHERE cs.connection_id = c.connection_id AND cs.sourced_id = c.school_sourced_id)
@@ -96,7 +128,7 @@ function coverageCtes(prefix: 'scope' | 'filter', schools: SqlFragment, taughtCl
         UNION
         SELECT p.id FROM ${classesCte} cc
           JOIN roster_enrollments e ON e.connection_id = cc.connection_id AND e.class_sourced_id = cc.sourced_id
-                                   AND e.status = 'active' AND e.role = 'student'
+                                   AND e.role = 'student' AND ${currentEnrollment('e', 'cc', window)}
           JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
                               AND p.status = 'active')`,
     ],
@@ -105,28 +137,31 @@ function coverageCtes(prefix: 'scope' | 'filter', schools: SqlFragment, taughtCl
 }
 
 /** `scopeCoversSchool` and `scopeCoversClass` as CTEs; nothing for the district scope. */
-function scopeCtes(scope: RosterAccessScope): SqlFragment {
+function scopeCtes(scope: RosterAccessScope, window: AccessWindow): SqlFragment {
   if (scope.kind === 'district') return SqlFragment.empty;
-  const keys = [...scope.schoolKeys];
+  // Scope entries are schools' local ids; anything else (a legacy sourcedId) matches no school.
+  const ids = scope.schoolKeys.filter(isRosterId);
   const schools = sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
      WHERE o.type = 'school' AND o.status = 'active'
-       AND (o.id::text = ANY(ARRAY[${keys}]::text[]) OR o.sourced_id = ANY(ARRAY[${keys}]::text[]))`;
+       AND o.id = ANY(ARRAY[${ids}]::uuid[])`;
   const taught =
     scope.teacherEmail === null
       ? undefined
       : sql`SELECT te.connection_id, te.class_sourced_id AS sourced_id
       FROM roster_people tp
       JOIN roster_enrollments te ON te.connection_id = tp.connection_id AND te.user_sourced_id = tp.sourced_id
+      JOIN roster_classes tc ON tc.connection_id = te.connection_id AND tc.sourced_id = te.class_sourced_id
      WHERE lower(tp.email) = ${scope.teacherEmail} AND tp.status = 'active'
-       AND te.status = 'active' AND te.role = 'teacher'`;
-  return coverageCtes('scope', schools, taught);
+       AND te.role = 'teacher' AND ${currentEnrollment('te', 'tc', window)}`;
+  return coverageCtes('scope', window, schools, taught);
 }
 
 /** The same membership rules as the scope, for the one school a list is filtered by. */
-function schoolFilterCtes(schoolId: string | undefined): SqlFragment {
+function schoolFilterCtes(schoolId: string | undefined, window: AccessWindow): SqlFragment {
   if (schoolId === undefined) return SqlFragment.empty;
   return coverageCtes(
     'filter',
+    window,
     sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
          WHERE o.id = ${schoolId}::uuid AND o.type = 'school' AND o.status = 'active'`,
   );
@@ -147,13 +182,22 @@ function escapeLike(text: string): string {
 
 @Injectable()
 export class PostgresRosterReadModel extends RosterReadModel {
-  constructor(private readonly em: EntityManager) {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+    private readonly config: RosterConfig,
+  ) {
     super();
+  }
+
+  /** Which enrollments count as current for this call. */
+  private window(): AccessWindow {
+    return accessWindow(this.clock.now(), this.config.enrollmentGraceDays);
   }
 
   async listSchools(scope: RosterAccessScope, after: SchoolPosition | null, limit: number): Promise<SchoolView[]> {
     const rows = await this.query<SchoolRow>(sql`
-      ${withClause(scopeCtes(scope))}
+      ${withClause(scopeCtes(scope, this.window()))}
       SELECT o.id, o.sourced_id, o.status, o.source_modified_at, o.name, o.identifier
         FROM roster_orgs o
       ${where([
@@ -178,7 +222,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
   ): Promise<ClassView[]> {
     if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
     const rows = await this.query<ClassRow>(sql`
-      ${withClause(scopeCtes(scope))}
+      ${withClause(scopeCtes(scope, this.window()))}
       SELECT ${CLASS_COLUMNS}
         FROM roster_classes c ${CLASS_JOINS}
       ${where([
@@ -198,7 +242,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
   async findClass(classId: string): Promise<ClassWithAccess | null> {
     if (!isRosterId(classId)) return null;
     const [row] = await this.query<ClassRow & { teacher_emails: string[] }>(sql`
-      SELECT ${CLASS_COLUMNS}, ${TEACHER_EMAILS}
+      SELECT ${CLASS_COLUMNS}, ${teacherEmails(this.window())}
         FROM roster_classes c ${CLASS_JOINS}
        WHERE c.id = ${classId}::uuid AND c.status = 'active'`);
     if (!row) return null;
@@ -214,7 +258,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
              e.begin_date::text AS begin_date, e.end_date::text AS end_date
         FROM roster_classes c
         JOIN roster_enrollments e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
-                                 AND e.status = 'active'
+                                 AND ${currentEnrollment('e', 'c', this.window())}
         JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
                             AND p.status = 'active'
        WHERE c.id = ${classId}::uuid AND c.status = 'active'
@@ -233,8 +277,9 @@ export class PostgresRosterReadModel extends RosterReadModel {
     limit: number,
   ): Promise<StudentView[]> {
     if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    const window = this.window();
     const rows = await this.query<StudentRow>(sql`
-      ${withClause(scopeCtes(scope), schoolFilterCtes(filter.schoolId))}
+      ${withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window))}
       SELECT ${STUDENT_COLUMNS}
         FROM roster_people p
       ${where([
@@ -265,8 +310,9 @@ export class PostgresRosterReadModel extends RosterReadModel {
     const anywhere = `%${escaped}%`;
     const startsText = `${escaped}%`;
     const startsWord = `% ${escaped}%`;
+    const window = this.window();
     const query = sql`
-      ${withClause(scopeCtes(scope), schoolFilterCtes(filter.schoolId))}
+      ${withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window))}
       SELECT * FROM (
         SELECT ${STUDENT_COLUMNS},
                round((word_similarity(${search}, p.search_text) + similarity(${search}, p.search_text) / 2
@@ -314,16 +360,17 @@ export class PostgresRosterReadModel extends RosterReadModel {
         FROM roster_people p
        WHERE p.id = ${studentId}::uuid AND p.status = 'active' AND ${IS_STUDENT}`);
     if (!row) return null;
+    const window = this.window();
     const classes = await this.query<ClassAccessRow>(sql`
-      SELECT DISTINCT c.id, s.id AS school_id, s.sourced_id AS school_sourced_id, ${TEACHER_EMAILS}
+      SELECT DISTINCT c.id, s.id AS school_id, s.sourced_id AS school_sourced_id, ${teacherEmails(window)}
         FROM roster_people p
         JOIN roster_enrollments e ON e.connection_id = p.connection_id AND e.user_sourced_id = p.sourced_id
-                                 AND e.status = 'active' AND e.role = 'student'
+                                 AND e.role = 'student'
         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
                              AND c.status = 'active'
         LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
                                AND s.type = 'school' AND s.status = 'active'
-       WHERE p.id = ${studentId}::uuid`);
+       WHERE p.id = ${studentId}::uuid AND ${currentEnrollment('e', 'c', window)}`);
     const student = studentView(row);
     return {
       student,
@@ -418,16 +465,48 @@ export class PostgresRosterReadModel extends RosterReadModel {
     return rows.map((row) => row.id);
   }
 
+  async findSchoolsByKeys(ids: readonly string[], sourcedIds: readonly string[]): Promise<SchoolRecord[]> {
+    const localIds = [...new Set(ids.filter(isRosterId).map((id) => id.toLowerCase()))];
+    const keys = [...new Set(sourcedIds)];
+    if (localIds.length === 0 && keys.length === 0) return [];
+    const rows = await runSql<{ id: string; connection_id: string; sourced_id: string }>(
+      this.em,
+      `SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
+        WHERE o.type = 'school' AND (o.id = ANY($1::uuid[]) OR o.sourced_id = ANY($2::text[]))
+        ORDER BY o.connection_id, o.sourced_id`,
+      [localIds, keys],
+    );
+    return rows.map((row) => ({ id: row.id, connectionId: row.connection_id, sourcedId: row.sourced_id }));
+  }
+
+  async findStudentIdsBySourcedIds(connectionId: string, named: readonly SourcedStudentReference[]): Promise<string[]> {
+    if (!isRosterId(connectionId)) return [];
+    const people = [...new Set(named.filter((ref) => ref.entity !== 'enrollments').map((ref) => ref.sourcedId))];
+    const enrollments = [...new Set(named.filter((ref) => ref.entity === 'enrollments').map((ref) => ref.sourcedId))];
+    if (people.length === 0 && enrollments.length === 0) return [];
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `SELECT p.id FROM roster_people p
+        WHERE p.connection_id = $1 AND p.sourced_id = ANY($2::text[]) AND ${IS_STUDENT.text}
+       UNION
+       SELECT p.id FROM roster_enrollments e
+         JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+        WHERE e.connection_id = $1 AND e.sourced_id = ANY($3::text[]) AND e.role = 'student' AND ${IS_STUDENT.text}
+       ORDER BY id`,
+      [connectionId, people, enrollments],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async findStudentSchools(ids: readonly string[]): Promise<Map<string, SchoolReference[]>> {
     const candidates = [...new Set(ids.filter(isRosterId).map((id) => id.toLowerCase()))];
     const schools = new Map<string, SchoolReference[]>();
     if (candidates.length === 0) return schools;
-    // The same membership rules as `scope_students`: listed in a school's org, or enrolled in one of its classes.
-    const rows = await runSql<{ student_id: string; school_id: string; school_sourced_id: string }>(
-      this.em,
-      `WITH students AS (
+    // The same membership rules as `scope_students`: listed in a school's org, or currently enrolled in a class.
+    const rows = await this.query<{ student_id: string; school_id: string; school_sourced_id: string }>(sql`
+      WITH students AS (
          SELECT p.id, p.connection_id, p.sourced_id, p.org_sourced_ids FROM roster_people p
-          WHERE p.id = ANY($1::uuid[]) AND p.status = 'active' AND ${IS_STUDENT.text})
+          WHERE p.id = ANY(ARRAY[${candidates}]::uuid[]) AND p.status = 'active' AND ${IS_STUDENT})
        SELECT st.id AS student_id, o.id AS school_id, o.sourced_id AS school_sourced_id
          FROM students st
          CROSS JOIN LATERAL jsonb_array_elements_text(st.org_sourced_ids) AS member (sourced_id)
@@ -437,13 +516,12 @@ export class PostgresRosterReadModel extends RosterReadModel {
        SELECT st.id, s.id, s.sourced_id
          FROM students st
          JOIN roster_enrollments e ON e.connection_id = st.connection_id AND e.user_sourced_id = st.sourced_id
-                                  AND e.status = 'active' AND e.role = 'student'
+                                  AND e.role = 'student'
          JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
                               AND c.status = 'active'
          JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
-                           AND s.type = 'school' AND s.status = 'active'`,
-      [candidates],
-    );
+                           AND s.type = 'school' AND s.status = 'active'
+        WHERE ${currentEnrollment('e', 'c', this.window())}`);
     for (const row of rows) {
       const list = schools.get(row.student_id) ?? [];
       list.push({ id: row.school_id, sourcedId: row.school_sourced_id });

@@ -218,6 +218,21 @@ export class SqlSyncRunRepository extends SyncRunRepository {
     }));
   }
 
+  async listIssueRecords(
+    id: string,
+    entities: readonly RosterEntity[],
+  ): Promise<{ entity: RosterEntity; sourcedId: string }[]> {
+    if (entities.length === 0) return [];
+    const rows = await runSql<{ entity: RosterEntity; sourced_id: string }>(
+      this.em,
+      `SELECT DISTINCT entity, sourced_id FROM sis_sync_run_issues
+        WHERE run_id = $1 AND entity = ANY($2::text[]) AND sourced_id IS NOT NULL
+        ORDER BY entity, sourced_id`,
+      [id, [...entities]],
+    );
+    return rows.map((row) => ({ entity: row.entity, sourcedId: row.sourced_id }));
+  }
+
   async recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean> {
     const rows = await runSql(
       this.em,

@@ -26,7 +26,8 @@ export class AuditCaptureInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<AuditableRequest>();
     if (policy.mode === 'stream') {
       // Pipes run after interceptors: the handler starts the entry once its input has passed them.
-      request.auditBegin = () => this.capture.record(request, policy, { outcome: 'allowed' });
+      request.auditBegin = (studentIds?: readonly string[]) =>
+        this.capture.record(request, policy, { outcome: 'allowed', studentIds });
       return next.handle().pipe(
         concatMap(async (result: unknown) => {
           await this.capture.record(request, policy, { outcome: 'allowed' });

@@ -1,4 +1,4 @@
-import { AUDIT_PURPOSE_HEADER, type AuditPolicy } from '@app/audit-capture';
+import { AUDIT_PURPOSE_HEADER, auditSubjectsOf, type AuditPolicy } from '@app/audit-capture';
 import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import type { Request } from 'express';
@@ -12,7 +12,7 @@ import { AuditUnavailableError } from '../../domain/audit.errors.js';
 export interface AuditableRequest extends Request {
   user?: AuthenticatedUser;
   /** Stores the entry of a streamed route (see `AuditStreamStart`). */
-  auditBegin?: () => Promise<void>;
+  auditBegin?: (studentIds?: readonly string[]) => Promise<void>;
   /** Set once an entry has been attempted for this request, so a call is never recorded twice. */
   auditAttempted?: boolean;
 }
@@ -35,11 +35,7 @@ export class HttpAuditCapture {
    * Records the call. With `failClosed` (the default) an entry that cannot be stored fails the request
    * (503 AUDIT.UNAVAILABLE); otherwise the failure is logged and the response goes out unaudited.
    */
-  async record(
-    request: AuditableRequest,
-    policy: AuditPolicy,
-    outcome: { outcome: AuditOutcome; result?: unknown; reason?: string },
-  ): Promise<void> {
+  async record(request: AuditableRequest, policy: AuditPolicy, outcome: AuditCallOutcome): Promise<void> {
     if (request.auditAttempted || !this.config.captureEnabled) return;
     request.auditAttempted = true;
     const draft = this.draft(request, policy, outcome);
@@ -54,11 +50,7 @@ export class HttpAuditCapture {
     if (outcome.outcome === 'denied') this.events.publish(new AuditAccessDeniedEvent(draft, seq));
   }
 
-  private draft(
-    request: AuditableRequest,
-    policy: AuditPolicy,
-    outcome: { outcome: AuditOutcome; result?: unknown; reason?: string },
-  ): AuditEntryDraft {
+  private draft(request: AuditableRequest, policy: AuditPolicy, outcome: AuditCallOutcome): AuditEntryDraft {
     const user = request.user;
     const route = (request.route as { path?: string } | undefined)?.path ?? null;
     const purpose = request.header(AUDIT_PURPOSE_HEADER)?.trim().slice(0, MAX_PURPOSE) || null;
@@ -69,7 +61,7 @@ export class HttpAuditCapture {
       actor: user
         ? { type: 'user', id: user.id, roles: user.roles, schoolIds: user.schoolIds }
         : { type: 'user', id: null, roles: [], schoolIds: [] },
-      studentIds: subjectsOf(request, policy, outcome.result),
+      studentIds: subjectsOf(request, policy, outcome),
       dataCategories: policy.dataCategories,
       purpose,
       outcome: outcome.outcome,
@@ -86,8 +78,22 @@ export class HttpAuditCapture {
   }
 }
 
-function subjectsOf(request: AuditableRequest, policy: AuditPolicy, result: unknown): string[] {
+/** How a call ended; `studentIds` are those a streamed `subjects: { from: 'handler' }` route named. */
+export interface AuditCallOutcome {
+  outcome: AuditOutcome;
+  result?: unknown;
+  reason?: string;
+  studentIds?: readonly string[];
+}
+
+function subjectsOf(request: AuditableRequest, policy: AuditPolicy, outcome: AuditCallOutcome): string[] {
   const subjects = policy.subjects;
+  const { result } = outcome;
+  if (subjects.from === 'handler') {
+    return [...(outcome.studentIds ?? auditSubjectsOf(result))]
+      .filter((id) => typeof id === 'string' && UUID.test(id))
+      .map((id) => id.toLowerCase());
+  }
   if (subjects.from === 'param') {
     const value = request.params?.[subjects.name];
     return typeof value === 'string' && UUID.test(value) ? [value.toLowerCase()] : [];

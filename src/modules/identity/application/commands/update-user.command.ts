@@ -8,6 +8,7 @@ import type { User } from '../../domain/user.js';
 import { PasswordHasher } from '../ports/password-hasher.port.js';
 import { SessionRepository } from '../ports/session.repository.js';
 import { UserRepository } from '../ports/user.repository.js';
+import { SchoolScopeResolver } from '../services/school-scope.resolver.js';
 
 export interface UserChanges {
   displayName?: string;
@@ -39,6 +40,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     private readonly hasher: PasswordHasher,
     private readonly events: EventBus,
     private readonly clock: Clock,
+    private readonly schoolScope: SchoolScopeResolver,
   ) {}
 
   async execute({ actorId, userId, changes }: UpdateUserCommand): Promise<User> {
@@ -47,13 +49,15 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     if (actorId === userId && (changes.disabled || (changes.roles && !changes.roles.includes('district_admin')))) {
       throw new SelfLockoutError();
     }
+    // Resolved before anything changes, so a refused scope leaves the user as it was.
+    const schoolIds = changes.schoolIds === undefined ? undefined : await this.schoolScope.resolve(changes.schoolIds);
     const now = this.clock.now();
     if (changes.password !== undefined) {
       assertAcceptablePassword(changes.password, user.email);
       user.changePasswordHash(await this.hasher.hash(changes.password), now);
     }
     if (changes.displayName !== undefined) user.rename(changes.displayName, now);
-    const accessChanged = user.changeAccess(changes, now);
+    const accessChanged = user.changeAccess({ ...changes, schoolIds }, now);
     await this.users.save(user);
 
     const ended = user.disabled ? await this.sessions.activeForUser(user.id) : [];

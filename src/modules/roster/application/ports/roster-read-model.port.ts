@@ -38,6 +38,19 @@ export interface RankedStudent {
   score: string;
 }
 
+/** A school of the mirror (an org of type school, in any status) and the SIS connection it came from. */
+export interface SchoolRecord {
+  id: string;
+  connectionId: string;
+  sourcedId: string;
+}
+
+/** A record of a sync that may name a student: a person (or their demographics) or an enrollment. */
+export interface SourcedStudentReference {
+  entity: 'people' | 'demographics' | 'enrollments';
+  sourcedId: string;
+}
+
 export interface StudentFilter {
   /** Local id of a school: students listed in its org or enrolled in one of its classes. */
   schoolId?: string;
@@ -87,6 +100,18 @@ export abstract class RosterReadModel {
 
   /** Those of `ids` that are students of the mirror in any status (their record still exists). */
   abstract findExistingStudentIds(ids: readonly string[]): Promise<string[]>;
+
+  /** Schools (any status) whose local id is in `ids` or whose sourcedId is in `sourcedIds`, of every connection. */
+  abstract findSchoolsByKeys(ids: readonly string[], sourcedIds: readonly string[]): Promise<SchoolRecord[]>;
+
+  /**
+   * Local ids of the students (any status) of one connection that `named` refer to: people and demographics by
+   * the person's sourcedId, enrollments by the student they enroll. References to anything else are ignored.
+   */
+  abstract findStudentIdsBySourcedIds(
+    connectionId: string,
+    named: readonly SourcedStudentReference[],
+  ): Promise<string[]>;
 
   /** The active schools of the active students among `ids`: listed in their orgs or those of their classes. */
   abstract findStudentSchools(ids: readonly string[]): Promise<Map<string, SchoolReference[]>>;

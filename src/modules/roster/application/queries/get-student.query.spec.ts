@@ -85,7 +85,7 @@ describe('GetStudentHandler', () => {
   });
 
   it('gives the school admin of the student demographics', async () => {
-    const detail = await handler.execute(new GetStudentQuery(as(['school_admin'], ['sch-north']), STUDENT_ID));
+    const detail = await handler.execute(new GetStudentQuery(as(['school_admin'], [north.id]), STUDENT_ID));
     expect(detail.demographics?.birthDate).toBe('2010-05-04');
   });
 

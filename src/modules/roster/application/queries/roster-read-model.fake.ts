@@ -1,4 +1,4 @@
-import { RosterReadModel } from '../ports/roster-read-model.port.js';
+import { RosterReadModel, type SchoolRecord, type SourcedStudentReference } from '../ports/roster-read-model.port.js';
 import type { SchoolReference } from '../roster-access-scope.js';
 import type {
   ClassMemberView,
@@ -21,6 +21,7 @@ export class InMemoryRosterReadModel extends RosterReadModel {
     }
   >();
   readonly demographicsReads: string[] = [];
+  readonly schools: SchoolRecord[] = [];
 
   listSchools(): Promise<never[]> {
     return Promise.resolve([]);
@@ -76,5 +77,15 @@ export class InMemoryRosterReadModel extends RosterReadModel {
       if (found) schools.set(id, [...found.access.schools]);
     }
     return Promise.resolve(schools);
+  }
+
+  findSchoolsByKeys(ids: readonly string[], sourcedIds: readonly string[]): Promise<SchoolRecord[]> {
+    return Promise.resolve(
+      this.schools.filter((school) => ids.includes(school.id) || sourcedIds.includes(school.sourcedId)),
+    );
+  }
+
+  findStudentIdsBySourcedIds(_connectionId: string, _named: readonly SourcedStudentReference[]): Promise<string[]> {
+    return Promise.resolve([]);
   }
 }

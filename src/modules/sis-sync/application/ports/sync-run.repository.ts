@@ -101,6 +101,12 @@ export abstract class SyncRunRepository {
 
   abstract listIssues(id: string, limit: number, afterId: number): Promise<StoredRunIssue[]>;
 
+  /** The distinct (entity, sourcedId) pairs the run's issues name, for the given entities only. */
+  abstract listIssueRecords(
+    id: string,
+    entities: readonly RosterEntity[],
+  ): Promise<{ entity: RosterEntity; sourcedId: string }[]>;
+
   /** Keeps the change set's preview on the run (fenced by the lease like `saveProgress`). */
   abstract recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean>;
 

@@ -1,6 +1,7 @@
-import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { Query, QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { FindStudentIdsBySourcedIdsQuery, type SourcedStudentReference } from '../../../roster/index.js';
 import { SyncRunNotFoundError } from '../../domain/sync-run.errors.js';
-import type { SyncRun, SyncRunState } from '../../domain/sync-run.js';
+import type { RunPreview, SyncRun, SyncRunState } from '../../domain/sync-run.js';
 import { SyncRunRepository, type Page, type StoredRunIssue } from '../ports/sync-run.repository.js';
 
 export class ListSyncRunsQuery extends Query<Page<SyncRun>> {
@@ -59,4 +60,50 @@ export class ListSyncRunIssuesHandler implements IQueryHandler<ListSyncRunIssues
     if (!run) throw new SyncRunNotFoundError(runId);
     return this.runs.listIssues(run.id, limit, afterId);
   }
+}
+
+/** The roster entities whose records name a student: the person, their demographics, their enrollments. */
+const STUDENT_ENTITIES = ['people', 'demographics', 'enrollments'] as const;
+type StudentEntity = (typeof STUDENT_ENTITIES)[number];
+
+/**
+ * The local ids of the students that a run's preview samples or issues name by sourcedId, so that reading them
+ * is audited against those students. Records the mirror does not hold (yet) name no one.
+ */
+export class ListSyncRunStudentIdsQuery extends Query<string[]> {
+  constructor(
+    readonly runId: string,
+    readonly part: 'preview' | 'issues',
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ListSyncRunStudentIdsQuery)
+export class ListSyncRunStudentIdsHandler implements IQueryHandler<ListSyncRunStudentIdsQuery, string[]> {
+  constructor(
+    private readonly runs: SyncRunRepository,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ runId, part }: ListSyncRunStudentIdsQuery): Promise<string[]> {
+    const run = await this.runs.findById(runId);
+    if (!run) throw new SyncRunNotFoundError(runId);
+    const named: SourcedStudentReference[] =
+      part === 'preview'
+        ? previewReferences(run.preview)
+        : ((await this.runs.listIssueRecords(run.id, STUDENT_ENTITIES)) as SourcedStudentReference[]);
+    if (named.length === 0) return [];
+    return this.queries.execute(new FindStudentIdsBySourcedIdsQuery(run.connectionId, named));
+  }
+}
+
+function previewReferences(preview: RunPreview | null): SourcedStudentReference[] {
+  const named: SourcedStudentReference[] = [];
+  for (const entity of STUDENT_ENTITIES) {
+    for (const sourcedIds of Object.values(preview?.[entity]?.samples ?? {})) {
+      for (const sourcedId of sourcedIds) named.push({ entity: entity satisfies StudentEntity, sourcedId });
+    }
+  }
+  return named;
 }

@@ -267,6 +267,19 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
     );
   }
 
+  async listIssueRecords(
+    id: string,
+    entities: readonly RosterEntity[],
+  ): Promise<{ entity: RosterEntity; sourcedId: string }[]> {
+    const seen = new Map<string, { entity: RosterEntity; sourcedId: string }>();
+    for (const issue of this.stored(id).issues) {
+      const entity = issue.entity as RosterEntity;
+      if (issue.sourcedId === null || !entities.includes(entity)) continue;
+      seen.set(`${entity}\u0000${issue.sourcedId}`, { entity, sourcedId: issue.sourcedId });
+    }
+    return [...seen.values()];
+  }
+
   async recordPreview(id: string, owner: string, preview: RunPreview): Promise<boolean> {
     this.maybeFail('recordPreview');
     const row = this.stored(id);

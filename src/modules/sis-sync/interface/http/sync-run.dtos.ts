@@ -3,7 +3,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import type { StoredRunIssue } from '../../application/ports/sync-run.repository.js';
-import { SYNC_RUN_STATES, type SyncRun, type SyncRunState } from '../../domain/sync-run.js';
+import {
+  SYNC_RUN_STATES,
+  type PreviewEntry,
+  type RunPreview,
+  type SyncRun,
+  type SyncRunState,
+} from '../../domain/sync-run.js';
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
@@ -93,7 +99,12 @@ export class SyncRunDto {
   deltaSince!: string | null;
   @ApiProperty({ description: 'Per entity: pulled, created, updated, restored, deactivated, unchanged, skipped' })
   counts!: Record<string, Record<string, number>>;
-  @ApiProperty({ nullable: true, description: 'Held and dry runs: counts and sample sourcedIds per entity and action' })
+  @ApiProperty({
+    nullable: true,
+    description:
+      'Held and dry runs: counts per entity and action; reading one run (GET /sis/runs/:id) adds sample sourcedIds, ' +
+      'and its audit entry names the students they are',
+  })
   preview!: unknown;
   @ApiProperty({ description: 'Why a run was held' }) holdReasons!: unknown[];
   @ApiProperty() issueCount!: number;
@@ -109,7 +120,11 @@ export class SyncRunDto {
   @ApiProperty() remaster!: boolean;
   @ApiProperty({ nullable: true, type: String }) restoredAt!: string | null;
 
-  static from(run: SyncRun): SyncRunDto {
+  /**
+   * Sample sourcedIds name students, so only the audited read of one run shows them (`samples: true`); lists
+   * and the answers of steering calls carry counts only.
+   */
+  static from(run: SyncRun, { samples = false }: { samples?: boolean } = {}): SyncRunDto {
     return {
       id: run.id,
       connectionId: run.connectionId,
@@ -121,7 +136,7 @@ export class SyncRunDto {
       source: run.sourceDescription,
       deltaSince: run.deltaSince?.toISOString() ?? null,
       counts: run.counts as Record<string, Record<string, number>>,
-      preview: run.preview,
+      preview: samples ? run.preview : previewCounts(run.preview),
       holdReasons: run.holdReasons,
       issueCount: run.issueCount,
       errorCode: run.errorCode,
@@ -175,4 +190,15 @@ export class RestoreResultDto {
   @ApiProperty({ description: 'Per entity: uncreated, reverted, undeleted, conflicts' }) counts!: unknown;
   @ApiProperty() conflictCount!: number;
   @ApiProperty({ description: 'Records a later run changed, left as they are (first 500)' }) conflicts!: unknown[];
+}
+
+/** The preview without its sample sourcedIds. */
+function previewCounts(preview: RunPreview | null): Record<string, Omit<PreviewEntry, 'samples'>> | null {
+  if (preview === null) return null;
+  return Object.fromEntries(
+    Object.entries(preview).map(([entity, entry]: [string, PreviewEntry]) => {
+      const { samples: _samples, ...counts } = entry;
+      return [entity, counts];
+    }),
+  );
 }

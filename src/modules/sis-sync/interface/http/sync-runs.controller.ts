@@ -1,4 +1,11 @@
-import { Audited, AuditExempt, AuditStreamStart, type AuditPolicy, type BeginAuditedStream } from '@app/audit-capture';
+import {
+  Audited,
+  AuditExempt,
+  AuditStreamStart,
+  withAuditSubjects,
+  type AuditPolicy,
+  type BeginAuditedStream,
+} from '@app/audit-capture';
 import type {} from 'multer';
 import {
   Body,
@@ -33,6 +40,7 @@ import { StartSyncRunCommand } from '../../application/commands/start-sync-run.c
 import {
   GetSyncRunQuery,
   ListSyncRunIssuesQuery,
+  ListSyncRunStudentIdsQuery,
   ListSyncRunsQuery,
 } from '../../application/queries/sync-run.queries.js';
 import { ListVendorGuidesQuery } from '../../application/queries/list-vendor-guides.query.js';
@@ -57,10 +65,16 @@ const ISSUE_PAGE = 1000;
 
 /**
  * Sync runs carry student records (previews, issues naming sourcedIds) and change them in bulk, so reading and
- * steering a run is audited; the records a run writes are audited per run when it settles.
+ * steering a run is audited; the records a run writes are audited per run when it settles. Reading a run's
+ * preview samples or its issues names the students they are (by local id) in the entry; lists and the answers
+ * of steering calls leave the samples out.
  */
-function syncRunAuditPolicy(action: string, resource = 'sync_run'): AuditPolicy {
-  return { action, resource, dataCategories: ['roster_sync'], subjects: { from: 'none' }, mode: 'read' };
+function syncRunAuditPolicy(
+  action: string,
+  resource = 'sync_run',
+  subjects: AuditPolicy['subjects'] = { from: 'none' },
+): AuditPolicy {
+  return { action, resource, dataCategories: ['roster_sync'], subjects, mode: 'read' };
 }
 
 @ApiTags('sis-sync')
@@ -129,7 +143,7 @@ export class SyncRunsController {
   }
 
   @Get('runs')
-  @AuditExempt('Run states and counts, no student records')
+  @AuditExempt('Run states and counts (preview samples left out), no student records')
   @ApiOkResponse({ type: SyncRunPageDto })
   async list(@Query() query: ListSyncRunsQueryDto): Promise<SyncRunPageDto> {
     const page = await this.queries.execute(
@@ -139,15 +153,17 @@ export class SyncRunsController {
   }
 
   @Get('runs/:id')
-  @Audited(syncRunAuditPolicy('sync_run.read'))
+  @Audited(syncRunAuditPolicy('sync_run.read', 'sync_run', { from: 'handler' }))
   @ApiOkResponse({ type: SyncRunDto })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
-    return SyncRunDto.from(await this.queries.execute(new GetSyncRunQuery(id)));
+    const run = await this.queries.execute(new GetSyncRunQuery(id));
+    const named = await this.queries.execute(new ListSyncRunStudentIdsQuery(run.id, 'preview'));
+    return withAuditSubjects(SyncRunDto.from(run, { samples: true }), named);
   }
 
   /** JSON, or CSV (entity, sourcedId, field, severity, message) with `Accept: text/csv`; streamed page by page. */
   @Get('runs/:id/issues')
-  @Audited({ ...syncRunAuditPolicy('sync_run_issues.read'), mode: 'stream' })
+  @Audited({ ...syncRunAuditPolicy('sync_run_issues.read', 'sync_run', { from: 'handler' }), mode: 'stream' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: [RunIssueDto] })
   async issues(
@@ -158,7 +174,7 @@ export class SyncRunsController {
   ): Promise<void> {
     const csv = request.accepts(['application/json', 'text/csv']) === 'text/csv';
     let page = await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, 0));
-    await beginAudited();
+    await beginAudited(await this.queries.execute(new ListSyncRunStudentIdsQuery(id, 'issues')));
     response.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/json');
     if (csv) {
       response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);
