@@ -12,8 +12,8 @@ const REPLACEMENT = '\ufffd';
  * path, which finds nothing to change.
  */
 const REFUSED_ESCAPE = /\\u(?:0000|d[89a-f])/;
-const REFUSED_CHAR = /[\u0000\ud800-\udfff]/;
-const NUL = /\u0000/g;
+const SURROGATE = /[\ud800-\udfff]/;
+const NUL = '\u0000';
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
@@ -40,7 +40,8 @@ export function storableString(value: string): string {
   if (text.length > MAX_AUDIT_STRING) {
     text = cutAtCodePoint(text, MAX_AUDIT_STRING - TRUNCATION_MARK.length) + TRUNCATION_MARK;
   }
-  return REFUSED_CHAR.test(text) ? text.replace(NUL, REPLACEMENT).replace(LONE_SURROGATE, REPLACEMENT) : text;
+  if (text.includes(NUL)) text = text.replaceAll(NUL, REPLACEMENT);
+  return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, REPLACEMENT) : text;
 }
 
 function storableValue(value: unknown): unknown {

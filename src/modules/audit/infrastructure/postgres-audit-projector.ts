@@ -175,7 +175,7 @@ export class PostgresAuditProjector extends AuditProjector {
     // No entry to blame: not an entry's failure after all.
     if (seqs.length === 0) throw first;
     const failures: ProjectionFailure[] = [];
-    const bisect = async (low: bigint, range: bigint[], error: unknown): Promise<void> => {
+    const bisect = async (low: bigint, range: bigint[], error: Error): Promise<void> => {
       if (range.length === 1) {
         failures.push(await this.recordFailure(em, projection, range[0], error));
         return;
@@ -193,14 +193,19 @@ export class PostgresAuditProjector extends AuditProjector {
   }
 
   /** Applies `(from, to]` in a savepoint; answers the error when an entry could have caused it, else throws. */
-  private async tryApply(em: EntityManager, projection: AuditProjection, from: bigint, to: bigint): Promise<unknown> {
+  private async tryApply(
+    em: EntityManager,
+    projection: AuditProjection,
+    from: bigint,
+    to: bigint,
+  ): Promise<Error | null> {
     await runSql(em, 'SAVEPOINT audit_projection');
     try {
       await runSql(em, projection.apply, [from.toString(), to.toString()]);
     } catch (error) {
       if (!ENTRY_FAILURE.test(sqlState(error))) throw error;
       await runSql(em, 'ROLLBACK TO SAVEPOINT audit_projection');
-      return error;
+      return error instanceof Error ? error : new Error(String(error));
     }
     await runSql(em, 'RELEASE SAVEPOINT audit_projection');
     return null;
@@ -210,11 +215,11 @@ export class PostgresAuditProjector extends AuditProjector {
     em: EntityManager,
     projection: AuditProjection,
     seq: bigint,
-    error: unknown,
+    error: Error,
   ): Promise<ProjectionFailure> {
     const failure = { projection: positionName(projection), seq: seq.toString(), code: sqlState(error) };
     // The message only: PostgreSQL puts row values (student data) in the detail, never in the message.
-    const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    const message = error.message.slice(0, 500);
     await runSql(
       em,
       `INSERT INTO audit_projection_failures (projection, seq, error_code, message) VALUES ($1, $2, $3, $4)
