@@ -52,6 +52,18 @@ export interface RealtimeEventCatalogue {
     problem: string;
     verifiedAt: string;
   };
+  /**
+   * A read model (access by student, by actor, denied accesses, disclosures) could not apply one audit entry
+   * and skipped it; the entry stays in the chain, and a rebuild retries it (room `compliance`).
+   */
+  'audit.projection-failed': {
+    /** The read model and its version, e.g. `audit_denied_access@v1`. */
+    projection: string;
+    seq: string;
+    /** The database's SQLSTATE for the failure. */
+    code: string;
+    failedAt: string;
+  };
 }
 
 export type RealtimeEventName = keyof RealtimeEventCatalogue;

@@ -9,6 +9,7 @@ import { Migration20261125050000_audit_append_as_owner } from './Migration202611
 import { Migration20261125060000_audit_chain_statement_lock } from './Migration20261125060000_audit_chain_statement_lock.js';
 import { Migration20261125070000_staged_page_order } from './Migration20261125070000_staged_page_order.js';
 import { Migration20261125071000_people_aliases_index } from './Migration20261125071000_people_aliases_index.js';
+import { Migration20261207010000_audit_entry_jsonb } from './Migration20261207010000_audit_entry_jsonb.js';
 import { Migration20261207030000_runtime_role_functions } from './Migration20261207030000_runtime_role_functions.js';
 import { Migration20261207080000_school_scope_local_ids } from './Migration20261207080000_school_scope_local_ids.js';
 
@@ -32,6 +33,7 @@ export const migrations: MigrationObject[] = [
   },
   { name: 'Migration20261125070000_staged_page_order', class: Migration20261125070000_staged_page_order },
   { name: 'Migration20261125071000_people_aliases_index', class: Migration20261125071000_people_aliases_index },
+  { name: 'Migration20261207010000_audit_entry_jsonb', class: Migration20261207010000_audit_entry_jsonb },
   { name: 'Migration20261207030000_runtime_role_functions', class: Migration20261207030000_runtime_role_functions },
   { name: 'Migration20261207080000_school_scope_local_ids', class: Migration20261207080000_school_scope_local_ids },
 ];

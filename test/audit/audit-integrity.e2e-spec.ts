@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '@app/audit-chain';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
 
@@ -224,12 +225,75 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
     expect(await entries('audit.read_models.rebuild')).toHaveLength(1);
   });
 
+  it('keeps every audit query and the rebuild working after a request with %00 in the path (and legacy entries)', async () => {
+    // Unauthenticated: refused, and recorded with the path's id as the resource.
+    await request(app.url).get('/api/v1/students/a%00b').expect(401);
+    // Not UTF-8 (an encoded lone surrogate): a client error, never a 500.
+    const undecodable = await request(app.url).get('/api/v1/students/%ED%A0%80x');
+    expect(undecodable.status).toBeGreaterThanOrEqual(400);
+    expect(undecodable.status).toBeLessThan(500);
+    // Entries stored before entries were made safe (an existing deployment) still hold \u0000 and lone surrogates.
+    const legacy = [
+      { reason: 'IDENTITY.TOKEN_INVALID\u0000', resource: { id: 'x\u0000y', type: 'student' } },
+      { reason: 'IDENTITY.\ud800FORBIDDEN', resource: { id: '\udc00', type: 'student' } },
+    ].map((fields) =>
+      canonicalJson({
+        v: 1,
+        id: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        action: 'student.read',
+        actor: { type: 'user', id: null, roles: [], schoolIds: [] },
+        studentIds: [],
+        dataCategories: ['directory'],
+        purpose: null,
+        outcome: 'denied',
+        origin: { channel: 'http', requestId: null, clientIp: '127.0.0.1', userAgent: null, route: null },
+        details: { note: 'nul \u0000 here' },
+        ...fields,
+      }),
+    );
+    await db.query(
+      `WITH input AS (SELECT * FROM unnest($1::text[]) WITH ORDINALITY AS i (entry, ord)),
+            chained AS (INSERT INTO audit_events (entry_hash)
+                        SELECT sha256(convert_to(entry, 'UTF8')) FROM input ORDER BY ord RETURNING seq, entry_hash)
+       INSERT INTO audit_event_payloads (seq, occurred_at, action, outcome, actor_id, student_ids, entry)
+       SELECT c.seq, now(), 'student.read', 'denied', NULL, '{}', i.entry
+         FROM chained c JOIN input i ON sha256(convert_to(i.entry, 'UTF8')) = c.entry_hash`,
+      [legacy],
+    );
+
+    const officer = bearer(officerToken);
+    const someone = '00000000-0000-4000-8000-000000000001';
+    await request(app.url).get('/api/v1/audit/events?outcome=denied').set(officer).expect(200);
+    await request(app.url).get(`/api/v1/audit/students/${someone}/access`).set(officer).expect(200);
+    await request(app.url).get(`/api/v1/audit/actors/${someone}/access`).set(officer).expect(200);
+    const exported = await request(app.url).get('/api/v1/audit/export').set(officer).expect(200);
+    // What the app stores now: the NUL replaced, so the entry is valid jsonb.
+    const [stored] = (await entries('student.read')).filter(({ entry }) => entry.outcome === 'denied').slice(-3);
+    expect(stored.entry).toMatchObject({ resource: { type: 'student', id: 'a\ufffdb' } });
+    expect(exported.text).toContain('a\ufffdb');
+    const { rows: denied } = await db.query<{ reason: string }>(
+      `SELECT d.reason FROM audit_denied_access d JOIN audit_event_payloads p USING (seq)
+        WHERE p.entry LIKE '%"details":{"note":%' ORDER BY d.seq`,
+    );
+    expect(denied.map((row) => row.reason)).toEqual(['IDENTITY.TOKEN_INVALID\ufffd', 'IDENTITY.\ufffdFORBIDDEN']);
+
+    const rebuilt = await homeroom(['audit', 'rebuild-read-models'], cliEnv());
+    expect(rebuilt.status, rebuilt.output).toBe(0);
+    await request(app.url).get('/api/v1/audit/events').set(officer).expect(200);
+    const verified = await request(app.url).get('/api/v1/audit/verify').set(officer).expect(200);
+    expect(verified.body).toMatchObject({ ok: true, problem: null });
+  });
+
   it('exports a bundle with the CLI that verifies offline, with no database or configuration', async () => {
     const bundle = join(tempDir(), 'bundle');
     const exported = await homeroom(['audit', 'export', '--out', bundle], cliEnv());
     expect(exported.status, exported.output).toBe(0);
     expect(exported.output).toMatch(/Exported \d+ new entries/);
-    const [exportEntry] = await entries('audit.export');
+    // The CLI's entry (an HTTP export above is recorded under the same action).
+    const [exportEntry] = (await entries('audit.export')).filter(
+      ({ entry }) => (entry.origin as { channel: string }).channel === 'cli',
+    );
     expect(exportEntry.entry).toMatchObject({
       actor: { type: 'system', id: null },
       origin: { channel: 'cli' },

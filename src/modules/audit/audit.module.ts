@@ -3,6 +3,7 @@ import { MikroOrmTransactionRunner, TransactionRunner } from '@app/persistence';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { PublishAccessDeniedHandler } from './application/event-handlers/publish-access-denied.handler.js';
+import { PublishProjectionFailedHandler } from './application/event-handlers/publish-projection-failed.handler.js';
 import { PublishVerificationFailedHandler } from './application/event-handlers/publish-verification-failed.handler.js';
 import { PlaceLegalHoldHandler } from './application/commands/place-legal-hold.command.js';
 import { PurgeExpiredAuditEntriesHandler } from './application/commands/purge-expired-audit-entries.command.js';
@@ -66,6 +67,7 @@ export class AuditModule {
       // Live updates for the `compliance` room, from every role (workers publish through Redis).
       PublishAccessDeniedHandler,
       PublishVerificationFailedHandler,
+      PublishProjectionFailedHandler,
     ];
     // Read models, queries, 99.32 disclosures, legal holds, retention and sync-run entries (every role: the
     // jobs and the sync-run events run wherever work is processed).

@@ -29,6 +29,10 @@ export class RecordingAuditMetrics extends AuditMetrics {
   checkpointSigned(at: Date): void {
     this.checkpoints.push(at);
   }
+  readonly projectionFailures: string[] = [];
+  projectionFailed(projection: string): void {
+    this.projectionFailures.push(projection);
+  }
 }
 
 export const TEST_AUDIT_CONFIG: AuditConfig = {

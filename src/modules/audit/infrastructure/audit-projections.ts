@@ -3,6 +3,10 @@
  * projector then empties the table and replays the stream into it) and one idempotent INSERT … SELECT that
  * projects the entries with `$1 < seq <= $2` straight from `audit_event_payloads` (purged entries have no
  * payload, so they are skipped). Replaying a range twice changes nothing.
+ *
+ * Entries are untrusted text to a projection: they are read as jsonb only through `audit_entry_jsonb`, which
+ * never throws (entries stored before they were made storable may hold `\u0000`, which `::jsonb` refuses). The
+ * projector still isolates an entry a projection fails on (see `PostgresAuditProjector`).
  */
 export interface AuditProjection {
   table: string;
@@ -40,7 +44,7 @@ export const AUDIT_PROJECTIONS: readonly AuditProjection[] = [
     apply: `
       INSERT INTO audit_denied_access (seq, occurred_at, actor_id, action, reason)
       SELECT p.seq, p.occurred_at, p.actor_id, p.action,
-             coalesce(nullif(p.entry::jsonb ->> 'reason', ''), 'UNSPECIFIED')
+             coalesce(nullif(audit_entry_jsonb(p.entry) ->> 'reason', ''), 'UNSPECIFIED')
         FROM audit_event_payloads p
        WHERE p.seq > $1 AND p.seq <= $2 AND p.outcome = 'denied'
       ON CONFLICT DO NOTHING`,
@@ -52,7 +56,7 @@ export const AUDIT_PROJECTIONS: readonly AuditProjection[] = [
     apply: `
       INSERT INTO audit_disclosure_log (student_id, seq, disclosure_id, occurred_at)
       SELECT s.student_id, d.seq, d.disclosure_id::uuid, d.occurred_at
-        FROM (SELECT p.seq, p.occurred_at, p.student_ids, p.entry::jsonb -> 'resource' ->> 'id' AS disclosure_id
+        FROM (SELECT p.seq, p.occurred_at, p.student_ids, audit_entry_jsonb(p.entry) -> 'resource' ->> 'id' AS disclosure_id
                 FROM audit_event_payloads p
                WHERE p.seq > $1 AND p.seq <= $2 AND p.action = 'disclosure.recorded' AND p.outcome = 'allowed') d
         CROSS JOIN LATERAL unnest(d.student_ids) AS s (student_id)

@@ -5,7 +5,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditLog, type AppendedAuditEntry } from '../application/ports/audit-log.port.js';
 import { AuditMetrics } from '../application/ports/audit-metrics.port.js';
-import { serialiseAuditEntry, toAuditEntry, type AuditEntry, type AuditEntryDraft } from '../domain/audit-entry.js';
+import { toAuditEntry, type AuditEntry, type AuditEntryDraft } from '../domain/audit-entry.js';
+import { storableAuditEntry } from '../domain/storable-audit-entry.js';
 
 interface PreparedEntry {
   entry: AuditEntry;
@@ -77,21 +78,26 @@ export class PostgresAuditLog extends AuditLog {
   }
 
   async appendUnlessRecorded(draft: AuditEntryDraft): Promise<boolean> {
-    const { type } = draft.resource;
-    const id = draft.resource.id ?? null;
-    if (id === null) throw new TypeError('appendUnlessRecorded needs an entry about one resource (resource.id)');
+    if ((draft.resource.id ?? null) === null) {
+      throw new TypeError('appendUnlessRecorded needs an entry about one resource (resource.id)');
+    }
     const entries = [prepare(draft)];
+    // Looked up as stored (made storable), so the key matches the entry and never holds a NUL.
+    const { type, id } = entries[0].entry.resource;
+    const action = entries[0].entry.action;
     return this.em.fork().transactional(async (em) => {
       await runSql(em, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
         RECORDED_ONCE_LOCK,
-        `${draft.action}|${type}|${id}`,
+        `${action}|${type}|${id}`,
       ]);
+      // audit_entry_jsonb never throws: entries stored before they were made storable may hold \u0000.
       const [found] = await runSql(
         em,
         `SELECT 1 FROM audit_event_payloads
-          WHERE action = $1 AND entry::jsonb->'resource'->>'type' = $2 AND entry::jsonb->'resource'->>'id' = $3
+          WHERE action = $1 AND audit_entry_jsonb(entry)->'resource'->>'type' = $2
+            AND audit_entry_jsonb(entry)->'resource'->>'id' = $3
           LIMIT 1`,
-        [draft.action, type, id],
+        [action, type, id],
       );
       if (found) return false;
       await this.timed(entries, () => this.insert(em, entries));
@@ -170,8 +176,8 @@ export class PostgresAuditLog extends AuditLog {
   }
 }
 
+/** Every stored entry is valid jsonb, whatever the draft held (see `storableAuditEntry`). */
 function prepare(draft: AuditEntryDraft): PreparedEntry {
-  const entry = toAuditEntry(randomUUID(), draft);
-  const text = serialiseAuditEntry(entry);
+  const { entry, text } = storableAuditEntry(toAuditEntry(randomUUID(), draft));
   return { entry, text, hash: entryHash(text) };
 }

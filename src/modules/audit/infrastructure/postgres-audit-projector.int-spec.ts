@@ -1,11 +1,16 @@
+import { canonicalJson, entryHash } from '@app/audit-chain';
 import { applyPendingMigrations, buildOrmOptions, runSql } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../../migrations/index.js';
+import type { EventBus } from '@nestjs/cqrs';
+import { AuditProjectionFailedEvent } from '../application/audit-projection-failed.event.js';
 import type { AuditMetrics } from '../application/ports/audit-metrics.port.js';
 import type { AuditEntryDraft, AuditOutcome } from '../domain/audit-entry.js';
+import { MAX_AUDIT_STRING } from '../domain/storable-audit-entry.js';
+import { RecordingAuditMetrics } from './audit-integrity-wiring.fake.js';
 import { AUDIT_PROJECTIONS } from './audit-projections.js';
 import { PostgresAuditLog } from './postgres-audit-log.js';
 import { PostgresAuditProjector } from './postgres-audit-projector.js';
@@ -26,8 +31,11 @@ describe('audit read models (PostgresAuditProjector)', () => {
   let orm: MikroORM;
   const em = (): EntityManager => orm.em.fork();
   const log = (): PostgresAuditLog => new PostgresAuditLog(em(), noMetrics);
+  let metrics = new RecordingAuditMetrics();
+  let published: unknown[] = [];
+  const events = { publish: (event: unknown) => published.push(event) } as unknown as EventBus;
   const projector = (batchSize: number): PostgresAuditProjector => {
-    const created = new PostgresAuditProjector(em());
+    const created = new PostgresAuditProjector(em(), metrics, events);
     created.batchSize = batchSize;
     return created;
   };
@@ -142,7 +150,28 @@ describe('audit read models (PostgresAuditProjector)', () => {
   beforeEach(async () => {
     // The chain is append-only; each test starts from empty read models over whatever the chain holds.
     await projector(1000).rebuild();
+    metrics = new RecordingAuditMetrics();
+    published = [];
   });
+
+  async function head(): Promise<string> {
+    const [row] = await runSql<{ head: string }>(em(), 'SELECT coalesce(max(seq), 0)::text AS head FROM audit_events');
+    return row.head;
+  }
+
+  /** Appends entry texts as the app did before entries were made storable (an existing deployment's rows). */
+  async function appendRaw(texts: string[], outcome: AuditOutcome = 'denied'): Promise<void> {
+    await runSql(
+      em(),
+      `WITH input AS (SELECT * FROM unnest($1::text[]) WITH ORDINALITY AS i (entry, ord)),
+            chained AS (INSERT INTO audit_events (entry_hash)
+                        SELECT sha256(convert_to(entry, 'UTF8')) FROM input ORDER BY ord RETURNING seq, entry_hash)
+       INSERT INTO audit_event_payloads (seq, occurred_at, action, outcome, actor_id, student_ids, entry)
+       SELECT c.seq, now(), 'student.read', $2, NULL, ARRAY[$3::uuid], i.entry
+         FROM chained c JOIN input i ON sha256(convert_to(i.entry, 'UTF8')) = c.entry_hash`,
+      [texts, outcome, students[0]],
+    );
+  }
 
   it('projects each kind of entry into the read models that need it', async () => {
     const [{ head }] = await runSql<{ head: string }>(
@@ -278,5 +307,219 @@ describe('audit read models (PostgresAuditProjector)', () => {
     expect(await oldRows('audit_access_by_actor')).toBe(1);
     expect(await oldRows('audit_denied_access')).toBe(0);
     expect(await count('audit_purged_events')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('stores fuzzed entries (NUL, lone surrogates, undecodable bytes, 100 kB values) as valid jsonb that projects', async () => {
+    // A seeded generator (mulberry32), so a failure replays.
+    let state = 0x5eed;
+    const random = (): number => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pieces = [
+      '\u0000',
+      '\ud800',
+      '\udfff',
+      '\ud83d\ude00',
+      '\\u0000',
+      '"',
+      '\n\t\u0001\u001f',
+      '\uffff\ufffe',
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]).toString('utf8'),
+      Buffer.from([0x00, 0xe9, 0x80, 0xff]).toString('latin1'),
+      'é',
+      'plain',
+    ];
+    const fuzz = (): string => {
+      const size = Math.floor(random() * 8);
+      let text = '';
+      for (let index = 0; index < size; index += 1) text += pieces[Math.floor(random() * pieces.length)];
+      return text;
+    };
+    const big = 'x\u0000'.repeat(50_000) + '\ud800';
+    const start = await head();
+    const drafts: AuditEntryDraft[] = Array.from({ length: 60 }, (_unused, index) => ({
+      action: index === 0 ? big : `student.read${fuzz()}`,
+      resource: { type: fuzz() || 'student', id: index === 1 ? big : fuzz() },
+      actor: { type: 'user', id: null, roles: [fuzz()], schoolIds: [fuzz(), fuzz()] },
+      studentIds: [students[index % 6]],
+      dataCategories: [fuzz()],
+      purpose: index === 2 ? big : fuzz(),
+      outcome: 'denied',
+      reason: index === 3 ? big : `IDENTITY.TOKEN_INVALID${fuzz()}`,
+      origin: { channel: 'http', requestId: fuzz(), clientIp: fuzz(), userAgent: fuzz(), route: fuzz() },
+      details: { [fuzz()]: fuzz(), big: index === 4 ? big : null, list: [fuzz(), Number.NaN, 7n] },
+      occurredAt: new Date(),
+    }));
+    const appended = await log().append(drafts);
+    expect(appended).toHaveLength(60);
+    expect(await projector(16).catchUp()).toBe(60);
+    expect(metrics.projectionFailures).toEqual([]);
+
+    const rows = await runSql<{ seq: string; entry: string; entry_hash: Buffer; reason: string | null }>(
+      em(),
+      `SELECT p.seq::text AS seq, p.entry, e.entry_hash, p.entry::jsonb ->> 'reason' AS reason
+         FROM audit_event_payloads p JOIN audit_events e USING (seq) WHERE p.seq > $1 ORDER BY p.seq`,
+      [start],
+    );
+    expect(rows).toHaveLength(60);
+    for (const row of rows) {
+      // A plain cast: every stored entry is valid jsonb, and still hashes and reads back canonically.
+      expect(entryHash(row.entry).equals(row.entry_hash)).toBe(true);
+      expect(canonicalJson(JSON.parse(row.entry))).toBe(row.entry);
+      const values: string[] = [];
+      JSON.stringify(JSON.parse(row.entry), (key, value: unknown) => {
+        values.push(key);
+        if (typeof value === 'string') values.push(value);
+        return value;
+      });
+      for (const value of values) {
+        expect(value.length).toBeLessThanOrEqual(MAX_AUDIT_STRING);
+        expect(value.includes('\u0000')).toBe(false);
+        expect(value).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+      }
+    }
+    const denied = await runSql<{ reason: string }>(
+      em(),
+      'SELECT reason FROM audit_denied_access WHERE seq > $1 ORDER BY seq',
+      [start],
+    );
+    expect(denied.map((row) => row.reason)).toEqual(rows.map((row) => row.reason));
+    expect(denied[3].reason).toMatch(/…\[truncated\]$/);
+  });
+
+  it('projects entries stored before entries were made storable, which hold \\u0000 and lone surrogates', async () => {
+    const start = await head();
+    const entry = (reason: string, id: string): string =>
+      canonicalJson({ v: 1, id: randomUUID(), action: 'student.read', outcome: 'denied', reason, resource: { id } });
+    await appendRaw([
+      entry('IDENTITY.TOKEN_INVALID\u0000', 'a\u0000b'),
+      entry('IDENTITY.\ud800FORBIDDEN\udc00', '\ud800'),
+      entry('ROSTER.ACCESS_DENIED', 'fine'),
+      '{"not json',
+    ]);
+    expect(await projector(2).catchUp()).toBe(4);
+    expect(metrics.projectionFailures).toEqual([]);
+    const denied = await runSql<{ reason: string }>(
+      em(),
+      'SELECT reason FROM audit_denied_access WHERE seq > $1 ORDER BY seq',
+      [start],
+    );
+    expect(denied.map((row) => row.reason)).toEqual([
+      'IDENTITY.TOKEN_INVALID\ufffd',
+      'IDENTITY.\ufffdFORBIDDEN\ufffd',
+      'ROSTER.ACCESS_DENIED',
+      'UNSPECIFIED',
+    ]);
+    expect(await count('audit_access_by_student')).toBeGreaterThanOrEqual(4);
+    const before = await snapshot();
+    await projector(200).rebuild();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('skips and reports an entry a projection fails on, and applies every other entry', async () => {
+    await runSql(em(), `ALTER TABLE audit_denied_access ADD CONSTRAINT test_poison CHECK (reason <> 'TEST.POISON')`);
+    try {
+      const start = await head();
+      const denied = (reason: string, index: number): AuditEntryDraft => ({
+        action: 'student.read',
+        resource: { type: 'student', id: null },
+        actor: { type: 'user', id: actors[0], roles: ['teacher'], schoolIds: [] },
+        studentIds: [students[index % 6]],
+        dataCategories: ['directory'],
+        outcome: 'denied',
+        reason,
+        origin: { channel: 'http' },
+        occurredAt: new Date(),
+      });
+      await log().append(
+        Array.from({ length: 11 }, (_unused, index) =>
+          denied(index === 6 ? 'TEST.POISON' : 'ROSTER.ACCESS_DENIED', index),
+        ),
+      );
+      const poisoned = (BigInt(start) + 7n).toString();
+      expect(await projector(4).catchUp()).toBe(11);
+
+      // Every other entry is in every read model; the poisoned one is missing from the one it failed in only.
+      const deniedSeqs = await runSql<{ seq: string }>(
+        em(),
+        'SELECT seq::text AS seq FROM audit_denied_access WHERE seq > $1 ORDER BY seq',
+        [start],
+      );
+      expect(deniedSeqs.map((row) => row.seq)).toHaveLength(10);
+      expect(deniedSeqs.map((row) => row.seq)).not.toContain(poisoned);
+      const [{ actor }] = await runSql<{ actor: number }>(
+        em(),
+        'SELECT count(*)::int AS actor FROM audit_access_by_actor WHERE seq > $1',
+        [start],
+      );
+      expect(actor).toBe(11);
+      const positions = await runSql<{ position: string }>(
+        em(),
+        'SELECT DISTINCT position::text AS position FROM audit_projection_positions',
+      );
+      expect(positions).toEqual([{ position: await head() }]);
+
+      // Reported: recorded, counted, and announced to the compliance room.
+      expect(
+        await runSql(em(), 'SELECT projection, seq::text AS seq, error_code FROM audit_projection_failures'),
+      ).toEqual([{ projection: 'audit_denied_access@v1', seq: poisoned, error_code: '23514' }]);
+      expect(metrics.projectionFailures).toEqual(['audit_denied_access@v1']);
+      expect(published).toEqual([
+        new AuditProjectionFailedEvent('audit_denied_access@v1', poisoned, '23514', expect.any(Date) as Date),
+      ]);
+
+      // Later entries keep flowing.
+      await log().append([denied('ROSTER.ACCESS_DENIED', 1)]);
+      expect(await projector(4).catchUp()).toBe(1);
+      expect(await count('audit_projection_failures')).toBe(1);
+    } finally {
+      await runSql(em(), 'ALTER TABLE audit_denied_access DROP CONSTRAINT IF EXISTS test_poison');
+    }
+    // A rebuild retries the skipped entry.
+    await projector(200).rebuild();
+    expect(await count('audit_projection_failures')).toBe(0);
+    const [{ missing }] = await runSql<{ missing: number }>(
+      em(),
+      `SELECT count(*)::int AS missing FROM audit_event_payloads p
+        WHERE p.outcome = 'denied' AND NOT EXISTS (SELECT 1 FROM audit_denied_access d WHERE d.seq = p.seq)`,
+    );
+    expect(missing).toBe(0);
+  });
+
+  it('keeps the old read models intact when a rebuild fails midway', async () => {
+    await append(0, 40);
+    await projector(1000).catchUp();
+    const before = await snapshot();
+    const [{ middle }] = await runSql<{ middle: string }>(
+      em(),
+      'SELECT (max(seq) / 2)::text AS middle FROM audit_access_by_actor',
+    );
+    // Not something an entry causes (a cancelled statement): the rebuild fails instead of skipping an entry.
+    await runSql(
+      em(),
+      `CREATE FUNCTION test_cancel_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.seq > ${middle} THEN RAISE EXCEPTION 'canceling statement' USING ERRCODE = 'query_canceled'; END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await runSql(
+      em(),
+      `CREATE TRIGGER test_cancel_rebuild BEFORE INSERT ON audit_access_by_actor
+         FOR EACH ROW EXECUTE FUNCTION test_cancel_rebuild()`,
+    );
+    try {
+      await expect(projector(100).rebuild()).rejects.toThrow(/canceling statement/);
+    } finally {
+      await runSql(em(), 'DROP TRIGGER test_cancel_rebuild ON audit_access_by_actor');
+      await runSql(em(), 'DROP FUNCTION test_cancel_rebuild()');
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(await projector(100).catchUp()).toBe(0);
+    await projector(100).rebuild();
+    expect(await snapshot()).toEqual(before);
   });
 });

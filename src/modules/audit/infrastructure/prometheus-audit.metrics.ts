@@ -12,6 +12,7 @@ export class PrometheusAuditMetrics extends AuditMetrics {
   private readonly appendFailures: Counter;
   private readonly lastVerification: Gauge;
   private readonly verificationFailures: Counter;
+  private readonly projectionFailures: Counter<'projection'>;
   private lastCheckpointAt: Date | undefined;
 
   constructor(metrics: MetricsRegistry) {
@@ -44,6 +45,12 @@ export class PrometheusAuditMetrics extends AuditMetrics {
       help: 'Verifications of the audit chain that found a problem',
       registers,
     });
+    this.projectionFailures = new Counter({
+      name: 'audit_projection_failures_total',
+      help: 'Audit entries a read model could not apply and skipped (rebuild the read models to retry them)',
+      labelNames: ['projection'],
+      registers,
+    });
     const lastCheckpoint = (): Date | undefined => this.lastCheckpointAt;
     new Gauge({
       name: 'audit_checkpoint_age_seconds',
@@ -68,6 +75,10 @@ export class PrometheusAuditMetrics extends AuditMetrics {
   verified(result: { ok: boolean; at: Date }): void {
     if (result.ok) this.lastVerification.set(result.at.getTime() / 1000);
     else this.verificationFailures.inc();
+  }
+
+  projectionFailed(projection: string): void {
+    this.projectionFailures.inc({ projection });
   }
 
   checkpointSigned(at: Date): void {

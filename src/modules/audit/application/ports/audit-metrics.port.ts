@@ -7,4 +7,6 @@ export abstract class AuditMetrics {
   abstract appendFailed(entries: number): void;
   abstract verified(result: { ok: boolean; at: Date }): void;
   abstract checkpointSigned(at: Date): void;
+  /** A read model skipped an entry it could not apply (`projection` is e.g. `audit_denied_access@v1`). */
+  abstract projectionFailed(projection: string): void;
 }

@@ -179,8 +179,9 @@ export class AuditExportCliCommand extends AuditCliRunner {
 @SubCommand({
   name: 'rebuild-read-models',
   description:
-    'Empty the read models (access by student, by actor, denied attempts, disclosures) and replay the whole log ' +
-    'into them; queries keep answering from the log meanwhile',
+    'Replay the whole log into the read models (access by student, by actor, denied attempts, disclosures) in ' +
+    'one transaction: readers see the old rows until the new ones are complete, and a failure leaves them as ' +
+    'they were; entries skipped earlier are retried',
 })
 export class AuditRebuildReadModelsCliCommand extends AuditCliRunner {
   constructor(
