@@ -4,7 +4,6 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { AuthConfig, RedisConfig } from '../../config/index.js';
@@ -29,7 +28,6 @@ import { MikroOrmSessionRepository, MikroOrmUserRepository } from './infrastruct
 import { AUTH_RATE_LIMITED } from './interface/http/auth.decorators.js';
 import { AuthController } from './interface/http/auth.controller.js';
 import { JwtAuthGuard, RolesGuard } from './interface/http/guards.js';
-import { JwtStrategy } from './interface/http/jwt.strategy.js';
 import { HttpThrottlerGuard } from './interface/http/throttler.guard.js';
 import { UsersController } from './interface/http/users.controller.js';
 
@@ -81,7 +79,6 @@ export class IdentityModule {
       PurgeExpiredSessionsJob,
     ];
     const http: Provider[] = [
-      JwtStrategy,
       BootstrapAdministrator,
       // Order matters: rate limits first, then authentication, then roles.
       { provide: APP_GUARD, useClass: HttpThrottlerGuard },
@@ -93,7 +90,7 @@ export class IdentityModule {
       imports: [
         MikroOrmModule.forFeature([UserSchema, SessionSchema, RefreshTokenSchema]),
         JwtModule.register({}),
-        ...(servesHttp ? [PassportModule, throttlerModule()] : []),
+        ...(servesHttp ? [throttlerModule()] : []),
       ],
       controllers: servesHttp ? [AuthController, UsersController] : [],
       providers: [...core, ...(servesHttp ? http : [])],

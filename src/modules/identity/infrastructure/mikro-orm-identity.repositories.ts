@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { SessionRepository, type SessionPrincipal } from '../application/ports/session.repository.js';
 import { UserRepository, type UserPage } from '../application/ports/user.repository.js';
 import { EmailTakenError } from '../domain/identity.errors.js';
-import { RefreshToken, Session } from '../domain/session.js';
+import { RefreshToken, Session, type SessionEndReason } from '../domain/session.js';
 import { normaliseEmail, User } from '../domain/user.js';
 
 @Injectable()
@@ -91,8 +91,39 @@ export class MikroOrmSessionRepository extends SessionRepository {
     return this.em.findOne(RefreshToken, { tokenHash });
   }
 
-  activeForUser(userId: string): Promise<Session[]> {
-    return this.em.find(Session, { userId, revokedAt: null, expiresAt: { $gt: new Date() } });
+  async rotate(previousTokenHash: string, successor: RefreshToken, now: Date): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      // Under READ COMMITTED a concurrent rotation waits on the row lock, then re-checks `rotated_at IS NULL`.
+      const claimed = await em.nativeUpdate(
+        RefreshToken,
+        { tokenHash: previousTokenHash, rotatedAt: null },
+        { rotatedAt: now },
+      );
+      if (claimed !== 1) return false;
+      await em.insert(successor);
+      return true;
+    });
+  }
+
+  async revoke(sessionId: string, reason: SessionEndReason, now: Date): Promise<boolean> {
+    if (!UUID.test(sessionId)) return false;
+    const ended = await this.em.nativeUpdate(
+      Session,
+      { id: sessionId, revokedAt: null },
+      { revokedAt: now, revokedReason: reason },
+    );
+    return ended === 1;
+  }
+
+  async revokeAllForUser(userId: string, reason: SessionEndReason, now: Date): Promise<string[]> {
+    if (!UUID.test(userId)) return [];
+    const rows = await this.em.getConnection().execute<{ id: string }[]>(
+      `UPDATE sessions SET revoked_at = ?, revoked_reason = ?
+        WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+        RETURNING id`,
+      [now, reason, userId, now],
+    );
+    return rows.map((row) => row.id);
   }
 
   async save(sessions: Session[], tokens: RefreshToken[]): Promise<void> {
