@@ -9,6 +9,7 @@ import { Migration20261125050000_audit_append_as_owner } from './Migration202611
 import { Migration20261125060000_audit_chain_statement_lock } from './Migration20261125060000_audit_chain_statement_lock.js';
 import { Migration20261125070000_staged_page_order } from './Migration20261125070000_staged_page_order.js';
 import { Migration20261125071000_people_aliases_index } from './Migration20261125071000_people_aliases_index.js';
+import { Migration20261207050000_login_failures } from './Migration20261207050000_login_failures.js';
 
 /**
  * Every migration, in order. `npm run migration:create` appends new ones here; the list is explicit so the
@@ -28,4 +29,5 @@ export const migrations: MigrationObject[] = [
   },
   { name: 'Migration20261125070000_staged_page_order', class: Migration20261125070000_staged_page_order },
   { name: 'Migration20261125071000_people_aliases_index', class: Migration20261125071000_people_aliases_index },
+  { name: 'Migration20261207050000_login_failures', class: Migration20261207050000_login_failures },
 ];

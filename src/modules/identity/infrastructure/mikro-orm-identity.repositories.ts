@@ -1,3 +1,4 @@
+import { runSql } from '@app/persistence';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { SessionRepository, type SessionPrincipal } from '../application/ports/session.repository.js';
@@ -117,11 +118,12 @@ export class MikroOrmSessionRepository extends SessionRepository {
 
   async revokeAllForUser(userId: string, reason: SessionEndReason, now: Date): Promise<string[]> {
     if (!UUID.test(userId)) return [];
-    const rows = await this.em.getConnection().execute<{ id: string }[]>(
-      `UPDATE sessions SET revoked_at = ?, revoked_reason = ?
-        WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+        WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $1
         RETURNING id`,
-      [now, reason, userId, now],
+      [now, reason, userId],
     );
     return rows.map((row) => row.id);
   }
