@@ -128,7 +128,7 @@ describe('authentication', () => {
     expect(unknown).toEqual(known);
     expect(known[0]).toMatchObject({ status: 401, code: 'IDENTITY.INVALID_CREDENTIALS' });
     expect(known.map((entry) => entry.code)).not.toContain('IDENTITY.ACCOUNT_LOCKED');
-  });
+  }, 90_000);
 
   it('takes about as long for an unknown email as for a known one with a wrong password', async () => {
     await createUser('timing@district.test');
@@ -148,7 +148,7 @@ describe('authentication', () => {
     const ratio = median(known) / median(unknown);
     expect(ratio).toBeGreaterThan(1 / 3);
     expect(ratio).toBeLessThan(3);
-  });
+  }, 90_000);
 
   it("an attacker's wrong passwords slow their own address down but never keep the owner out", async () => {
     await createUser('targeted@district.test');
@@ -166,7 +166,7 @@ describe('authentication', () => {
     const owner = await attempt('targeted@district.test', 'a-long-enough-password', '192.0.2.40');
     expect(owner.status).toBe(200);
     expect(owner.body.accessToken).toEqual(expect.any(String));
-  });
+  }, 90_000);
 
   it('invalidates existing tokens when an administrator disables the user or changes their roles', async () => {
     const id = await createUser('changing@district.test');
