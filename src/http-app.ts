@@ -29,7 +29,8 @@ export async function createHttpApp(
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.disable('x-powered-by');
-  if (configuration.app.trustProxy) app.set('trust proxy', 1);
+  // Only the configured proxies may name the client in X-Forwarded-For; per-address rate limits depend on it.
+  if (configuration.app.trustedProxies.length > 0) app.set('trust proxy', [...configuration.app.trustedProxies]);
   installHttpMetrics(app);
   // The request id, security headers and CORS come before the body parsers, so that a body refused there (not
   // JSON, too large) still gets a response with all three, and an audit entry with its request id.

@@ -63,8 +63,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl?.split('?')[0];
     if (typeof request.id === 'string') problem.correlationId = request.id;
-    if (problem.status === 429 && exception instanceof ThrottlerException && !response.getHeader('Retry-After')) {
-      response.setHeader('Retry-After', '60');
+    if (problem.status === 429 && !response.getHeader('Retry-After')) {
+      const retryAfter = problem['retryAfterSeconds'];
+      if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
+      else if (exception instanceof ThrottlerException) response.setHeader('Retry-After', '60');
     }
     if (response.headersSent) return;
     const send = (): void => {

@@ -9,8 +9,10 @@ const authSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
+  API_USER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   HOMEROOM_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
   HOMEROOM_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12).optional()),
 });
@@ -21,10 +23,18 @@ export abstract class AuthConfig {
   abstract readonly audience: string;
   abstract readonly accessTokenTtlSeconds: number;
   abstract readonly refreshTokenTtlDays: number;
+  /** Failed sign-ins from one address for one email (per window) before that address is refused for it. */
   abstract readonly maxFailedLogins: number;
+  /** The window those failures are counted in, and how long the address stays refused at most. */
   abstract readonly lockoutMinutes: number;
+  /** The longest an attempt on an email with many recent failures (from anywhere) is held before its answer. */
+  abstract readonly loginSlowdownMaxMs: number;
+  /** Per client address, on the credential routes (sign-in, refresh). */
   abstract readonly authRateLimitPerMinute: number;
+  /** Per client address, over the whole API: a high ceiling, since a school's staff share one NAT address. */
   abstract readonly apiRateLimitPerMinute: number;
+  /** Per signed-in user, over the authenticated routes. */
+  abstract readonly apiUserRateLimitPerMinute: number;
   abstract readonly bootstrapAdmin: { email: string; password: string | undefined } | undefined;
 }
 
@@ -54,8 +64,10 @@ export function loadAuthConfig(source: NodeJS.ProcessEnv, options: { isProductio
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
     maxFailedLogins: env.LOGIN_MAX_FAILURES,
     lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
+    loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
     authRateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+    apiUserRateLimitPerMinute: env.API_USER_RATE_LIMIT_PER_MINUTE,
     bootstrapAdmin: env.HOMEROOM_ADMIN_EMAIL
       ? { email: env.HOMEROOM_ADMIN_EMAIL, password: env.HOMEROOM_ADMIN_PASSWORD }
       : undefined,

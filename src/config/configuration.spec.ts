@@ -14,8 +14,23 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 900,
       maxFailedLogins: 5,
       lockoutMinutes: 15,
+      loginSlowdownMaxMs: 2000,
+      authRateLimitPerMinute: 20,
+      apiUserRateLimitPerMinute: 600,
       bootstrapAdmin: undefined,
     });
+    expect(configuration.app.trustedProxies).toEqual([]);
+  });
+
+  it('trusts only the configured proxies for X-Forwarded-For', () => {
+    const listed = loadConfiguration({ JWT_SECRET: secret, TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16, ::1, loopback' });
+    expect(listed.app.trustedProxies).toEqual(['10.0.0.5', '10.1.0.0/16', '::1', 'loopback']);
+    // The older boolean still works, narrowed to private networks instead of "whoever connects".
+    const legacy = loadConfiguration({ JWT_SECRET: secret, TRUST_PROXY: 'true' });
+    expect(legacy.app.trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    for (const bad of ['*', 'proxy.district.org', '10.0.0.0/33', '10.0.0.1/8/2', 'true']) {
+      expect(() => loadConfiguration({ JWT_SECRET: secret, TRUSTED_PROXIES: bad })).toThrow(/TRUSTED_PROXIES/);
+    }
   });
 
   it('requires JWT_SECRET in production', () => {

@@ -11,6 +11,7 @@ import { Migration20261125070000_staged_page_order } from './Migration2026112507
 import { Migration20261125071000_people_aliases_index } from './Migration20261125071000_people_aliases_index.js';
 import { Migration20261207010000_audit_entry_jsonb } from './Migration20261207010000_audit_entry_jsonb.js';
 import { Migration20261207030000_runtime_role_functions } from './Migration20261207030000_runtime_role_functions.js';
+import { Migration20261207050000_login_failures } from './Migration20261207050000_login_failures.js';
 import { Migration20261207080000_school_scope_local_ids } from './Migration20261207080000_school_scope_local_ids.js';
 
 export { APPEND_ONLY_AUDIT_TABLES, runtimeRoleGrants } from './runtime-role-grants.js';
@@ -35,5 +36,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125071000_people_aliases_index', class: Migration20261125071000_people_aliases_index },
   { name: 'Migration20261207010000_audit_entry_jsonb', class: Migration20261207010000_audit_entry_jsonb },
   { name: 'Migration20261207030000_runtime_role_functions', class: Migration20261207030000_runtime_role_functions },
+  { name: 'Migration20261207050000_login_failures', class: Migration20261207050000_login_failures },
   { name: 'Migration20261207080000_school_scope_local_ids', class: Migration20261207080000_school_scope_local_ids },
 ];

@@ -9,7 +9,8 @@ describe('authentication', () => {
   let url: string;
 
   beforeAll(async () => {
-    testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
+    // The test client is the trusted proxy here, so X-Forwarded-For stands for different client addresses.
+    testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000', TRUSTED_PROXIES: '127.0.0.1' } });
     url = testApp.url;
   });
   afterAll(async () => {
@@ -70,6 +71,22 @@ describe('authentication', () => {
     expect((await request(url).get('/api/v1/auth/me').set(bearer(first.accessToken))).status).toBe(401);
   });
 
+  it('five concurrent refreshes with one token: exactly one wins, the others count as reuse and end the session', async () => {
+    const first = await login(url);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        request(url).post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }),
+      ),
+    );
+    expect(results.map((result) => result.status).sort()).toEqual([200, 401, 401, 401, 401]);
+    expect(results.map((result) => result.body.code)).toContain('IDENTITY.REFRESH_TOKEN_REUSED');
+    const winner = results.find((result) => result.status === 200)!;
+    // Reuse was detected, so the winner's tokens belong to a revoked session.
+    const next = await request(url).post('/api/v1/auth/refresh').send({ refreshToken: winner.body.refreshToken });
+    expect(next.status).toBe(401);
+    expect((await request(url).get('/api/v1/auth/me').set(bearer(winner.body.accessToken))).status).toBe(401);
+  });
+
   it('refuses an unknown refresh token', async () => {
     const response = await request(url)
       .post('/api/v1/auth/refresh')
@@ -91,26 +108,65 @@ describe('authentication', () => {
     expect((await request(url).get('/api/v1/auth/me').set(bearer(other.accessToken))).status).toBe(200);
   });
 
-  it('locks an account after five failures, even for the right password', async () => {
-    await createUser('locked@district.test');
-    for (let attempt = 1; attempt <= 4; attempt += 1) {
-      const response = await request(url)
-        .post('/api/v1/auth/login')
-        .send({ email: 'locked@district.test', password: 'wrong-password-guess' });
-      expect(response.body.code).toBe('IDENTITY.INVALID_CREDENTIALS');
-    }
-    const fifth = await request(url)
-      .post('/api/v1/auth/login')
-      .send({ email: 'locked@district.test', password: 'wrong-password-guess' });
-    expect(fifth.status).toBe(401);
-    expect(fifth.body.code).toBe('IDENTITY.ACCOUNT_LOCKED');
-    expect(fifth.body.retryAfterSeconds).toBeGreaterThan(14 * 60);
-    const right = await request(url)
-      .post('/api/v1/auth/login')
-      .send({ email: 'locked@district.test', password: 'a-long-enough-password' });
-    expect(right.status).toBe(401);
-    expect(right.body.code).toBe('IDENTITY.ACCOUNT_LOCKED');
+  const attempt = (email: string, password: string, from: string) =>
+    request(url).post('/api/v1/auth/login').set('X-Forwarded-For', from).send({ email, password });
+  const shape = (response: request.Response) => ({
+    status: response.status,
+    code: response.body.code as unknown,
+    keys: Object.keys(response.body as object).sort(),
+    retryAfter: response.headers['retry-after'] !== undefined,
   });
+
+  it('answers an unknown email exactly like a known one, also after many failures', async () => {
+    await createUser('known@district.test');
+    const known: ReturnType<typeof shape>[] = [];
+    const unknown: ReturnType<typeof shape>[] = [];
+    for (let round = 0; round < 7; round += 1) {
+      known.push(shape(await attempt('known@district.test', 'wrong-password-guess', '203.0.113.10')));
+      unknown.push(shape(await attempt('unknown@district.test', 'wrong-password-guess', '203.0.113.11')));
+    }
+    expect(unknown).toEqual(known);
+    expect(known[0]).toMatchObject({ status: 401, code: 'IDENTITY.INVALID_CREDENTIALS' });
+    expect(known.map((entry) => entry.code)).not.toContain('IDENTITY.ACCOUNT_LOCKED');
+  }, 90_000);
+
+  it('takes about as long for an unknown email as for a known one with a wrong password', async () => {
+    await createUser('timing@district.test');
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const response = await attempt(email, 'wrong-password-guess', '203.0.113.12');
+      expect(response.status).toBe(401);
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      known.push(await timed('timing@district.test'));
+      unknown.push(await timed('nobody-at-all@district.test'));
+    }
+    const ratio = median(known) / median(unknown);
+    expect(ratio).toBeGreaterThan(1 / 3);
+    expect(ratio).toBeLessThan(3);
+  }, 90_000);
+
+  it("an attacker's wrong passwords slow their own address down but never keep the owner out", async () => {
+    await createUser('targeted@district.test');
+    const attacker: number[] = [];
+    for (let round = 0; round < 7; round += 1) {
+      attacker.push((await attempt('targeted@district.test', 'wrong-password-guess', '198.51.100.66')).status);
+    }
+    expect(attacker.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(attacker.slice(5)).toEqual([429, 429]);
+    // The attacker's address stays refused for this account even with the right password…
+    const blocked = await attempt('targeted@district.test', 'a-long-enough-password', '198.51.100.66');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    // …while the owner, from their school's address, signs in.
+    const owner = await attempt('targeted@district.test', 'a-long-enough-password', '192.0.2.40');
+    expect(owner.status).toBe(200);
+    expect(owner.body.accessToken).toEqual(expect.any(String));
+  }, 90_000);
 
   it('invalidates existing tokens when an administrator disables the user or changes their roles', async () => {
     const id = await createUser('changing@district.test');
@@ -164,6 +220,9 @@ describe('authentication', () => {
       ['HS512 instead of HS256', () => signJwt({ ...claims }, TEST_JWT_SECRET, { alg: 'HS512' })],
       ['stale token version', () => signJwt({ ...claims, ver: 0 }, TEST_JWT_SECRET)],
       ['unknown session', () => signJwt({ ...claims, sid: '00000000-0000-4000-8000-000000000000' }, TEST_JWT_SECRET)],
+      ['no exp', () => signJwt({ ...claims, exp: undefined }, TEST_JWT_SECRET)],
+      ['typ JWT instead of at+jwt', () => signJwt({ ...claims }, TEST_JWT_SECRET, { typ: 'JWT' })],
+      ['no typ', () => signJwt({ ...claims }, TEST_JWT_SECRET, { typ: undefined })],
       ['garbage', () => 'not.a.jwt'],
     ];
 
@@ -187,17 +246,19 @@ describe('authentication', () => {
   });
 });
 
-describe('per-IP rate limit on the auth routes', () => {
+describe('rate limits', () => {
   let testApp: TestApp;
+  let accessToken: string;
 
   beforeAll(async () => {
-    testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' } });
+    // No trusted proxy: X-Forwarded-For from the client must be ignored.
+    testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '3', API_USER_RATE_LIMIT_PER_MINUTE: '60' } });
   });
   afterAll(async () => {
     await testApp.close();
   });
 
-  it('answers 429 with Retry-After once the limit is used up, but leaves other routes alone', async () => {
+  it('answers 429 with Retry-After once the per-address sign-in limit is used up, but leaves other routes alone', async () => {
     const statuses: number[] = [];
     let last: request.Response | undefined;
     for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -205,11 +266,39 @@ describe('per-IP rate limit on the auth routes', () => {
         .post('/api/v1/auth/login')
         .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       statuses.push(last.status);
+      if (last.status === 200) accessToken = last.body.accessToken as string;
     }
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect(statuses.slice(3)).toEqual([429, 429]);
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
     expect(last!.body.code).toBe('HTTP.RATE_LIMITED');
     expect((await request(testApp.url).get('/health/live')).status).toBe(200);
+  });
+
+  it('does not let an untrusted client escape the per-address limit with X-Forwarded-For', async () => {
+    const spoofed = await request(testApp.url)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', '192.0.2.99')
+      .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    expect(spoofed.status).toBe(429);
+  });
+
+  it('50 authenticated reads from one address (a school behind NAT) all pass; the per-user limit still holds', async () => {
+    const reads = async (count: number) => {
+      const statuses: number[] = [];
+      for (let batch = 0; batch < count; batch += 10) {
+        const responses = await Promise.all(
+          Array.from({ length: Math.min(10, count - batch) }, () =>
+            request(testApp.url).get('/api/v1/auth/me').set(bearer(accessToken)),
+          ),
+        );
+        statuses.push(...responses.map((response) => response.status));
+      }
+      return statuses;
+    };
+    expect(await reads(50)).toEqual(Array.from({ length: 50 }, () => 200));
+    const beyond = await reads(15);
+    expect(beyond).toContain(429);
+    expect(beyond.filter((status) => status !== 200 && status !== 429)).toEqual([]);
   });
 });

@@ -170,6 +170,29 @@ describe('user administration', () => {
     });
   });
 
+  it("a password reset ends every session of that user: old refresh and access tokens stop working", async () => {
+    const created = await request(url)
+      .post('/api/v1/users')
+      .set(bearer(admin))
+      .send({ email: 'forgetful@district.test', displayName: 'Forgetful', password: PASSWORD });
+    expect(created.status).toBe(201);
+    const laptop = await login(url, 'forgetful@district.test', PASSWORD);
+    const phone = await login(url, 'forgetful@district.test', PASSWORD);
+    const reset = await request(url)
+      .patch(`/api/v1/users/${created.body.id}`)
+      .set(bearer(admin))
+      .send({ password: 'a-brand-new-passphrase' });
+    expect(reset.status).toBe(200);
+    for (const old of [laptop, phone]) {
+      const refreshed = await request(url).post('/api/v1/auth/refresh').send({ refreshToken: old.refreshToken });
+      expect(refreshed.status).toBe(401);
+      expect(refreshed.body.code).toBe('IDENTITY.REFRESH_TOKEN_INVALID');
+      expect((await request(url).get('/api/v1/auth/me').set(bearer(old.accessToken))).status).toBe(401);
+    }
+    const fresh = await login(url, 'forgetful@district.test', 'a-brand-new-passphrase');
+    expect((await request(url).get('/api/v1/auth/me').set(bearer(fresh.accessToken))).status).toBe(200);
+  });
+
   it('refuses a duplicate email with 409', async () => {
     const response = await request(url)
       .post('/api/v1/users')

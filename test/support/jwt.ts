@@ -8,7 +8,7 @@ export function signJwt(
   secret: string,
   header: Record<string, unknown> = {},
 ): string {
-  const head = encode({ alg: 'HS256', typ: 'JWT', ...header });
+  const head = encode({ alg: 'HS256', typ: 'at+jwt', ...header });
   const body = encode(payload);
   if (header['alg'] === 'none') return `${head}.${body}.`;
   const signature = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');

@@ -1,12 +1,12 @@
 import { Clock, SystemClock } from '@app/ddd';
 import { RedisThrottlerStorage } from '@app/http';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type ExecutionContext, type Provider } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { AuthConfig, RedisConfig } from '../../config/index.js';
 import { BootstrapAdministrator } from './application/bootstrap-administrator.service.js';
 import { CreateAdminHandler } from './application/commands/create-admin.command.js';
@@ -15,6 +15,7 @@ import { LoginHandler } from './application/commands/login.command.js';
 import { LogoutHandler } from './application/commands/logout.command.js';
 import { RefreshTokensHandler } from './application/commands/refresh-tokens.command.js';
 import { UpdateUserHandler } from './application/commands/update-user.command.js';
+import { LoginFailureStore } from './application/ports/login-failure.store.js';
 import { PasswordHasher } from './application/ports/password-hasher.port.js';
 import { SessionRepository } from './application/ports/session.repository.js';
 import { UserRepository } from './application/ports/user.repository.js';
@@ -23,32 +24,61 @@ import { AuthenticateAccessTokenHandler } from './application/queries/authentica
 import { GetUserHandler, ListUsersHandler } from './application/queries/user.queries.js';
 import { SchoolScopeResolver } from './application/services/school-scope.resolver.js';
 import { AccessTokenAuthenticator } from './application/services/access-token.authenticator.js';
+import type { AuthenticatedUser } from './application/authenticated-user.js';
 import { TokenService } from './application/services/token.service.js';
 import { Argon2PasswordHasher } from './infrastructure/argon2-password-hasher.js';
 import { RefreshTokenSchema, SessionSchema, UserSchema } from './infrastructure/identity.schemas.js';
 import { MikroOrmSessionRepository, MikroOrmUserRepository } from './infrastructure/mikro-orm-identity.repositories.js';
+import { PostgresLoginFailureStore } from './infrastructure/postgres-login-failure.store.js';
 import { AUTH_RATE_LIMITED } from './interface/http/auth.decorators.js';
 import { AuthController } from './interface/http/auth.controller.js';
 import { JwtAuthGuard, RolesGuard } from './interface/http/guards.js';
-import { JwtStrategy } from './interface/http/jwt.strategy.js';
-import { HttpThrottlerGuard } from './interface/http/throttler.guard.js';
+import {
+  ADDRESS_THROTTLER,
+  AddressThrottlerGuard,
+  CREDENTIALS_THROTTLER,
+  USER_THROTTLER,
+  UserThrottlerGuard,
+} from './interface/http/throttler.guard.js';
 import { UsersController } from './interface/http/users.controller.js';
 
 const MINUTE_MS = 60_000;
+
+/** Rate-limit counters are keyed by a digest, so Redis never holds client addresses or user ids. */
+const throttleKey = (name: string, tracker: string): string =>
+  createHash('sha256').update(`${name}\0${tracker}`).digest('base64url');
 
 function throttlerModule(): DynamicModule {
   return ThrottlerModule.forRootAsync({
     inject: [AuthConfig, RedisConfig],
     useFactory: (auth: AuthConfig, redis: RedisConfig) => {
       const reflector = new Reflector();
+      const isCredentialRoute = (context: ExecutionContext): boolean =>
+        reflector.getAllAndOverride<boolean | undefined>(AUTH_RATE_LIMITED, [context.getHandler(), context.getClass()]) ===
+        true;
       return {
         throttlers: [
-          { name: 'default', ttl: MINUTE_MS, limit: auth.apiRateLimitPerMinute },
+          // One counter per address over the whole API: a high ceiling, since a school shares one NAT address.
           {
-            name: 'auth',
+            name: ADDRESS_THROTTLER,
+            ttl: MINUTE_MS,
+            limit: auth.apiRateLimitPerMinute,
+            generateKey: (_context, tracker, name) => throttleKey(name, tracker),
+          },
+          // Strict, per address and route, on the routes that take credentials.
+          {
+            name: CREDENTIALS_THROTTLER,
             ttl: MINUTE_MS,
             limit: auth.authRateLimitPerMinute,
-            skipIf: (context) => !reflector.get<boolean | undefined>(AUTH_RATE_LIMITED, context.getClass()),
+            skipIf: (context) => !isCredentialRoute(context),
+          },
+          // One counter per signed-in user over the authenticated routes.
+          {
+            name: USER_THROTTLER,
+            ttl: MINUTE_MS,
+            limit: auth.apiUserRateLimitPerMinute,
+            getTracker: (request: Record<string, unknown>) => (request['user'] as AuthenticatedUser | undefined)?.id ?? '',
+            generateKey: (_context, tracker, name) => throttleKey(name, tracker),
           },
         ],
         storage: redis.url
@@ -68,6 +98,7 @@ export class IdentityModule {
       { provide: PasswordHasher, useClass: Argon2PasswordHasher },
       { provide: UserRepository, useClass: MikroOrmUserRepository },
       { provide: SessionRepository, useClass: MikroOrmSessionRepository },
+      { provide: LoginFailureStore, useClass: PostgresLoginFailureStore },
       TokenService,
       AccessTokenAuthenticator,
       LoginHandler,
@@ -83,11 +114,11 @@ export class IdentityModule {
       PurgeExpiredSessionsJob,
     ];
     const http: Provider[] = [
-      JwtStrategy,
       BootstrapAdministrator,
-      // Order matters: rate limits first, then authentication, then roles.
-      { provide: APP_GUARD, useClass: HttpThrottlerGuard },
+      // Order matters: per-address limits first, then authentication, then the per-user limit, then roles.
+      { provide: APP_GUARD, useClass: AddressThrottlerGuard },
       { provide: APP_GUARD, useClass: JwtAuthGuard },
+      { provide: APP_GUARD, useClass: UserThrottlerGuard },
       { provide: APP_GUARD, useClass: RolesGuard },
     ];
     return {
@@ -95,7 +126,7 @@ export class IdentityModule {
       imports: [
         MikroOrmModule.forFeature([UserSchema, SessionSchema, RefreshTokenSchema]),
         JwtModule.register({}),
-        ...(servesHttp ? [PassportModule, throttlerModule()] : []),
+        ...(servesHttp ? [throttlerModule()] : []),
       ],
       controllers: servesHttp ? [AuthController, UsersController] : [],
       providers: [...core, ...(servesHttp ? http : [])],

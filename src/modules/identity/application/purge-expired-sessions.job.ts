@@ -2,6 +2,7 @@ import { Clock } from '@app/ddd';
 import type { JobPayload } from '@app/contracts';
 import { JobHandler, type HandlesJob } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
+import { LoginFailureStore } from './ports/login-failure.store.js';
 import { SessionRepository } from './ports/session.repository.js';
 
 type Payload = JobPayload<'identity.purge-expired-sessions'>;
@@ -13,6 +14,7 @@ export class PurgeExpiredSessionsJob implements HandlesJob<Payload> {
 
   constructor(
     private readonly sessions: SessionRepository,
+    private readonly loginFailures: LoginFailureStore,
     private readonly clock: Clock,
   ) {}
 
@@ -20,5 +22,7 @@ export class PurgeExpiredSessionsJob implements HandlesJob<Payload> {
     const before = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
     const purged = await this.sessions.purgeEndedBefore(before);
     if (purged > 0) this.logger.log(`Purged ${purged} ended session(s)`);
+    // Failure counters matter only within their window (minutes): drop them as soon as it ended.
+    await this.loginFailures.purgeEndedBefore(this.clock.now());
   }
 }

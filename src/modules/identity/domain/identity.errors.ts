@@ -8,11 +8,12 @@ export class InvalidCredentialsError extends DomainError {
   }
 }
 
-export class AccountLockedError extends DomainError {
-  readonly code = 'IDENTITY.ACCOUNT_LOCKED';
-  readonly kind = 'unauthenticated' as const;
+/** Failed sign-ins from this address for this email used up their allowance; other addresses are unaffected. */
+export class TooManySignInAttemptsError extends DomainError {
+  readonly code = 'IDENTITY.TOO_MANY_SIGN_IN_ATTEMPTS';
+  readonly kind = 'rate_limited' as const;
   constructor(retryAfterSeconds: number) {
-    super('Too many failed sign-ins: the account is locked for a while', { retryAfterSeconds });
+    super('Too many failed sign-ins for this email from this address: retry later', { retryAfterSeconds });
   }
 }
 

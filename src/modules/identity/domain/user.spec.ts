@@ -4,7 +4,6 @@ import { assertAcceptablePassword } from './password-policy.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-const policy = { maxFailures: 3, lockoutMinutes: 15 };
 const t0 = new Date('2026-11-24T08:00:00Z');
 const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 
@@ -27,27 +26,6 @@ describe('User', () => {
     expect(created.tokenVersion).toBe(1);
   });
 
-  it('locks after the configured number of consecutive failures, for the configured time', () => {
-    const account = user();
-    account.recordFailedLogin(t0, policy);
-    account.recordFailedLogin(t0, policy);
-    expect(account.lockedForSeconds(t0)).toBe(0);
-    account.recordFailedLogin(t0, policy);
-    expect(account.lockedForSeconds(t0)).toBe(15 * 60);
-    expect(account.lockedForSeconds(minutes(14))).toBe(60);
-    expect(account.lockedForSeconds(minutes(15))).toBe(0);
-  });
-
-  it('starts counting afresh once a lock has expired, and a success resets the count', () => {
-    const account = user();
-    for (let i = 0; i < 3; i += 1) account.recordFailedLogin(t0, policy);
-    account.recordFailedLogin(minutes(20), policy);
-    expect(account.failedLoginCount).toBe(1);
-    expect(account.lockedForSeconds(minutes(20))).toBe(0);
-    account.recordSuccessfulLogin(minutes(21));
-    expect(account.failedLoginCount).toBe(0);
-  });
-
   it('bumps the token version only when access really changes', () => {
     const account = user();
     expect(account.changeAccess({ roles: ['teacher'], schoolIds: [] }, t0)).toBe(false);
@@ -58,12 +36,10 @@ describe('User', () => {
     expect(account.tokenVersion).toBe(3);
   });
 
-  it('a password change invalidates tokens and clears a lock', () => {
+  it('a password change invalidates tokens', () => {
     const account = user();
-    for (let i = 0; i < 3; i += 1) account.recordFailedLogin(t0, policy);
     account.changePasswordHash('h2', t0);
     expect(account.tokenVersion).toBe(2);
-    expect(account.lockedForSeconds(t0)).toBe(0);
   });
 });
 

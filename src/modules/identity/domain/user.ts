@@ -1,10 +1,5 @@
 import { DEFAULT_ROLES, type Role } from './role.js';
 
-export interface LockoutPolicy {
-  maxFailures: number;
-  lockoutMinutes: number;
-}
-
 export interface NewUser {
   id: string;
   email: string;
@@ -29,8 +24,6 @@ export class User {
   roles!: Role[];
   schoolIds!: string[];
   disabled!: boolean;
-  failedLoginCount!: number;
-  lockedUntil!: Date | null;
   /** Bumped whenever access changes; access tokens carry it and die when it moves on. */
   tokenVersion!: number;
   createdAt!: Date;
@@ -45,36 +38,10 @@ export class User {
     user.roles = [...new Set(input.roles && input.roles.length > 0 ? input.roles : DEFAULT_ROLES)];
     user.schoolIds = [...new Set(input.schoolIds ?? [])];
     user.disabled = false;
-    user.failedLoginCount = 0;
-    user.lockedUntil = null;
     user.tokenVersion = 1;
     user.createdAt = input.now;
     user.updatedAt = input.now;
     return user;
-  }
-
-  /** Seconds until the lock lifts, or 0 when the account is not locked. */
-  lockedForSeconds(now: Date): number {
-    if (!this.lockedUntil || this.lockedUntil <= now) return 0;
-    return Math.ceil((this.lockedUntil.getTime() - now.getTime()) / 1000);
-  }
-
-  recordFailedLogin(now: Date, policy: LockoutPolicy): void {
-    if (this.lockedUntil && this.lockedUntil <= now) {
-      this.lockedUntil = null;
-      this.failedLoginCount = 0;
-    }
-    this.failedLoginCount += 1;
-    if (this.failedLoginCount >= policy.maxFailures) {
-      this.lockedUntil = new Date(now.getTime() + policy.lockoutMinutes * 60_000);
-    }
-    this.updatedAt = now;
-  }
-
-  recordSuccessfulLogin(now: Date): void {
-    this.failedLoginCount = 0;
-    this.lockedUntil = null;
-    this.updatedAt = now;
   }
 
   /** Applies an access change; returns whether anything changed (and so whether old tokens must die). */
@@ -107,8 +74,6 @@ export class User {
   changePasswordHash(passwordHash: string, now: Date): void {
     this.passwordHash = passwordHash;
     this.tokenVersion += 1;
-    this.failedLoginCount = 0;
-    this.lockedUntil = null;
     this.updatedAt = now;
   }
 }

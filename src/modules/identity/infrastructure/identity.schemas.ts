@@ -18,8 +18,6 @@ export const UserSchema = new EntitySchema<User>({
     roles: { type: 'json', default: `'["teacher"]'` },
     schoolIds: { type: 'json', default: `'[]'` },
     disabled: { type: 'boolean', default: false },
-    failedLoginCount: { type: 'integer', default: 0 },
-    lockedUntil: { type: 'Date', columnType: 'timestamptz', nullable: true },
     tokenVersion: { type: 'integer', default: 1 },
     createdAt: { type: 'Date', columnType: 'timestamptz' },
     updatedAt: { type: 'Date', columnType: 'timestamptz' },

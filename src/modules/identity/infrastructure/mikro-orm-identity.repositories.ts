@@ -1,10 +1,11 @@
 import { KeysetCursorCodec } from '@app/ddd';
+import { runSql } from '@app/persistence';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { SessionRepository, type SessionPrincipal } from '../application/ports/session.repository.js';
 import { UserRepository, type UserPage } from '../application/ports/user.repository.js';
 import { EmailTakenError, InvalidUserCursorError } from '../domain/identity.errors.js';
-import { RefreshToken, Session } from '../domain/session.js';
+import { RefreshToken, Session, type SessionEndReason } from '../domain/session.js';
 import { normaliseEmail, User } from '../domain/user.js';
 
 /** Users are listed by email; the cursor is the last email handed out, checked by the shared codec. */
@@ -99,8 +100,40 @@ export class MikroOrmSessionRepository extends SessionRepository {
     return this.em.findOne(RefreshToken, { tokenHash });
   }
 
-  activeForUser(userId: string): Promise<Session[]> {
-    return this.em.find(Session, { userId, revokedAt: null, expiresAt: { $gt: new Date() } });
+  async rotate(previousTokenHash: string, successor: RefreshToken, now: Date): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      // Under READ COMMITTED a concurrent rotation waits on the row lock, then re-checks `rotated_at IS NULL`.
+      const claimed = await em.nativeUpdate(
+        RefreshToken,
+        { tokenHash: previousTokenHash, rotatedAt: null },
+        { rotatedAt: now },
+      );
+      if (claimed !== 1) return false;
+      await em.insert(successor);
+      return true;
+    });
+  }
+
+  async revoke(sessionId: string, reason: SessionEndReason, now: Date): Promise<boolean> {
+    if (!UUID.test(sessionId)) return false;
+    const ended = await this.em.nativeUpdate(
+      Session,
+      { id: sessionId, revokedAt: null },
+      { revokedAt: now, revokedReason: reason },
+    );
+    return ended === 1;
+  }
+
+  async revokeAllForUser(userId: string, reason: SessionEndReason, now: Date): Promise<string[]> {
+    if (!UUID.test(userId)) return [];
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+        WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $1
+        RETURNING id`,
+      [now, reason, userId],
+    );
+    return rows.map((row) => row.id);
   }
 
   async save(sessions: Session[], tokens: RefreshToken[]): Promise<void> {

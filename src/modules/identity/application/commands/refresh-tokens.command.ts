@@ -2,6 +2,7 @@ import { Clock } from '@app/ddd';
 import { SessionRevokedV1 } from '@app/contracts';
 import { Command, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { InvalidRefreshTokenError, RefreshTokenReusedError } from '../../domain/identity.errors.js';
+import type { Session } from '../../domain/session.js';
 import { SessionRepository } from '../ports/session.repository.js';
 import { UserRepository } from '../ports/user.repository.js';
 import { hashRefreshToken, TokenService, type IssuedTokens } from '../services/token.service.js';
@@ -33,21 +34,21 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     const now = this.clock.now();
     if (!session) throw new InvalidRefreshTokenError();
 
-    if (record.rotatedAt) {
-      if (session.isActive(now)) {
-        session.revoke('reuse-detected', now);
-        await this.sessions.save([session], []);
-        this.events.publish(new SessionRevokedV1(session.userId, session.id, 'reuse-detected'));
-      }
-      throw new RefreshTokenReusedError();
-    }
+    if (record.rotatedAt) return this.reuseDetected(session, now);
     if (!session.isActive(now)) throw new InvalidRefreshTokenError();
     const user = await this.users.findById(session.userId);
     if (!user || user.disabled) throw new InvalidRefreshTokenError();
 
-    record.rotatedAt = now;
     const { refreshRecord, ...issued } = await this.tokens.issue(user, session);
-    await this.sessions.save([session], [record, refreshRecord]);
+    // Concurrent refreshes with one token all get this far; the conditional rotation lets exactly one win.
+    if (!(await this.sessions.rotate(record.tokenHash, refreshRecord, now))) return this.reuseDetected(session, now);
     return issued;
+  }
+
+  private async reuseDetected(session: Session, now: Date): Promise<never> {
+    if (await this.sessions.revoke(session.id, 'reuse-detected', now)) {
+      this.events.publish(new SessionRevokedV1(session.userId, session.id, 'reuse-detected'));
+    }
+    throw new RefreshTokenReusedError();
   }
 }

@@ -30,7 +30,8 @@ export class UpdateUserCommand extends Command<User> {
 
 /**
  * A change of roles, school scope, password or the disabled flag bumps the user's token version, so every
- * access token issued before it stops working; disabling also ends every session.
+ * access token issued before it stops working. Disabling and a password change or reset also end every
+ * session (refresh tokens included), with the same `SessionRevokedV1` events so live sockets close.
  */
 @CommandHandler(UpdateUserCommand)
 export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
@@ -60,14 +61,13 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     const accessChanged = user.changeAccess({ ...changes, schoolIds }, now);
     await this.users.save(user);
 
-    const ended = user.disabled ? await this.sessions.activeForUser(user.id) : [];
-    for (const session of ended) session.revoke('revoked', now);
-    if (ended.length > 0) await this.sessions.save(ended, []);
+    const endsSessions = user.disabled || changes.password !== undefined;
+    const ended = endsSessions ? await this.sessions.revokeAllForUser(user.id, 'revoked', now) : [];
 
     if (accessChanged || changes.password !== undefined) {
       this.events.publish(new UserAccessChangedV1(user.id, user.disabled));
     }
-    for (const session of ended) this.events.publish(new SessionRevokedV1(user.id, session.id, 'revoked'));
+    for (const sessionId of ended) this.events.publish(new SessionRevokedV1(user.id, sessionId, 'revoked'));
     return user;
   }
 }

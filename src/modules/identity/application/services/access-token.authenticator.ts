@@ -6,15 +6,22 @@ import { InvalidTokenError } from '../../domain/identity.errors.js';
 import { isRole } from '../../domain/role.js';
 import type { AccessTokenClaims, AuthenticatedUser } from '../authenticated-user.js';
 import { SessionRepository } from '../ports/session.repository.js';
-import { ACCESS_TOKEN_ALGORITHM } from './token.service.js';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE } from './token.service.js';
 
 export interface Authentication {
   user: AuthenticatedUser;
   expiresAt: Date;
 }
 
+interface VerifiedToken {
+  header: { typ?: unknown };
+  payload: AccessTokenClaims & { exp?: unknown };
+}
+
 /**
- * Verifies an access token's signature (HS256 only), issuer, audience, expiry and not-before, then checks
+ * The one verification path for HTTP and sockets. Verifies an access token's signature (HS256 only), type
+ * (`at+jwt`), issuer, audience, expiry (required: a token without `exp` never expires, so it is refused) and
+ * not-before, then checks
  * the database on every call: the user still exists and is enabled, the token's version is current, and
  * its session is not revoked. So logout, disabling and role changes take effect on the next request.
  */
@@ -28,16 +35,23 @@ export class AccessTokenAuthenticator {
   ) {}
 
   verifySignature(token: string): AccessTokenClaims & { exp: number } {
+    let verified: VerifiedToken;
     try {
-      return this.jwt.verify<AccessTokenClaims & { exp: number }>(token, {
+      verified = this.jwt.verify<VerifiedToken & object>(token, {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
         secret: this.config.jwtSecret,
         issuer: this.config.issuer,
         audience: this.config.audience,
+        complete: true,
       });
     } catch {
       throw new InvalidTokenError();
     }
+    const { header, payload } = verified;
+    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
+      throw new InvalidTokenError();
+    }
+    return { ...payload, exp: payload.exp };
   }
 
   async authenticate(token: string): Promise<Authentication> {

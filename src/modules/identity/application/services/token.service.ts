@@ -8,6 +8,8 @@ import type { User } from '../../domain/user.js';
 import type { AccessTokenClaims } from '../authenticated-user.js';
 
 export const ACCESS_TOKEN_ALGORITHM = 'HS256';
+/** RFC 9068 explicit typing: a JWT signed with our key for any other purpose is never taken for an access token. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -44,6 +46,7 @@ export class TokenService {
       { ...claims, nbf: now },
       {
         algorithm: ACCESS_TOKEN_ALGORITHM,
+        header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE },
         secret: this.config.jwtSecret,
         issuer: this.config.issuer,
         audience: this.config.audience,

@@ -1,5 +1,5 @@
 import { AuditExempt } from '@app/audit-capture';
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../../application/authenticated-user.js';
@@ -10,22 +10,23 @@ import { AuthRateLimited, CurrentUser, Public } from './auth.decorators.js';
 import { LoginDto, MeDto, RefreshDto, TokenPairDto } from './identity.dtos.js';
 
 @ApiTags('auth')
-@AuthRateLimited()
 @AuditExempt('Sign-in and sessions, no student records')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly commands: CommandBus) {}
 
   @Public()
+  @AuthRateLimited()
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiOkResponse({ type: TokenPairDto })
-  login(@Body() body: LoginDto): Promise<TokenPairDto> {
-    return this.commands.execute(new LoginCommand(body.email, body.password));
+  login(@Body() body: LoginDto, @Ip() ip: string | undefined): Promise<TokenPairDto> {
+    return this.commands.execute(new LoginCommand(body.email, body.password, ip ?? 'unknown'));
   }
 
   @Public()
+  @AuthRateLimited()
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one stops working)' })

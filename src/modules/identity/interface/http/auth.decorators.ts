@@ -12,8 +12,11 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 /** The caller needs at least one of these roles (403 otherwise). */
 export const RequireRoles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);
 
-/** Applies the stricter per-IP limit of the sign-in routes. */
-export const AuthRateLimited = (): ClassDecorator => SetMetadata(AUTH_RATE_LIMITED, true);
+/**
+ * Applies the strict per-address limit of the credential routes (sign-in, refresh). Put it on those routes
+ * only: authenticated reads are limited per user, since a school's staff share one NAT address.
+ */
+export const AuthRateLimited = (): MethodDecorator & ClassDecorator => SetMetadata(AUTH_RATE_LIMITED, true);
 
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): AuthenticatedUser => {
   const request = context.switchToHttp().getRequest<{ user: AuthenticatedUser }>();

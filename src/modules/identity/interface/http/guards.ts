@@ -1,8 +1,9 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import { DomainError } from '@app/ddd';
+import type { Request } from 'express';
 import type { AuthenticatedUser } from '../../application/authenticated-user.js';
+import { AccessTokenAuthenticator } from '../../application/services/access-token.authenticator.js';
 import { InvalidTokenError } from '../../domain/identity.errors.js';
 import type { Role } from '../../domain/role.js';
 import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
@@ -15,23 +16,33 @@ class MissingRoleError extends DomainError {
   }
 }
 
-@Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
-  override canActivate(context: ExecutionContext) {
+/** The bearer token of an `Authorization` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header ? BEARER.exec(header)?.[1] : undefined;
+}
+
+/**
+ * Authenticates every HTTP route that is not `@Public()` with the same verifier the socket gateway uses
+ * (signature, type, expiry, issuer, audience, then the session and token version in the database).
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: AccessTokenAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    return super.canActivate(context);
-  }
-
-  override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error instanceof DomainError) throw error;
-    if (error || !user) throw new InvalidTokenError();
-    return user;
+    const request = context.switchToHttp().getRequest<Request & { user?: AuthenticatedUser }>();
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new InvalidTokenError();
+    request.user = (await this.authenticator.authenticate(token)).user;
+    return true;
   }
 }
 
