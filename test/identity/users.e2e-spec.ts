@@ -82,7 +82,7 @@ describe('user administration', () => {
     expect(updated.body).toMatchObject({ displayName: 'Ms. New', schoolIds: ['s-1', 's-2'] });
   });
 
-  it("a password reset ends every session of that user: old refresh and access tokens stop working", async () => {
+  it('a password reset ends every session of that user: old refresh and access tokens stop working', async () => {
     const created = await request(url)
       .post('/api/v1/users')
       .set(bearer(admin))
