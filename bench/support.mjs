@@ -63,6 +63,7 @@ export async function startService(extraEnv = {}, options = {}) {
     HOMEROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
     API_RATE_LIMIT_PER_MINUTE: '1000000',
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    API_USER_RATE_LIMIT_PER_MINUTE: '1000000',
     ...extraEnv,
   };
   delete env.REDIS_URL;

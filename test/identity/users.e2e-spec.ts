@@ -170,7 +170,7 @@ describe('user administration', () => {
     });
   });
 
-  it("a password reset ends every session of that user: old refresh and access tokens stop working", async () => {
+  it('a password reset ends every session of that user: old refresh and access tokens stop working', async () => {
     const created = await request(url)
       .post('/api/v1/users')
       .set(bearer(admin))

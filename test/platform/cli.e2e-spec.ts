@@ -61,6 +61,42 @@ describe('homeroom CLI', () => {
     expect(again.status).not.toBe(0);
   });
 
+  it('resets a password: every session of that user ends, so old refresh tokens stop working', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: string; token_version: number }>(
+        `SELECT id, token_version FROM users WHERE email = 'it-admin@district.test'`,
+      );
+      const user = rows[0];
+      await client.query(
+        `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES
+           ('00000000-0000-4000-8000-0000000000a1', $1, now(), now() + interval '14 days'),
+           ('00000000-0000-4000-8000-0000000000a2', $1, now(), now() + interval '14 days')`,
+        [user.id],
+      );
+      const result = homeroom(
+        ['users', 'reset-password', '--email', 'IT-Admin@district.test', '--password', 'a-brand-new-passphrase'],
+        env,
+      );
+      expect(result.status, result.output).toBe(0);
+      expect(result.output).not.toContain('a-brand-new-passphrase');
+      const sessions = await client.query<{ revoked_at: Date | null }>(
+        'SELECT revoked_at FROM sessions WHERE user_id = $1',
+        [user.id],
+      );
+      expect(sessions.rows.map((row) => row.revoked_at)).toEqual([expect.any(Date), expect.any(Date)]);
+      const after = await client.query<{ token_version: number }>('SELECT token_version FROM users WHERE id = $1', [
+        user.id,
+      ]);
+      expect(after.rows[0].token_version).toBeGreaterThan(user.token_version);
+    } finally {
+      await client.end();
+    }
+    const unknown = homeroom(['users', 'reset-password', '--email', 'nobody@district.test'], env);
+    expect(unknown.status).not.toBe(0);
+  }, 120_000);
+
   it('explains an unknown command', () => {
     const result = homeroom(['frobnicate'], env);
     expect(result.status).not.toBe(0);

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { CreateAdminCliCommand, UsersCliCommand } from './interface/cli/users.command.js';
+import { CreateAdminCliCommand, ResetPasswordCliCommand, UsersCliCommand } from './interface/cli/users.command.js';
 
 /** Operator commands; the handlers they call are registered by IdentityModule. */
-@Module({ providers: [UsersCliCommand, CreateAdminCliCommand] })
+@Module({ providers: [UsersCliCommand, CreateAdminCliCommand, ResetPasswordCliCommand] })
 export class IdentityCliModule {}

@@ -14,6 +14,7 @@ import { CreateUserHandler } from './application/commands/create-user.command.js
 import { LoginHandler } from './application/commands/login.command.js';
 import { LogoutHandler } from './application/commands/logout.command.js';
 import { RefreshTokensHandler } from './application/commands/refresh-tokens.command.js';
+import { ResetPasswordHandler } from './application/commands/reset-password.command.js';
 import { UpdateUserHandler } from './application/commands/update-user.command.js';
 import { LoginFailureStore } from './application/ports/login-failure.store.js';
 import { PasswordHasher } from './application/ports/password-hasher.port.js';
@@ -54,8 +55,10 @@ function throttlerModule(): DynamicModule {
     useFactory: (auth: AuthConfig, redis: RedisConfig) => {
       const reflector = new Reflector();
       const isCredentialRoute = (context: ExecutionContext): boolean =>
-        reflector.getAllAndOverride<boolean | undefined>(AUTH_RATE_LIMITED, [context.getHandler(), context.getClass()]) ===
-        true;
+        reflector.getAllAndOverride<boolean | undefined>(AUTH_RATE_LIMITED, [
+          context.getHandler(),
+          context.getClass(),
+        ]) === true;
       return {
         throttlers: [
           // One counter per address over the whole API: a high ceiling, since a school shares one NAT address.
@@ -77,7 +80,8 @@ function throttlerModule(): DynamicModule {
             name: USER_THROTTLER,
             ttl: MINUTE_MS,
             limit: auth.apiUserRateLimitPerMinute,
-            getTracker: (request: Record<string, unknown>) => (request['user'] as AuthenticatedUser | undefined)?.id ?? '',
+            getTracker: (request: Record<string, unknown>) =>
+              (request['user'] as AuthenticatedUser | undefined)?.id ?? '',
             generateKey: (_context, tracker, name) => throttleKey(name, tracker),
           },
         ],
@@ -108,6 +112,7 @@ export class IdentityModule {
       CreateAdminHandler,
       UpdateUserHandler,
       SchoolScopeResolver,
+      ResetPasswordHandler,
       GetUserHandler,
       ListUsersHandler,
       AuthenticateAccessTokenHandler,

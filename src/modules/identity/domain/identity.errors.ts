@@ -73,6 +73,14 @@ export class InvalidUserCursorError extends DomainError {
   }
 }
 
+export class NoUserWithEmailError extends DomainError {
+  readonly code = 'IDENTITY.USER_NOT_FOUND';
+  readonly kind = 'not_found' as const;
+  constructor() {
+    super('No user has that email');
+  }
+}
+
 export class SelfLockoutError extends DomainError {
   readonly code = 'IDENTITY.SELF_LOCKOUT';
   readonly kind = 'conflict' as const;

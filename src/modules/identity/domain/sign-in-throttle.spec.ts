@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { slowdownMs, sourceRetryAfterSeconds, type SignInThrottlePolicy } from './sign-in-throttle.js';
 
-const policy: SignInThrottlePolicy = { maxFailuresPerSource: 5, windowMinutes: 15, slowdownAfter: 5, slowdownMaxMs: 2000 };
+const policy: SignInThrottlePolicy = {
+  maxFailuresPerSource: 5,
+  windowMinutes: 15,
+  slowdownAfter: 5,
+  slowdownMaxMs: 2000,
+};
 const t0 = new Date('2026-12-07T08:00:00Z');
 
 describe('sign-in throttle', () => {

@@ -46,7 +46,7 @@ describe('identity persistence (PostgreSQL)', () => {
     });
     await new MikroOrmUserRepository(orm.em.fork()).save(user);
     const started = Array.from({ length: sessionCount }, () => Session.start(randomUUID(), user.id, new Date(), 14));
-    const token = RefreshToken.issue(randomUUID(), started[0]!.id, new Date());
+    const token = RefreshToken.issue(randomUUID(), started[0].id, new Date());
     await sessions().save(started, [token]);
     return { user, sessions: started, token };
   }
@@ -56,14 +56,14 @@ describe('identity persistence (PostgreSQL)', () => {
       sessions: [session],
       token,
     } = await signedInUser(1);
-    const successors = Array.from({ length: 5 }, () => RefreshToken.issue(randomUUID(), session!.id, new Date()));
+    const successors = Array.from({ length: 5 }, () => RefreshToken.issue(randomUUID(), session.id, new Date()));
     const outcomes = await Promise.all(successors.map((next) => sessions().rotate(token.tokenHash, next, new Date())));
     expect(outcomes.filter(Boolean)).toHaveLength(1);
-    const stored = await orm.em.fork().find(RefreshToken, { sessionId: session!.id });
+    const stored = await orm.em.fork().find(RefreshToken, { sessionId: session.id });
     expect(stored).toHaveLength(2);
     expect(stored.find((row) => row.tokenHash === token.tokenHash)?.rotatedAt).toBeInstanceOf(Date);
     expect(
-      await sessions().rotate(token.tokenHash, RefreshToken.issue(randomUUID(), session!.id, new Date()), new Date()),
+      await sessions().rotate(token.tokenHash, RefreshToken.issue(randomUUID(), session.id, new Date()), new Date()),
     ).toBe(false);
   });
 
@@ -72,10 +72,10 @@ describe('identity persistence (PostgreSQL)', () => {
     const ended = await sessions().revokeAllForUser(user.id, 'revoked', new Date());
     expect([...ended].sort()).toEqual(started.map((session) => session.id).sort());
     expect(await sessions().revokeAllForUser(user.id, 'revoked', new Date())).toEqual([]);
-    expect(await sessions().revoke(started[0]!.id, 'logout', new Date())).toBe(false);
+    expect(await sessions().revoke(started[0].id, 'logout', new Date())).toBe(false);
     const other = await signedInUser(1);
-    expect(await sessions().revoke(other.sessions[0]!.id, 'reuse-detected', new Date())).toBe(true);
-    expect(await sessions().revoke(other.sessions[0]!.id, 'reuse-detected', new Date())).toBe(false);
+    expect(await sessions().revoke(other.sessions[0].id, 'reuse-detected', new Date())).toBe(true);
+    expect(await sessions().revoke(other.sessions[0].id, 'reuse-detected', new Date())).toBe(false);
   });
 
   it('counts login failures per key in windows, without losing concurrent ones', async () => {

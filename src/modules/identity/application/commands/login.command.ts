@@ -52,13 +52,15 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     const normalised = normaliseEmail(email);
     const keys = [failureKey('email', normalised), failureKey('source', source, normalised)] as const;
     const [account, fromSource] = await this.failures.read(keys, this.clock.now());
-    const retryAfter = sourceRetryAfterSeconds(fromSource!, policy, this.clock.now());
+    const retryAfter = sourceRetryAfterSeconds(fromSource, policy, this.clock.now());
     if (retryAfter > 0) throw new TooManySignInAttemptsError(retryAfter);
-    const hold = slowdownMs(account!.failures, policy);
+    const hold = slowdownMs(account.failures, policy);
     if (hold > 0) await sleep(hold);
 
     const user = await this.users.findByEmail(normalised);
-    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyNothing(password);
+    const valid = user
+      ? await this.hasher.verify(user.passwordHash, password)
+      : await this.hasher.verifyNothing(password);
     if (!user || !valid) {
       await this.failures.record(keys, this.clock.now(), policy.windowMinutes * 60_000);
       throw new InvalidCredentialsError();
