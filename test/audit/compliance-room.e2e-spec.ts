@@ -10,7 +10,7 @@ import type { Socket } from 'socket.io-client';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '../../src/app.module.js';
-import { AuditVerificationFailedEvent } from '../../src/modules/audit/index.js';
+import { AuditProjector, AuditVerificationFailedEvent } from '../../src/modules/audit/index.js';
 import { prepareRuntimeEnvironment, type RuntimeEnvironment } from '../../src/runtime-environment.js';
 import { seedRoster, type SeededRoster } from '../roster/seed-roster.js';
 import { AUDIT_DISTRICT } from './audit-district.js';
@@ -233,5 +233,28 @@ describe('the compliance socket room', () => {
       problem: 'AUDIT.CHECKPOINT_MISSING',
       verifiedAt: '1970-01-01T00:00:00.000Z',
     });
+  });
+
+  it('hears from a worker that a read model skipped an entry it could not apply, and the trail still answers', async () => {
+    const officer = await officerInRoom();
+    const heard = nextEvent(officer, 'audit.projection-failed');
+    // A read model that refuses one entry (NOT VALID: the rows already projected are not checked).
+    await db.query(
+      `ALTER TABLE audit_denied_access ADD CONSTRAINT test_poison CHECK (action <> 'student.list') NOT VALID`,
+    );
+    try {
+      await request(api.url).get('/api/v1/students').expect(401);
+      await worker.get(AuditProjector).catchUp();
+    } finally {
+      await db.query('ALTER TABLE audit_denied_access DROP CONSTRAINT test_poison');
+    }
+    expect(await heard).toEqual({
+      projection: 'audit_denied_access@v1',
+      seq: expect.stringMatching(/^\d+$/) as string,
+      code: '23514',
+      failedAt: expect.any(String) as string,
+    });
+    const trail = await request(api.url).get('/api/v1/audit/events').set(bearer(tokens.compliance)).expect(200);
+    expect(trail.body.items.length).toBeGreaterThan(0);
   });
 });

@@ -8,6 +8,7 @@ import { migrations } from '../../../migrations/index.js';
 import type { EventBus } from '@nestjs/cqrs';
 import { AuditProjectionFailedEvent } from '../application/audit-projection-failed.event.js';
 import type { AuditMetrics } from '../application/ports/audit-metrics.port.js';
+import { ListAuditEventsHandler, ListAuditEventsQuery } from '../application/queries/list-audit-events.query.js';
 import type { AuditEntryDraft, AuditOutcome } from '../domain/audit-entry.js';
 import { MAX_AUDIT_STRING } from '../domain/storable-audit-entry.js';
 import { RecordingAuditMetrics } from './audit-integrity-wiring.fake.js';
@@ -15,6 +16,7 @@ import { AUDIT_PROJECTIONS } from './audit-projections.js';
 import { PostgresAuditLog } from './postgres-audit-log.js';
 import { PostgresAuditProjector } from './postgres-audit-projector.js';
 import { PostgresAuditRetention } from './postgres-audit-retention.js';
+import { PostgresAuditTrailReadModel } from './postgres-audit-trail.read-model.js';
 
 const TABLES = AUDIT_PROJECTIONS.map((projection) => projection.table);
 const ORDER_BY: Record<string, string> = {
@@ -470,6 +472,12 @@ describe('audit read models (PostgresAuditProjector)', () => {
       expect(published).toEqual([
         new AuditProjectionFailedEvent('audit_denied_access@v1', poisoned, '23514', expect.any(Date) as Date),
       ]);
+
+      // Queries keep answering, the skipped entry included (it is in every other read model).
+      const listed = await new ListAuditEventsHandler(new PostgresAuditTrailReadModel(em()), projector(4)).execute(
+        new ListAuditEventsQuery({ studentId: students[0] }, { limit: 100 }),
+      );
+      expect(listed.items.map((item) => item.seq)).toContain(poisoned);
 
       // Later entries keep flowing.
       await log().append([denied('ROSTER.ACCESS_DENIED', 1)]);
