@@ -189,7 +189,13 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
         continue;
       }
       if (record.length !== header.length) {
-        report(line, null, `The row has ${record.length} fields but the header has ${header.length}`);
+        // The first column is the sourcedId: the row is present even when its other fields cannot be told apart.
+        report(
+          line,
+          null,
+          `The row has ${record.length} fields but the header has ${header.length}`,
+          sourcedIdOf({ sourcedId: record[0] ?? '' }),
+        );
         continue;
       }
       const values: Record<string, string> = {};
