@@ -76,6 +76,7 @@ export type SisSourceErrorCode =
   | 'SIS_SYNC.SOURCE_MALFORMED_PAGE'
   | 'SIS_SYNC.SOURCE_INCOMPLETE_LISTING'
   | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED'
+  | 'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE'
   | 'SIS_SYNC.CSV_INVALID';
 
 /** A pull could not be completed or trusted. The run fails and nothing from the entity is applied. */

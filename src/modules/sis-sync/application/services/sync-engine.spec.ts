@@ -990,6 +990,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
     runLeaseSeconds: LEASE_SECONDS,
     // The fake transaction runner snapshots the whole fake database: it models one transaction at a time.
     applyChunkSize: 5000,
+    maxResponseBytes: 64 * 1024 ** 2,
     writeLanes: 1,
   };
   const connection: SisConnection = {
