@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -56,6 +59,48 @@ async function writeWithInvalidUtf8(
       return { name, content: bytes };
     }),
   );
+}
+
+/**
+ * A 1.2 bulk package whose users.csv holds, after its first row, a row with one quoted field of `fieldBytes`
+ * letters: inside every zip guard (size, ratio ~60:1), generated while it is zipped, never held in memory.
+ */
+async function writeWithHugeField(dataset: OneRosterDataset, path: string, fieldBytes: number): Promise<void> {
+  const files = buildOneRosterCsvFiles(dataset, { version: '1.2', mode: 'bulk' });
+  const users = files.get('users.csv')!;
+  const [header, first, ...rest] = users.split('\r\n');
+  const piece = Buffer.alloc(1024 ** 2, 0x61);
+  let seed = 12345;
+  for (let index = 0; index < piece.length; index += 128) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    piece[index] = 0x61 + (seed % 26);
+  }
+  async function* usersCsv(): AsyncGenerator<Buffer> {
+    yield Buffer.from(`${header}\r\n${first}\r\nhuge-1,,,true,"`);
+    for (let left = fieldBytes; left > 0; left -= piece.length)
+      yield left >= piece.length ? piece : piece.subarray(0, left);
+    yield Buffer.from(`",x,y\r\n${rest.join('\r\n')}`);
+  }
+  const zip = new ZipFile();
+  for (const [name, content] of files) {
+    if (name === 'users.csv') zip.addReadStream(Readable.from(usersCsv()), name, { compressionLevel: 1 });
+    else zip.addBuffer(Buffer.from(content), name);
+  }
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(path));
+}
+
+/** Runs `work` while sampling this process's resident memory; resolves to its result and the peak growth. */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  try {
+    const result = await work();
+    return { result, growth: Math.max(peak, process.memoryUsage.rss()) - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 /** Active enrollments whose person is inactive, for one connection (must always be none). */
@@ -382,6 +427,24 @@ describe('OneRoster CSV import over HTTP', () => {
     const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
     expect(JSON.stringify(issues.body)).toMatch(/no people record was deactivated/);
   });
+
+  it('a package with one huge quoted field fails the run cleanly, with memory bounded (README: < 400 MB peak)', async () => {
+    const dataset = generateDistrict({ seed: 'csv-huge-field', ...DISTRICT });
+    const connectionId = await connection();
+    const path = join(dir, 'huge-field.zip');
+    await writeWithHugeField(dataset, path, 256 * 1024 ** 2);
+    global.gc?.();
+    const { result: run, growth } = await withPeakRss(() => importAndWait(app.url, token, path, { connectionId }));
+    expect(run.state, JSON.stringify(run)).toBe('failed');
+    expect(run.errorCode).toBe('SIS_SYNC.CSV_INVALID');
+    expect(run.errorMessage).toMatch(/users\.csv line 3: a record is longer than the limit/);
+    expect(run.errorMessage).not.toContain('aaaa');
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      expect(await activeCount(app.databaseUrl, table, connectionId), table).toBe(0);
+    }
+    // The API and worker of this test process together, the 256 MB field included: the limit keeps it to megabytes.
+    expect(growth).toBeLessThan(300 * 1024 ** 2);
+  }, 120_000);
 
   it('refuses teachers', async () => {
     const teacher = await userWithRole(app.url, token, 'teacher');

@@ -322,6 +322,30 @@ describe('OneRoster REST sync', () => {
     expect(back.counts['enrollments']?.['restored']).toBe(enrollments.length);
   });
 
+  it('a page past SIS_MAX_RESPONSE_BYTES fails the run after one request, with memory bounded (README: < 400 MB peak)', async () => {
+    const server = await district('huge-page');
+    // Time enough to stream past the limit on a busy machine: the limit, not the timeout, must end the request.
+    const connectionId = await connect(server, { requestTimeoutMs: 60_000 });
+    // 700 MB: past V8's longest string, which used to be read whole and then retried as a network error.
+    server.injectFault({ kind: 'huge-body', path: /\/users$/, bytes: 700 * 1024 ** 2 });
+    global.gc?.();
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+    let run;
+    try {
+      run = await syncAndWait(app.url, token, connectionId);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(run.state, JSON.stringify(run)).toBe('failed');
+    expect(run.errorCode, JSON.stringify(run)).toBe('SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE');
+    expect(server.dataRequests('users')).toHaveLength(1);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(0);
+    // The API, worker and fake SIS of this test process together: the 64 MiB default limit keeps it bounded.
+    expect(peak - baseline).toBeLessThan(300 * 1024 ** 2);
+  }, 120_000);
+
   it('records an enrollment to an unknown class as an issue and applies the rest', async () => {
     const server = await district('unresolved');
     const connectionId = await connect(server);
