@@ -6,6 +6,7 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ONEROSTER_CSV_COLUMNS } from './oneroster-csv.columns.js';
 import {
+  DEFAULT_ONEROSTER_CSV_LIMITS,
   openOneRosterCsvZip,
   type OneRosterCsvPackage,
   type OneRosterCsvRow,
@@ -240,6 +241,34 @@ describe('openOneRosterCsvZip', () => {
     );
   });
 
+  it('fails on a record longer than maxRecordBytes (a huge quoted field) instead of holding it in memory', async () => {
+    const huge = 'x'.repeat(5_000);
+    const path = await buildZip({
+      'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
+      'orgs.csv': `${ORGS_HEADER}\no1,,,North,school,,\no2,,,"${huge}",school,,\no3,,,East,school,,\n`,
+    });
+    // Found while the package is opened (its headers are read from the first chunk), or while its rows are read.
+    const error = await openOneRosterCsvZip(path, { limits: { maxRecordBytes: 1_000 } }).then(
+      async (csvPackage) => {
+        try {
+          await readAll(csvPackage, 'orgs');
+          return undefined;
+        } catch (reason) {
+          return reason as OneRosterError;
+        } finally {
+          await csvPackage.close();
+        }
+      },
+      (reason: unknown) => reason as OneRosterError,
+    );
+    expect(error).toBeInstanceOf(OneRosterError);
+    expect(error?.code).toBe('SIS_SYNC.CSV_INVALID');
+    expect(error?.file).toBe('orgs.csv');
+    expect(error?.message).toMatch(/orgs\.csv line 3: a record is longer than the limit of 1000 characters/);
+    expect(error?.message).not.toContain('xxxx');
+    expect(DEFAULT_ONEROSTER_CSV_LIMITS.maxRecordBytes).toBe(1024 ** 2);
+  });
+
   it('fails with the line of an unclosed quote', async () => {
     const path = await buildZip({
       'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
@@ -280,7 +309,8 @@ describe('openOneRosterCsvZip', () => {
         field: 'dateLastModified',
         message: 'dateLastModified is required in a delta file',
       },
-      { file: 'orgs.csv', line: 5, sourcedId: null, field: null, message: 'The row has 5 fields but the header has 7' },
+      // The first column still names the record: it is present, only unreadable.
+      { file: 'orgs.csv', line: 5, sourcedId: 'o4', field: null, message: 'The row has 5 fields but the header has 7' },
     ]);
     await csvPackage.close();
   });

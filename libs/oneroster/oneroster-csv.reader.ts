@@ -23,6 +23,11 @@ export interface OneRosterCsvLimits {
   maxCompressionRatio: number;
   /** Files smaller than this skip the ratio check: small repetitive files compress very well and are harmless. */
   ratioCheckMinBytes: number;
+  /**
+   * Characters of one record (row), quoted fields included: a longer one fails the file instead of being held in
+   * memory, so memory stays bounded whatever a package holds within the other limits.
+   */
+  maxRecordBytes: number;
 }
 
 export const DEFAULT_ONEROSTER_CSV_LIMITS: Readonly<OneRosterCsvLimits> = {
@@ -30,6 +35,7 @@ export const DEFAULT_ONEROSTER_CSV_LIMITS: Readonly<OneRosterCsvLimits> = {
   maxTotalUncompressedBytes: 2 * 1024 ** 3,
   maxCompressionRatio: 100,
   ratioCheckMinBytes: 1024 ** 2,
+  maxRecordBytes: 1024 ** 2,
 };
 
 export interface OneRosterCsvRow {
@@ -95,7 +101,7 @@ export async function openOneRosterCsvZip(
     throw invalid(`The file is not a readable zip archive (${messageOf(error)})`, {}, error);
   }
   try {
-    const csvPackage = new ZipOneRosterCsvPackage(zip);
+    const csvPackage = new ZipOneRosterCsvPackage(zip, limits.maxRecordBytes);
     await csvPackage.load(limits);
     return csvPackage;
   } catch (error) {
@@ -111,7 +117,10 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
   private readonly entries = new Map<string, Entry>();
   private closed = false;
 
-  constructor(private readonly zip: ZipFile) {}
+  constructor(
+    private readonly zip: ZipFile,
+    private readonly maxRecordBytes: number,
+  ) {}
 
   async load(limits: OneRosterCsvLimits): Promise<void> {
     if (this.zip.entryCount > limits.maxEntries) {
@@ -189,7 +198,13 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
         continue;
       }
       if (record.length !== header.length) {
-        report(line, null, `The row has ${record.length} fields but the header has ${header.length}`);
+        // The first column is the sourcedId: the row is present even when its other fields cannot be told apart.
+        report(
+          line,
+          null,
+          `The row has ${record.length} fields but the header has ${header.length}`,
+          sourcedIdOf({ sourcedId: record[0] ?? '' }),
+        );
         continue;
       }
       const values: Record<string, string> = {};
@@ -347,6 +362,7 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
+      max_record_size: this.maxRecordBytes,
     });
     stream.on('error', (error: Error) => parser.destroy(error));
     stream.pipe(parser);
@@ -358,7 +374,7 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
       if (error instanceof OneRosterError) throw error;
       const line = lineOf(error);
       throw invalid(
-        `${fileName}${line === undefined ? '' : ` line ${line}`}: ${csvProblemOf(error)}`,
+        `${fileName}${line === undefined ? '' : ` line ${line}`}: ${csvProblemOf(error, this.maxRecordBytes)}`,
         { file: fileName, line },
         error,
       );
@@ -407,7 +423,7 @@ function lineOf(error: unknown): number | undefined {
 }
 
 /** csv-parse's reason without the row content it sometimes quotes (rows hold student data). */
-function csvProblemOf(error: unknown): string {
+function csvProblemOf(error: unknown, maxRecordBytes: number): string {
   const code = (error as { code?: unknown }).code;
   switch (code) {
     case 'CSV_QUOTE_NOT_CLOSED':
@@ -416,6 +432,8 @@ function csvProblemOf(error: unknown): string {
       return 'a closing quote is followed by other characters (quotes inside a field must be doubled)';
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       return 'the row has the wrong number of fields';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a record is longer than the limit of ${maxRecordBytes} characters (a quote never closed, or a field too large to be data)`;
     default:
       return typeof code === 'string' ? `invalid CSV (${code})` : `the file cannot be read (${messageOf(error)})`;
   }

@@ -5,7 +5,8 @@ export type PowerSchoolErrorCode =
   | 'SIS_SYNC.SOURCE_PROTOCOL_ERROR'
   | 'SIS_SYNC.SOURCE_MALFORMED_PAGE'
   | 'SIS_SYNC.SOURCE_INCOMPLETE_LISTING'
-  | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED';
+  | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED'
+  | 'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE';
 
 export interface PowerSchoolErrorDetails {
   /** HTTP status of the failing response, when there was one. */

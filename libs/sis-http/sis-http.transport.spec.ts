@@ -296,6 +296,50 @@ describe('SisHttpTransport', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('refuses a streamed body past maxResponseBytes after one request, without retrying, and stops reading it', async () => {
+    let written = 0;
+    let closed = false;
+    const server = await serve(async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.on('close', () => (closed = true));
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      // Up to 64 MiB, far more than the 1 MiB allowed; the client must hang up long before.
+      while (!closed && written < 64 * 1024 ** 2) {
+        written += chunk.length;
+        if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
+      }
+      response.end();
+    });
+    const { instance, events } = transport({ maxResponseBytes: 1024 ** 2 });
+    const error = await failure(instance.send(request(`${server.url}/users`)));
+    expect(error.code).toBe('SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE');
+    expect(error.message).toBe('GET /users answered with a body larger than 1048576 bytes, the limit');
+    expect(server.requests).toHaveLength(1);
+    expect(events).toEqual([expect.objectContaining({ status: 200, attempt: 1, willRetry: false })]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(written).toBeLessThan(32 * 1024 ** 2);
+  });
+
+  it('refuses a body whose Content-Length is past maxResponseBytes before reading it', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 ** 2) });
+      response.write('{"users":[');
+    });
+    const { instance } = transport({ maxResponseBytes: 1024 ** 2 });
+    const error = await failure(instance.send(request(`${server.url}/users`)));
+    expect(error.code).toBe('SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('reads a body of exactly maxResponseBytes, and defaults the limit to 64 MiB', async () => {
+    const body = JSON.stringify({ data: 'x'.repeat(1000) });
+    const server = await serve((_request, response) => json(response, 200, JSON.parse(body)));
+    const { instance } = transport({ maxResponseBytes: Buffer.byteLength(body) });
+    expect((await instance.send(request(`${server.url}/x`))).body).toBe(body);
+    expect(transport().instance.maxResponseBytes).toBe(64 * 1024 ** 2);
+    expect(() => transport({ maxResponseBytes: 0 })).toThrow(/maxResponseBytes/);
+  });
+
   it('times out a try that never answers and retries it', async () => {
     const server = await serve(sequence(() => undefined, ok));
     const { instance, events } = transport({ requestTimeoutMs: 100 });

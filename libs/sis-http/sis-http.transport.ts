@@ -14,7 +14,8 @@ export interface SisHttpRequestEvent {
 }
 
 /** The failures the transport classifies itself; the codes equal the sync module's `SisSourceError` codes. */
-export type SisHttpFailureCode = 'SIS_SYNC.SOURCE_UNREACHABLE' | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED';
+export type SisHttpFailureCode =
+  'SIS_SYNC.SOURCE_UNREACHABLE' | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED' | 'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE';
 
 /** Transport tuning and test seams; the SIS clients' options extend these and hand them on as they are. */
 export interface SisHttpSettings {
@@ -28,6 +29,11 @@ export interface SisHttpSettings {
   backoffCapMs?: number;
   /** Longest wait a `Retry-After` header can impose before the next try. Default 120 s. */
   maxRetryAfterMs?: number;
+  /**
+   * Largest response body read, in bytes: a larger one fails the request at once, not retried (the SIS would send
+   * the same again), with `SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE`. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   /** Epoch milliseconds. */
@@ -87,7 +93,12 @@ export interface SisHttpResponse {
   body: string;
 }
 
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 ** 2;
+
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** A body past `maxResponseBytes`: local, not a network failure, never retried. */
+class ResponseTooLarge extends Error {}
 /** Errors raised before a connection exists: if every try ends this way the server is unreachable. */
 const CONNECT_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -116,6 +127,7 @@ const MAX_REDIRECTS = 5;
 export class SisHttpTransport {
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
+  readonly maxResponseBytes: number;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
   private readonly maxRetryAfterMs: number;
@@ -130,6 +142,10 @@ export class SisHttpTransport {
   constructor(settings: SisHttpSettings, dialect: SisHttpDialect) {
     this.requestTimeoutMs = positiveInteger(settings.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
     this.maxAttempts = positiveInteger(settings.maxAttempts ?? 6, 'maxAttempts');
+    this.maxResponseBytes = positiveInteger(
+      settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      'maxResponseBytes',
+    );
     this.backoffBaseMs = settings.backoffBaseMs ?? 500;
     this.backoffCapMs = settings.backoffCapMs ?? 30_000;
     this.maxRetryAfterMs = settings.maxRetryAfterMs ?? 120_000;
@@ -173,11 +189,19 @@ export class SisHttpTransport {
       let body: string;
       try {
         response = await this.fetch(url, { method, headers, body: requestBody, signal, redirect: 'manual' });
-        body = await response.text();
+        body = await this.readBody(response);
       } catch (error) {
         if (request.signal?.aborted) {
           report('error', false);
           throw request.signal.reason;
+        }
+        if (error instanceof ResponseTooLarge) {
+          report(response!.status, false);
+          throw request.failure(
+            'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE',
+            `${request.method} ${path} answered with a body larger than ${this.maxResponseBytes} bytes, the limit`,
+            response!.status,
+          );
         }
         const code = networkErrorCode(error);
         const timedOut = timeout.aborted;
@@ -259,6 +283,37 @@ export class SisHttpTransport {
       report(status, false);
       throw request.rejection(status, serverMessageOf(body, this.serverMessageFields));
     }
+  }
+
+  /**
+   * The body as text, read chunk by chunk and refused (the download cancelled) as soon as it passes
+   * `maxResponseBytes`, or at once when its `Content-Length` says it will: memory stays bounded by the limit.
+   */
+  private async readBody(response: Response): Promise<string> {
+    const announced = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (announced > this.maxResponseBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new ResponseTooLarge();
+    }
+    if (!response.body) return '';
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        if (bytes > this.maxResponseBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw new ResponseTooLarge();
+        }
+        chunks.push(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    return new TextDecoder().decode(Buffer.concat(chunks, bytes));
   }
 
   private backoffMs(failures: number): number {

@@ -21,6 +21,7 @@ describe('sis-sync configuration', () => {
       allowHttpSisUrls: false,
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
+      maxResponseBytes: 64 * 1024 ** 2,
       writeLanes: 1,
     });
   });
@@ -32,6 +33,7 @@ describe('sis-sync configuration', () => {
       allowHttpSisUrls: true,
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
+      maxResponseBytes: 64 * 1024 ** 2,
       writeLanes: 1,
     });
   });
@@ -68,5 +70,16 @@ describe('sis-sync configuration', () => {
       loadConfiguration({ JWT_SECRET: jwt, SIS_SECRETS_KEY: key, SIS_SECRETS_PREVIOUS_KEYS: ` ${old} ` }).sisSync
         .previousSecretsKeys,
     ).toEqual([old]);
+  });
+
+  it('caps SIS response bodies at SIS_MAX_RESPONSE_BYTES (64 MiB by default), refusing nonsense', () => {
+    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync.maxResponseBytes).toBe(64 * 1024 ** 2);
+    expect(loadConfiguration({ JWT_SECRET: jwt, SIS_MAX_RESPONSE_BYTES: '1048576' }).sisSync.maxResponseBytes).toBe(
+      1024 ** 2,
+    );
+    expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_MAX_RESPONSE_BYTES: '0' })).toThrow(/SIS_MAX_RESPONSE_BYTES/);
+    expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_MAX_RESPONSE_BYTES: 'lots' })).toThrow(
+      /SIS_MAX_RESPONSE_BYTES/,
+    );
   });
 });

@@ -9,6 +9,12 @@ const sisSyncSchema = z.object({
   SIS_SYNC_RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
   SIS_SYNC_APPLY_CHUNK_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
   SIS_SYNC_WRITE_LANES: z.coerce.number().int().min(1).max(8).default(2),
+  SIS_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1024 ** 3)
+    .default(64 * 1024 ** 2),
 });
 
 /**
@@ -42,6 +48,11 @@ export abstract class SisSyncConfig {
    * (applied chunks still commit in order). Always 1 on the embedded database, and at most half the pool.
    */
   abstract readonly writeLanes: number;
+  /**
+   * Largest SIS response body (one page, one token answer) read into memory; a larger one fails the run with
+   * `SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE`, without retrying.
+   */
+  abstract readonly maxResponseBytes: number;
 }
 
 export function loadSisSyncConfig(
@@ -60,6 +71,7 @@ export function loadSisSyncConfig(
     allowHttpSisUrls: !options.isProduction,
     runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
     applyChunkSize: env.SIS_SYNC_APPLY_CHUNK_SIZE,
+    maxResponseBytes: env.SIS_MAX_RESPONSE_BYTES,
     writeLanes: options.embeddedDatabase
       ? 1
       : Math.max(1, Math.min(env.SIS_SYNC_WRITE_LANES, Math.floor(options.databasePoolMax / 2))),

@@ -1,13 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildOneRosterCsvFiles,
   expandTo11Users,
   generateDistrict,
   writeBrokenOneRosterCsvZip,
   writeOneRosterCsvZip,
+  writeZip,
   type OneRosterCsvOptions,
   type OneRosterDataset,
 } from '../fakes/oneroster/index.js';
@@ -19,12 +24,96 @@ import {
   importAndWait,
   MIRROR_TABLE_OF,
   mirrorRows,
+  sql,
   totals,
   uploadImport,
   userWithRole,
 } from './sync-support.js';
 
 const DISTRICT = { schools: 2, students: 30, teachers: 5, classes: 6 };
+
+/**
+ * A 1.2 bulk package of `dataset` in which every occurrence of each marker in users.csv becomes bytes that are not
+ * UTF-8 (`a`, 0xFF, `b`): the row can be split into fields but one value cannot be read.
+ */
+async function writeWithInvalidUtf8(
+  dataset: OneRosterDataset,
+  path: string,
+  markers: readonly string[],
+): Promise<void> {
+  const files = buildOneRosterCsvFiles(dataset, { version: '1.2', mode: 'bulk' });
+  await writeZip(
+    path,
+    [...files].map(([name, content]) => {
+      if (name !== 'users.csv') return { name, content };
+      let bytes = Buffer.from(content, 'utf8');
+      for (const marker of markers) {
+        const index = bytes.indexOf(marker);
+        if (index < 0) throw new Error(`${marker} is not in users.csv`);
+        bytes = Buffer.concat([
+          bytes.subarray(0, index),
+          Buffer.from([0x61, 0xff, 0x62]),
+          bytes.subarray(index + Buffer.byteLength(marker)),
+        ]);
+      }
+      return { name, content: bytes };
+    }),
+  );
+}
+
+/**
+ * A 1.2 bulk package whose users.csv holds, after its first row, a row with one quoted field of `fieldBytes`
+ * letters: inside every zip guard (size, ratio ~60:1), generated while it is zipped, never held in memory.
+ */
+async function writeWithHugeField(dataset: OneRosterDataset, path: string, fieldBytes: number): Promise<void> {
+  const files = buildOneRosterCsvFiles(dataset, { version: '1.2', mode: 'bulk' });
+  const users = files.get('users.csv')!;
+  const [header, first, ...rest] = users.split('\r\n');
+  const piece = Buffer.alloc(1024 ** 2, 0x61);
+  let seed = 12345;
+  for (let index = 0; index < piece.length; index += 128) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    piece[index] = 0x61 + (seed % 26);
+  }
+  async function* usersCsv(): AsyncGenerator<Buffer> {
+    yield Buffer.from(`${header}\r\n${first}\r\nhuge-1,,,true,"`);
+    for (let left = fieldBytes; left > 0; left -= piece.length)
+      yield left >= piece.length ? piece : piece.subarray(0, left);
+    yield Buffer.from(`",x,y\r\n${rest.join('\r\n')}`);
+  }
+  const zip = new ZipFile();
+  for (const [name, content] of files) {
+    if (name === 'users.csv') zip.addReadStream(Readable.from(usersCsv()), name, { compressionLevel: 1 });
+    else zip.addBuffer(Buffer.from(content), name);
+  }
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(path));
+}
+
+/** Runs `work` while sampling this process's resident memory; resolves to its result and the peak growth. */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  try {
+    const result = await work();
+    return { result, growth: Math.max(peak, process.memoryUsage.rss()) - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Active enrollments whose person is inactive, for one connection (must always be none). */
+async function enrollmentsOfInactivePeople(databaseUrl: string, connectionId: string): Promise<string[]> {
+  const rows = await sql<{ sourced_id: string }>(
+    databaseUrl,
+    `SELECT e.sourced_id FROM roster_enrollments e
+       JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+      WHERE e.connection_id = $1 AND e.status = 'active' AND p.status <> 'active'`,
+    [connectionId],
+  );
+  return rows.map((row) => row.sourced_id);
+}
 
 /** Active records per mirror entity, as a package of this dataset and version carries them. */
 function expectedCounts(dataset: OneRosterDataset, version: '1.1' | '1.2'): Record<string, number> {
@@ -208,7 +297,7 @@ describe('OneRoster CSV import over HTTP', () => {
     expect(response.status).toBe(404);
   });
 
-  it('re-importing a bulk package changes nothing; a delta tobedeleted row deactivates exactly that record', async () => {
+  it('re-importing a bulk package changes nothing; a delta tobedeleted row deactivates exactly that record and what depends on it', async () => {
     const dataset = generateDistrict({ seed: 'csv-delta', ...DISTRICT });
     const connectionId = await connection();
     const bulk = await zip(dataset, { version: '1.2', mode: 'bulk' });
@@ -243,20 +332,119 @@ describe('OneRoster CSV import over HTTP', () => {
       { connectionId },
     );
     expect(delta.state, JSON.stringify(delta)).toBe('succeeded');
+    // The person goes, and with them what only exists through them: their enrollments and demographics (the mirror
+    // never keeps an active enrollment of an inactive person).
+    const enrollments = dataset.enrollments
+      .filter((enrollment) => enrollment.userSourcedId === student.sourcedId && enrollment.status === 'active')
+      .map((enrollment) => enrollment.sourcedId)
+      .sort();
+    const demographics = dataset.demographics
+      .filter((record) => record.sourcedId === student.sourcedId && record.status === 'active')
+      .map((record) => record.sourcedId);
+    expect(enrollments.length).toBeGreaterThan(0);
     expect(delta.counts['people']?.['deactivated']).toBe(1);
-    expect(totals(delta, 'deactivated')).toBe(1);
+    expect(delta.counts['enrollments']?.['deactivated']).toBe(enrollments.length);
+    expect(delta.counts['demographics']?.['deactivated'] ?? 0).toBe(demographics.length);
+    expect(totals(delta, 'deactivated')).toBe(1 + enrollments.length + demographics.length);
     expect(totals(delta, 'created') + totals(delta, 'updated') + totals(delta, 'restored')).toBe(0);
 
+    const expectedChanges: Record<string, string[]> = {
+      roster_people: [student.sourcedId],
+      roster_enrollments: enrollments,
+      roster_demographics: demographics,
+    };
     for (const table of Object.values(MIRROR_TABLE_OF)) {
       const rows = await mirrorRows(app.databaseUrl, table, connectionId);
-      if (table !== 'roster_people') {
-        expect(rows, table).toEqual(before[table]);
-        continue;
-      }
       const changed = rows.filter((row, index) => JSON.stringify(row) !== JSON.stringify(before[table][index]));
-      expect(changed.map((row) => [row['sourced_id'], row['status']])).toEqual([[student.sourcedId, 'inactive']]);
+      expect(
+        changed.map((row) => [row['sourced_id'], row['status']]),
+        table,
+      ).toEqual((expectedChanges[table] ?? []).map((id) => [id, 'inactive']));
     }
+    expect(await enrollmentsOfInactivePeople(app.databaseUrl, connectionId)).toEqual([]);
   });
+
+  it('a user row with a byte that is not UTF-8 is reported and kept as it is, never deactivated as absent', async () => {
+    const dataset = generateDistrict({ seed: 'csv-bad-utf8', ...DISTRICT });
+    const connectionId = await connection();
+    const first = await importAndWait(app.url, token, await zip(dataset, { version: '1.2', mode: 'bulk' }), {
+      connectionId,
+    });
+    expect(first.state, JSON.stringify(first)).toBe('succeeded');
+    const enrolledStudents = dataset.users.filter(
+      (user) =>
+        user.roles.some((role) => role.role === 'student') &&
+        dataset.enrollments.some((enrollment) => enrollment.userSourcedId === user.sourcedId),
+    );
+    const broken = enrolledStudents.slice(0, 2);
+    broken.forEach((user, index) => (user.email = `broken-${index}@example.test`));
+    const peopleBefore = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    const enrollmentsBefore = await mirrorRows(app.databaseUrl, 'roster_enrollments', connectionId);
+
+    const path = join(dir, 'bad-utf8.zip');
+    await writeWithInvalidUtf8(
+      dataset,
+      path,
+      broken.map((_, index) => `broken-${index}@example.test`),
+    );
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    expect(run.state, JSON.stringify(run)).toBe('succeeded_with_issues');
+    expect(totals(run, 'deactivated')).toBe(0);
+    // Both students (and everything else) are exactly as they were, their enrollments still active.
+    expect(await mirrorRows(app.databaseUrl, 'roster_people', connectionId)).toEqual(peopleBefore);
+    expect(await mirrorRows(app.databaseUrl, 'roster_enrollments', connectionId)).toEqual(enrollmentsBefore);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    const reported = JSON.stringify(issues.body);
+    for (const user of broken) expect(reported).toContain(user.sourcedId);
+    expect(reported).toContain('not valid UTF-8');
+  });
+
+  it('a row whose sourcedId cannot be read stops absence deactivations of its entity for the run, and says why', async () => {
+    const dataset = generateDistrict({ seed: 'csv-bad-id', ...DISTRICT });
+    const connectionId = await connection();
+    const first = await importAndWait(app.url, token, await zip(dataset, { version: '1.2', mode: 'bulk' }), {
+      connectionId,
+    });
+    expect(first.state, JSON.stringify(first)).toBe('succeeded');
+    const students = dataset.users.filter((user) => user.roles.some((role) => role.role === 'student'));
+    const [unreadable, removed] = students;
+    // The row of one student loses its readable sourcedId; another student leaves the package for real.
+    const marker = `${unreadable.sourcedId}-unreadable-id`;
+    const originalId = unreadable.sourcedId;
+    unreadable.sourcedId = marker;
+    dataset.users = dataset.users.filter((user) => user !== removed);
+    const path = join(dir, 'bad-id.zip');
+    await writeWithInvalidUtf8(dataset, path, [marker]);
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    expect(run.state, JSON.stringify(run)).toBe('succeeded_with_issues');
+    expect(run.counts['people']?.['deactivated'] ?? 0).toBe(0);
+    const people = new Map(
+      (await mirrorRows(app.databaseUrl, 'roster_people', connectionId)).map((row) => [row['sourced_id'], row]),
+    );
+    expect(people.get(originalId)?.['status']).toBe('active');
+    expect(people.get(removed.sourcedId)?.['status']).toBe('active');
+    expect(await enrollmentsOfInactivePeople(app.databaseUrl, connectionId)).toEqual([]);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    expect(JSON.stringify(issues.body)).toMatch(/no people record was deactivated/);
+  });
+
+  it('a package with one huge quoted field fails the run cleanly, with memory bounded (README: < 400 MB peak)', async () => {
+    const dataset = generateDistrict({ seed: 'csv-huge-field', ...DISTRICT });
+    const connectionId = await connection();
+    const path = join(dir, 'huge-field.zip');
+    await writeWithHugeField(dataset, path, 256 * 1024 ** 2);
+    global.gc?.();
+    const { result: run, growth } = await withPeakRss(() => importAndWait(app.url, token, path, { connectionId }));
+    expect(run.state, JSON.stringify(run)).toBe('failed');
+    expect(run.errorCode).toBe('SIS_SYNC.CSV_INVALID');
+    expect(run.errorMessage).toMatch(/users\.csv line 3: a record is longer than the limit/);
+    expect(run.errorMessage).not.toContain('aaaa');
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      expect(await activeCount(app.databaseUrl, table, connectionId), table).toBe(0);
+    }
+    // The API and worker of this test process together, the 256 MB field included: the limit keeps it to megabytes.
+    expect(growth).toBeLessThan(300 * 1024 ** 2);
+  }, 120_000);
 
   it('refuses teachers', async () => {
     const teacher = await userWithRole(app.url, token, 'teacher');

@@ -329,6 +329,100 @@ describe('OneRoster REST sync', () => {
     expect(await activeCount(app.databaseUrl, 'roster_enrollments', connectionId)).toBe(enrollments);
   });
 
+  it('a record the page holds but that cannot be read is reported and kept as it is, never deactivated as absent', async () => {
+    const server = await district('bad-record');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const enrolled = server.dataset.users.filter(
+      (user) =>
+        user.roles.some((role) => role.role === 'student') &&
+        server.dataset.enrollments.some((enrollment) => enrollment.userSourcedId === user.sourcedId),
+    );
+    const broken = enrolled.slice(0, 2).map((user) => user.sourcedId);
+    const peopleBefore = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    const enrollmentsBefore = await mirrorRows(app.databaseUrl, 'roster_enrollments', connectionId);
+    server.updateRecords('users', broken, (user) => {
+      user.givenName = '';
+    });
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state, JSON.stringify(run)).toBe('succeeded_with_issues');
+    expect(totals(run, 'deactivated')).toBe(0);
+    expect(await mirrorRows(app.databaseUrl, 'roster_people', connectionId)).toEqual(peopleBefore);
+    expect(await mirrorRows(app.databaseUrl, 'roster_enrollments', connectionId)).toEqual(enrollmentsBefore);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token));
+    for (const sourcedId of broken) {
+      expect(issues.body).toContainEqual(
+        expect.objectContaining({ entity: 'people', sourcedId, field: 'givenName', severity: 'error' }),
+      );
+    }
+  });
+
+  it('a person who leaves the listing takes their still-listed enrollments along: none stays active', async () => {
+    const server = await district('person-cascade');
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+    const student = server.dataset.users.find(
+      (user) =>
+        user.roles.some((role) => role.role === 'student') &&
+        server.dataset.enrollments.some((enrollment) => enrollment.userSourcedId === user.sourcedId),
+    )!;
+    const enrollments = server.dataset.enrollments
+      .filter((enrollment) => enrollment.userSourcedId === student.sourcedId)
+      .map((enrollment) => enrollment.sourcedId);
+    // The SIS drops the user but (as some do) keeps listing their enrollments.
+    server.removeRecords('users', [student.sourcedId]);
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state, JSON.stringify(run)).toBe('succeeded');
+    expect(run.counts['people']?.['deactivated']).toBe(1);
+    expect(run.counts['enrollments']?.['deactivated']).toBe(enrollments.length);
+    const rows = await mirrorRows(app.databaseUrl, 'roster_enrollments', connectionId);
+    expect(
+      rows
+        .filter((row) => row['status'] === 'inactive')
+        .map((row) => row['sourced_id'])
+        .sort(),
+    ).toEqual([...enrollments].sort());
+    const orphans = await sql(
+      app.databaseUrl,
+      `SELECT e.sourced_id FROM roster_enrollments e
+         JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+        WHERE e.connection_id = $1 AND e.status = 'active' AND p.status <> 'active'`,
+      [connectionId],
+    );
+    expect(orphans).toEqual([]);
+
+    // The person comes back: so do their enrollments, still listed.
+    server.addRecords('users', [{ ...student, status: 'active' }]);
+    const back = await syncAndWait(app.url, token, connectionId);
+    expect(back.state, JSON.stringify(back)).toBe('succeeded');
+    expect(back.counts['people']?.['restored']).toBe(1);
+    expect(back.counts['enrollments']?.['restored']).toBe(enrollments.length);
+  });
+
+  it('a page past SIS_MAX_RESPONSE_BYTES fails the run after one request, with memory bounded (README: < 400 MB peak)', async () => {
+    const server = await district('huge-page');
+    // Time enough to stream past the limit on a busy machine: the limit, not the timeout, must end the request.
+    const connectionId = await connect(server, { requestTimeoutMs: 60_000 });
+    // 700 MB: past V8's longest string, which used to be read whole and then retried as a network error.
+    server.injectFault({ kind: 'huge-body', path: /\/users$/, bytes: 700 * 1024 ** 2 });
+    global.gc?.();
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+    let run;
+    try {
+      run = await syncAndWait(app.url, token, connectionId);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(run.state, JSON.stringify(run)).toBe('failed');
+    expect(run.errorCode, JSON.stringify(run)).toBe('SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE');
+    expect(server.dataRequests('users')).toHaveLength(1);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(0);
+    // The API, worker and fake SIS of this test process together: the 64 MiB default limit keeps it bounded.
+    expect(peak - baseline).toBeLessThan(300 * 1024 ** 2);
+  }, 120_000);
+
   it('records an enrollment to an unknown class as an issue and applies the rest', async () => {
     const server = await district('unresolved');
     const connectionId = await connect(server);

@@ -91,6 +91,11 @@ export type FakeOneRosterFault = FaultTarget &
     | { kind: 'drop-records'; sourcedIds: readonly string[]; countInTotal?: boolean }
     /** Destroys the socket without answering. */
     | { kind: 'reset' }
+    /**
+     * 200 whose body is `bytes` long (without Content-Length unless `announce`): the envelope with one record whose
+     * `givenName` pads it out, generated as it is sent, never held whole.
+     */
+    | { kind: 'huge-body'; bytes: number; announce?: boolean }
   );
 
 export type FakeOneRosterFaultKind = FakeOneRosterFault['kind'];
@@ -195,6 +200,40 @@ class HttpProblem extends Error {
   ) {
     super(message);
   }
+}
+
+/** A JSON listing `bytes` long, written in 1 MiB pieces as the client reads them; stops when the client hangs up. */
+async function streamHugeBody(
+  response: ServerResponse,
+  envelope: string,
+  bytes: number,
+  announce: boolean,
+): Promise<void> {
+  const head = Buffer.from(`{"${envelope}":[{"sourcedId":"huge","status":"active","givenName":"`);
+  const tail = Buffer.from('"}]}');
+  const piece = Buffer.alloc(1024 ** 2, 0x61);
+  response.writeHead(200, {
+    'Content-Type': 'application/json',
+    ...(announce ? { 'Content-Length': String(bytes) } : {}),
+  });
+  let closed = false;
+  response.once('close', () => (closed = true));
+  let left = Math.max(0, bytes - head.length - tail.length);
+  const write = async (chunk: Buffer): Promise<void> => {
+    if (!response.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        response.once('drain', resolve);
+        response.once('close', resolve);
+      });
+    }
+  };
+  await write(head);
+  while (left > 0 && !closed) {
+    const chunk = left >= piece.length ? piece : piece.subarray(0, left);
+    left -= chunk.length;
+    await write(chunk);
+  }
+  if (!closed) response.end(tail);
 }
 
 /** The body of an OneRoster error (imsx_StatusInfo). */
@@ -922,6 +961,11 @@ export class FakeOneRosterServer {
     content: unknown,
     headers: Record<string, string>,
   ): void {
+    const huge = this.takeFault('huge-body', entry.path, entry.faults);
+    if (huge && huge.fault.kind === 'huge-body') {
+      void streamHugeBody(response, envelope, huge.fault.bytes, huge.fault.announce ?? false);
+      return;
+    }
     const missing = this.takeFault('missing-envelope', entry.path, entry.faults);
     const body =
       missing && missing.fault.kind === 'missing-envelope'

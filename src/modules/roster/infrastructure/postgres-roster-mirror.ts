@@ -24,6 +24,8 @@ import { personSearchText } from '../domain/person-search-text.js';
 import { LOCALLY_EDITABLE_PERSON_COLUMNS, MIRROR_TABLES, type MirrorTable } from './roster-mirror.tables.js';
 
 const SAMPLE_SIZE = 5;
+/** The staged status of a record the listing holds but that could not be read (see `stageUnreadable`). */
+const UNREADABLE = 'unreadable';
 /** What a restore puts back besides the entity's own columns (never local edits, never the identity). */
 const RESTORED_COLUMNS = [
   'status',
@@ -85,8 +87,26 @@ export class PostgresRosterMirror extends RosterMirror {
        ON CONFLICT (run_id, entity, sourced_id) DO UPDATE
          SET status = EXCLUDED.status, source_hash = EXCLUDED.source_hash,
              payload = EXCLUDED.payload, search_text = EXCLUDED.search_text, page = EXCLUDED.page
-         WHERE r.page <= EXCLUDED.page`,
+         WHERE r.page <= EXCLUDED.page OR r.status = '${UNREADABLE}'`,
       [key.changeSetId, entity, JSON.stringify(rows), searchTexts, page],
+    );
+  }
+
+  async stageUnreadable(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    sourcedIds: readonly string[],
+    page = 0,
+  ): Promise<void> {
+    if (sourcedIds.length === 0) return;
+    // Sorted for the same lock order as `stage`; a readable version already staged is kept.
+    await runSql(
+      this.em,
+      `INSERT INTO roster_staged_records (run_id, entity, sourced_id, status, source_hash, payload, search_text, page)
+       SELECT $1, $2, id, '${UNREADABLE}', '', jsonb_build_object('sourcedId', id), NULL, $4
+         FROM (SELECT DISTINCT unnest($3::text[]) AS id ORDER BY 1) ids
+       ON CONFLICT (run_id, entity, sourced_id) DO NOTHING`,
+      [key.changeSetId, entity, [...sourcedIds], page],
     );
   }
 
@@ -155,7 +175,7 @@ export class PostgresRosterMirror extends RosterMirror {
       this.em,
       `SELECT merge_key, json_agg(payload ORDER BY sourced_id) AS payloads
          FROM (SELECT ${mergeKey} AS merge_key, sourced_id, payload
-                 FROM roster_staged_records WHERE run_id = $1 AND entity = 'people') keyed
+                 FROM roster_staged_records WHERE run_id = $1 AND entity = 'people' AND status <> '${UNREADABLE}') keyed
         WHERE merge_key IS NOT NULL
         GROUP BY merge_key HAVING count(*) > 1`,
       [key.changeSetId],
@@ -189,8 +209,21 @@ export class PostgresRosterMirror extends RosterMirror {
                         jsonb_set(jsonb_set(payload, '{sourcedId}', to_jsonb(regexp_replace(sourced_id, '^[A-Za-z](?=[0-9])', ''))),
                                   '{sourceAliases}', coalesce(payload->'sourceAliases', '[]'::jsonb) || to_jsonb(sourced_id)) AS p
                    FROM roster_staged_records
-                  WHERE run_id = $1 AND entity = 'people' AND sourced_id ~ '^[A-Za-z][0-9]') r
+                  WHERE run_id = $1 AND entity = 'people' AND sourced_id ~ '^[A-Za-z][0-9]' AND status <> '${UNREADABLE}') r
           WHERE s.run_id = $1 AND s.entity = 'people' AND s.sourced_id = r.sourced_id`,
+        [key.changeSetId],
+      );
+      // An unreadable per-role user keeps the person it belongs to present (unless a readable record stands for it).
+      await runSql(
+        this.em,
+        `WITH moved AS (
+           DELETE FROM roster_staged_records
+            WHERE run_id = $1 AND entity = 'people' AND status = '${UNREADABLE}' AND sourced_id ~ '^[A-Za-z][0-9]'
+           RETURNING regexp_replace(sourced_id, '^[A-Za-z](?=[0-9])', '') AS id, page)
+         INSERT INTO roster_staged_records (run_id, entity, sourced_id, status, source_hash, payload, search_text, page)
+         SELECT DISTINCT ON (id) $1, 'people', id, '${UNREADABLE}', '', jsonb_build_object('sourcedId', id), NULL, page
+           FROM moved ORDER BY id, page
+         ON CONFLICT (run_id, entity, sourced_id) DO NOTHING`,
         [key.changeSetId],
       );
     }
@@ -499,6 +532,35 @@ export class PostgresRosterMirror extends RosterMirror {
          SELECT $1, $3, v.id, 'deactivated', v.before FROM victims v)
        SELECT id FROM deactivated`,
       [key.changeSetId, key.connectionId, entity, limit, ...params],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async deactivateDependentsChunk(key: ChangeSetKey, entity: RosterEntity, limit: number): Promise<string[]> {
+    const { table, parents } = MIRROR_TABLES[entity];
+    if (parents.length === 0) return [];
+    // Driven from the parents this change set deactivated (few), each looked up among the dependents by its index.
+    const victims = parents
+      .map(
+        (parent) => `SELECT t.id FROM ${parent.table} r
+           JOIN ${table} t ON t.connection_id = r.connection_id AND t.${parent.column} = r.sourced_id
+          WHERE r.connection_id = $2 AND r.deactivated_by_run = $1 AND r.status = 'inactive' AND t.status = 'active'`,
+      )
+      .join(' UNION ');
+    const rows = await runSql<{ id: string }>(
+      this.em,
+      `WITH victims AS (SELECT t.id, to_jsonb(t.*) AS before FROM ${table} t
+                          WHERE t.id IN (SELECT id FROM (${victims}) v LIMIT $4) FOR UPDATE),
+       deactivated AS (
+         UPDATE ${table} t
+            SET status = 'inactive', deactivated_at = now(), deactivated_by_run = $1, updated_by_run = $1, updated_at = now()
+           FROM victims v WHERE t.id = v.id AND t.status = 'active'
+         RETURNING t.id),
+       logged AS (
+         INSERT INTO roster_change_log (run_id, entity, record_id, action, before)
+         SELECT $1, $3, v.id, 'deactivated', v.before FROM victims v WHERE v.id IN (SELECT id FROM deactivated))
+       SELECT id FROM deactivated`,
+      [key.changeSetId, key.connectionId, entity, limit],
     );
     return rows.map((row) => row.id);
   }

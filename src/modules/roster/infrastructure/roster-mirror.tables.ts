@@ -13,10 +13,18 @@ interface RequiredReference {
   table: string;
 }
 
+/** A mirror column naming a record of another mirror table: the row cannot stay active once that record is not. */
+interface ParentReference {
+  column: string;
+  table: string;
+}
+
 export interface MirrorTable {
   table: string;
   columns: readonly ColumnMapping[];
   requires: readonly RequiredReference[];
+  /** The mirror-column form of `requires`: what a deactivation of a parent takes along. */
+  parents: readonly ParentReference[];
   /** SQL predicate over alias `t` (a mirror row) with `$scope` (text[] of school sourcedIds) for scoped absence. */
   inScope: string;
   /** Columns besides the source key whose statistics the sync's own queries are planned on. */
@@ -37,6 +45,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'parent_sourced_id', from: text('parentSourcedId') },
     ],
     requires: [],
+    parents: [],
     inScope: `t.sourced_id = ANY($scope)`,
   },
   academicSessions: {
@@ -51,6 +60,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'org_sourced_id', from: text('orgSourcedId') },
     ],
     requires: [],
+    parents: [],
     inScope: `t.org_sourced_id = ANY($scope)`,
   },
   courses: {
@@ -64,6 +74,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'school_year_sourced_id', from: text('schoolYearSourcedId') },
     ],
     requires: [],
+    parents: [],
     inScope: `t.org_sourced_id = ANY($scope)`,
   },
   classes: {
@@ -81,6 +92,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'term_sourced_ids', from: list('termSourcedIds') },
     ],
     requires: [{ field: 'courseSourcedId', expression: text('courseSourcedId'), table: 'roster_courses' }],
+    parents: [{ column: 'course_sourced_id', table: 'roster_courses' }],
     inScope: `t.school_sourced_id = ANY($scope)`,
   },
   people: {
@@ -109,6 +121,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'search_text', from: `coalesce(c.search_text, '')` },
     ],
     requires: [],
+    parents: [],
     inScope: `t.org_sourced_ids ?| $scope`,
     // Partial-index predicates: the alias lookup of every pull and the sticky-conflict check of the apply.
     plannedOn: ['source_aliases', 'local_overrides'],
@@ -126,6 +139,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'public_school_residence_status', from: text('publicSchoolResidenceStatus') },
     ],
     requires: [{ field: 'sourcedId', expression: 'c.sourced_id', table: 'roster_people' }],
+    parents: [{ column: 'sourced_id', table: 'roster_people' }],
     inScope: `EXISTS (SELECT 1 FROM roster_people pp WHERE pp.connection_id = t.connection_id
                 AND pp.sourced_id = t.sourced_id AND pp.org_sourced_ids ?| $scope)`,
   },
@@ -143,6 +157,10 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
     requires: [
       { field: 'classSourcedId', expression: text('classSourcedId'), table: 'roster_classes' },
       { field: 'userSourcedId', expression: text('userSourcedId'), table: 'roster_people' },
+    ],
+    parents: [
+      { column: 'class_sourced_id', table: 'roster_classes' },
+      { column: 'user_sourced_id', table: 'roster_people' },
     ],
     inScope: `t.school_sourced_id = ANY($scope)`,
   },

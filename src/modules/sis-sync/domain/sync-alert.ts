@@ -97,6 +97,8 @@ const ERROR_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'SIS_SYNC.SOURCE_MALFORMED_PAGE': 'The SIS sent a malformed page',
   'SIS_SYNC.SOURCE_INCOMPLETE_LISTING': 'The SIS listing was incomplete, so nothing was applied',
   'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED': 'The SIS kept failing after every retry',
+  'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE':
+    'The SIS sent a response larger than the limit (SIS_MAX_RESPONSE_BYTES); a smaller page size may help',
   'SIS_SYNC.CSV_INVALID': 'The CSV package is not valid',
   'SIS_SYNC.CONNECTION_NOT_FOUND': 'The connection no longer exists',
   'SIS_SYNC.RUN_ATTEMPTS_EXHAUSTED': 'The run was retried too many times',

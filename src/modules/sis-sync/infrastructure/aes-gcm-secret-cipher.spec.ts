@@ -14,6 +14,7 @@ function cipher(secretsKey: string | undefined, previousSecretsKeys: string[] = 
     allowHttpSisUrls: false,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
+    maxResponseBytes: 64 * 1024 ** 2,
     writeLanes: 1,
   };
   return new AesGcmSecretCipher(config);

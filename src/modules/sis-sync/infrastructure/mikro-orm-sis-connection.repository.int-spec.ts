@@ -27,6 +27,7 @@ function cipher(secretsKey: string, previousSecretsKeys: string[] = []): AesGcmS
     allowHttpSisUrls: true,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
+    maxResponseBytes: 64 * 1024 ** 2,
     writeLanes: 1,
   };
   return new AesGcmSecretCipher(config);

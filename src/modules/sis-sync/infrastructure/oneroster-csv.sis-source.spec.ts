@@ -154,6 +154,8 @@ describe('OneRosterCsvSisSource', () => {
         sourcedId: 'r-5',
         field: 'role',
         message: expect.stringMatching(/^roles\.csv line 6: role must be one of /),
+        // The sourcedId is the role's: the issue is about a detail of a user, not a people record.
+        subject: 'detail',
       },
       {
         entity: 'people',

@@ -148,15 +148,20 @@ export class OneRosterCsvSisSource extends SisSource {
   private async readRoles(report: (issue: SisRecordIssue) => void): Promise<RolesByUser> {
     const byUser: RolesByUser = { active: new Map(), deleted: new Map() };
     if (this.csvPackage.files.roles === 'absent') return byUser;
+    // A roles.csv row is a detail of a user, not a people record: its sourcedId is the role's.
     const rows = this.csvPackage.rows('roles', {
       batchSize: this.batchSize,
-      onIssue: (issue) => report(rowIssue('people', issue)),
+      onIssue: (issue) => report({ ...rowIssue('people', issue), subject: 'detail' }),
     });
     for await (const batch of rows) {
       for (const row of batch) {
         const result = normaliseCsvRole(row.values);
         if (!result.ok) {
-          report({ ...result.issue, message: `roles.csv line ${row.line}: ${result.issue.message}` });
+          report({
+            ...result.issue,
+            message: `roles.csv line ${row.line}: ${result.issue.message}`,
+            subject: 'detail',
+          });
           continue;
         }
         const into = result.record.status === 'active' ? byUser.active : byUser.deleted;

@@ -107,6 +107,19 @@ export abstract class RosterMirror {
     page?: number,
   ): Promise<void>;
 
+  /**
+   * Records that the listing holds these records but they could not be read (a byte that is not UTF-8, a missing
+   * required field): they are part of the change set as "present, unreadable", so they never count as absent and
+   * are neither applied nor deactivated: the mirror keeps them as they are. A readable version of the same record,
+   * staged before or after, wins.
+   */
+  abstract stageUnreadable(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    sourcedIds: readonly string[],
+    page?: number,
+  ): Promise<void>;
+
   /** Forgets what was staged (for one entity, before re-pulling it, or all of it). */
   abstract discardStaged(changeSetId: string, entity?: RosterEntity): Promise<void>;
 
@@ -181,6 +194,14 @@ export abstract class RosterMirror {
    * are reported as conflicts. Call inside a transaction.
    */
   abstract restoreRun(key: ChangeSetKey, options: RestoreOptions): Promise<RestoreResult>;
+
+  /**
+   * Deactivates up to `limit` active records of `entity` that reference a record this change set deactivated
+   * (enrollments of a person or class, the demographics of a person, classes of a course), so the mirror never
+   * keeps an active record whose parent is inactive. Logged like any deactivation (a restore brings them back).
+   * Returns their ids; none for an entity that references nothing. Call inside a transaction.
+   */
+  abstract deactivateDependentsChunk(key: ChangeSetKey, entity: RosterEntity, limit: number): Promise<string[]>;
 
   /** Deactivates up to `limit` records (explicit `tobedeleted`, or absent from a snapshot). Returns their ids. */
   abstract deactivateChunk(

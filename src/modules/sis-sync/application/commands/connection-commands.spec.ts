@@ -98,6 +98,7 @@ const config: SisSyncConfig = {
   allowHttpSisUrls: false,
   runLeaseSeconds: 60,
   applyChunkSize: 5000,
+  maxResponseBytes: 64 * 1024 ** 2,
   writeLanes: 1,
 };
 

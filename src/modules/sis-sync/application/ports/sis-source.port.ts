@@ -76,6 +76,7 @@ export type SisSourceErrorCode =
   | 'SIS_SYNC.SOURCE_MALFORMED_PAGE'
   | 'SIS_SYNC.SOURCE_INCOMPLETE_LISTING'
   | 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED'
+  | 'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE'
   | 'SIS_SYNC.CSV_INVALID';
 
 /** A pull could not be completed or trusted. The run fails and nothing from the entity is applied. */
@@ -97,4 +98,11 @@ export interface SisRecordIssue {
   sourcedId: string | null;
   field: string | null;
   message: string;
+  /**
+   * `record` (the default): a record of `entity` that the listing holds but that could not be used. It is skipped
+   * and still present: the mirror keeps it as it is, it never counts as absent. Without a sourcedId the listing is
+   * no longer known to be complete, so nothing of the entity is deactivated for being absent in that run.
+   * `detail`: a part of a record (a roles.csv row of a user); the record itself was read or is reported on its own.
+   */
+  subject?: 'record' | 'detail';
 }

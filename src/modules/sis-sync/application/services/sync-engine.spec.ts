@@ -477,6 +477,7 @@ const contentHash = (record: RosterRecord): string =>
 /** The roster mirror's contract, in memory: staged change sets and per-connection tables keyed by sourcedId. */
 class InMemoryRosterMirror extends RosterMirror implements Transactional {
   private staged = new Map<string, Map<RosterEntity, Map<string, RosterRecord>>>();
+  private unreadable = new Map<string, Map<RosterEntity, Set<string>>>();
   private tables = new Map<string, Map<RosterEntity, Map<string, MirrorRow>>>();
   readonly applyCalls: { changeSetId: string; entity: RosterEntity; after: string | null }[] = [];
 
@@ -536,9 +537,19 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
     for (const record of records) staged.set(record.sourcedId, structuredClone(record));
   }
 
+  async stageUnreadable(key: ChangeSetKey, entity: RosterEntity, sourcedIds: readonly string[]): Promise<void> {
+    let byEntity = this.unreadable.get(key.changeSetId);
+    if (!byEntity) this.unreadable.set(key.changeSetId, (byEntity = new Map()));
+    const ids = byEntity.get(entity) ?? new Set<string>();
+    for (const sourcedId of sourcedIds) ids.add(sourcedId);
+    byEntity.set(entity, ids);
+  }
+
   async discardStaged(changeSetId: string, entity?: RosterEntity): Promise<void> {
     if (entity) this.staged.get(changeSetId)?.delete(entity);
     else this.staged.delete(changeSetId);
+    if (entity) this.unreadable.get(changeSetId)?.delete(entity);
+    else this.unreadable.delete(changeSetId);
   }
 
   async stagedCount(changeSetId: string, entity: RosterEntity): Promise<number> {
@@ -711,13 +722,40 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       });
   }
 
+  /** Active rows that reference an inactive parent (the fake does not tell apart which run deactivated it). */
+  async deactivateDependentsChunk(key: ChangeSetKey, entity: RosterEntity, limit: number): Promise<string[]> {
+    const parentsOf = (record: RosterRecord): [RosterEntity, string][] => {
+      if (entity === 'enrollments') {
+        const enrollment = record as EnrollmentRecord;
+        return [
+          ['classes', enrollment.classSourcedId],
+          ['people', enrollment.userSourcedId],
+        ];
+      }
+      if (entity === 'classes') return [['courses', (record as ClassRecord).courseSourcedId ?? '']];
+      if (entity === 'demographics') return [['people', record.sourcedId]];
+      return [];
+    };
+    const victims = [...this.table(key.connectionId, entity).values()]
+      .filter(
+        (row) =>
+          row.status === 'active' &&
+          parentsOf(row.record).some(([parent, id]) => this.row(key.connectionId, parent, id)?.status === 'inactive'),
+      )
+      .slice(0, limit);
+    for (const row of victims) row.status = 'inactive';
+    return victims.map((row) => row.id);
+  }
+
   private toDeactivate(key: ChangeSetKey, entity: RosterEntity, deactivation: DeactivationScope): string[] {
     if (deactivation.schoolScope.length > 0) throw new Error('school scopes are not modelled by this fake');
     const staged = this.stagedOf(key.changeSetId, entity);
+    const unreadable = this.unreadable.get(key.changeSetId)?.get(entity);
     return [...this.table(key.connectionId, entity).entries()]
       .filter(([sourcedId, row]) => {
         if (row.status !== 'active') return false;
         const record = staged.get(sourcedId);
+        if (!record && unreadable?.has(sourcedId)) return false;
         return record ? record.status === 'tobedeleted' : deactivation.absent;
       })
       .map(([sourcedId]) => sourcedId)
@@ -965,6 +1003,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
     runLeaseSeconds: LEASE_SECONDS,
     // The fake transaction runner snapshots the whole fake database: it models one transaction at a time.
     applyChunkSize: 5000,
+    maxResponseBytes: 64 * 1024 ** 2,
     writeLanes: 1,
   };
   const connection: SisConnection = {

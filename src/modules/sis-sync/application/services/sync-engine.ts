@@ -427,13 +427,23 @@ export class SyncEngine {
     lease: RunLease,
   ): Promise<EntityPull> {
     const issues: RunIssue[] = [];
-    const onIssue = (issue: SisRecordIssue): void => {
-      issues.push({ ...issue, severity: 'error' });
-    };
+    // A record the listing holds but that could not be read is present all the same: it is staged as such, so it
+    // never counts as absent. One without a readable sourcedId leaves the listing not known to be complete.
+    let unreadable: string[] = [];
+    let unidentified = 0;
     const aliases =
       entity === 'enrollments' || entity === 'demographics'
         ? await this.mirror.personAliases(key)
         : new Map<string, string>();
+    const onIssue = (issue: SisRecordIssue): void => {
+      issues.push({ ...issue, severity: 'error' });
+      if (issue.subject === 'detail' || issue.entity !== entity) return;
+      if (issue.sourcedId === null) unidentified += 1;
+      else
+        unreadable.push(
+          entity === 'demographics' ? (aliases.get(issue.sourcedId) ?? issue.sourcedId) : issue.sourcedId,
+        );
+    };
     const pull = await source.pull(entity, { mode, since, signal: lease.signal, onIssue });
     let records = 0;
     let pages = 0;
@@ -446,9 +456,12 @@ export class SyncEngine {
         if (staging.length >= this.writeLanes) await staging.shift();
         const rows = aliases.size > 0 ? page.map((record) => canonicalise(record, aliases)) : page;
         const pageIssues = issues.splice(0);
+        const pageUnreadable = unreadable;
+        unreadable = [];
         const pageNumber = pages;
         const write = this.fenced(run.id, async () => {
           await this.mirror.stage(key, entity, rows, pageNumber);
+          await this.mirror.stageUnreadable(key, entity, pageUnreadable, pageNumber);
           if (pageIssues.length > 0) await this.runs.addIssues(run.id, pageIssues);
         });
         // A failure surfaces at a later await; until then it must not count as unhandled.
@@ -462,8 +475,20 @@ export class SyncEngine {
       await Promise.allSettled(staging);
     }
     for (const write of staging) await write;
+    if (unreadable.length > 0) await this.mirror.stageUnreadable(key, entity, unreadable.splice(0), pages);
+    if (unidentified > 0 && pull.snapshot) {
+      issues.push({
+        entity,
+        sourcedId: null,
+        field: 'sourcedId',
+        severity: 'error',
+        message:
+          `${unidentified} ${entity} record${unidentified === 1 ? '' : 's'} of the listing had no readable sourcedId, ` +
+          `so the listing is not known to be complete: no ${entity} record was deactivated for being absent in this run`,
+      });
+    }
     if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
-    return { entity, complete: true, snapshot: pull.snapshot, records, pages };
+    return { entity, complete: true, snapshot: pull.snapshot && unidentified === 0, records, pages };
   }
 
   private async apply(
@@ -637,6 +662,41 @@ export class SyncEngine {
         if (ids.length === 0) break;
         this.publishChanges(run, entity, [], [], [], ids);
         this.broadcaster.progress(run, { phase: 'deactivate', entity, processed: entityCounts.deactivated });
+      }
+    }
+    await this.deactivateDependents(run, key, counts, lease);
+  }
+
+  /**
+   * What only exists through a record this run deactivated goes with it (enrollments of a person or class, their
+   * demographics, classes of a course), parents first: the mirror never keeps an active enrollment of an inactive
+   * person, whatever the SIS still lists. Idempotent, so a resumed run simply runs it again.
+   */
+  private async deactivateDependents(
+    run: SyncRun,
+    key: ChangeSetKey,
+    counts: RunCounts,
+    lease: RunLease,
+  ): Promise<void> {
+    if (!Object.values(counts).some((entityCounts) => (entityCounts?.deactivated ?? 0) > 0)) return;
+    for (const entity of ROSTER_APPLY_ORDER) {
+      for (;;) {
+        lease.check(false);
+        const ids = await this.transactions.run(async () => {
+          const deactivated = await this.mirror.deactivateDependentsChunk(key, entity, this.applyChunkSize);
+          if (deactivated.length === 0) return deactivated;
+          const entityCounts: EntityCounts = (counts[entity] ??= emptyEntityCounts());
+          entityCounts.deactivated += deactivated.length;
+          await this.save(run.id, { phase: 'deactivate', entity: ROSTER_APPLY_ORDER[0] }, counts);
+          return deactivated;
+        });
+        if (ids.length === 0) break;
+        this.publishChanges(run, entity, [], [], [], ids);
+        this.broadcaster.progress(run, {
+          phase: 'deactivate',
+          entity,
+          processed: counts[entity]?.deactivated ?? ids.length,
+        });
       }
     }
   }
