@@ -19,6 +19,7 @@ describe('sis-sync configuration', () => {
       secretsKey: key,
       previousSecretsKeys: [],
       allowHttpSisUrls: false,
+      addressPolicy: { refuseInternal: true, refusePrivate: true, allowedHosts: [] },
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
       maxResponseBytes: 64 * 1024 ** 2,
@@ -31,6 +32,7 @@ describe('sis-sync configuration', () => {
       secretsKey: undefined,
       previousSecretsKeys: [],
       allowHttpSisUrls: true,
+      addressPolicy: { refuseInternal: false, refusePrivate: false, allowedHosts: [] },
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
       maxResponseBytes: 64 * 1024 ** 2,
@@ -52,6 +54,28 @@ describe('sis-sync configuration', () => {
     ).toBe(1);
     expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_SYNC_APPLY_CHUNK_SIZE: '0' })).toThrow(
       /SIS_SYNC_APPLY_CHUNK_SIZE/,
+    );
+  });
+
+  it('reads the SIS address policy: strict in production, permissive elsewhere unless SIS_BLOCK_PRIVATE_ADDRESSES', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: jwt, SIS_SECRETS_KEY: key, AUDIT_SIGNING_KEY: key };
+    expect(
+      loadConfiguration({
+        ...production,
+        SIS_BLOCK_PRIVATE_ADDRESSES: 'false',
+        SIS_ALLOWED_HOSTS: 'sis.lan, 10.2.0.0/16',
+      }).sisSync.addressPolicy,
+    ).toEqual({ refuseInternal: true, refusePrivate: false, allowedHosts: ['sis.lan', '10.2.0.0/16'] });
+    expect(loadConfiguration({ JWT_SECRET: jwt, SIS_BLOCK_PRIVATE_ADDRESSES: 'true' }).sisSync.addressPolicy).toEqual({
+      refuseInternal: true,
+      refusePrivate: true,
+      allowedHosts: [],
+    });
+    expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_ALLOWED_HOSTS: 'http://sis.lan/x' })).toThrow(
+      /SIS_ALLOWED_HOSTS/,
+    );
+    expect(() => loadConfiguration({ JWT_SECRET: jwt, SIS_BLOCK_PRIVATE_ADDRESSES: 'maybe' })).toThrow(
+      /SIS_BLOCK_PRIVATE_ADDRESSES/,
     );
   });
 

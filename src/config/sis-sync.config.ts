@@ -1,5 +1,6 @@
+import type { SisAddressPolicy } from '@app/sis-http';
 import { z } from 'zod';
-import { emptyAsUndefined, listFromEnv, parseEnv } from './env-parsing.js';
+import { booleanFromEnv, emptyAsUndefined, listFromEnv, parseEnv } from './env-parsing.js';
 
 const keyMaterial = z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)');
 
@@ -15,6 +16,20 @@ const sisSyncSchema = z.object({
     .min(64 * 1024)
     .max(1024 ** 3)
     .default(64 * 1024 ** 2),
+  SIS_BLOCK_PRIVATE_ADDRESSES: z.preprocess(emptyAsUndefined, booleanFromEnv.optional()),
+  SIS_ALLOWED_HOSTS: z.preprocess(
+    emptyAsUndefined,
+    listFromEnv
+      .pipe(
+        z.array(
+          z
+            .string()
+            .max(253)
+            .regex(/^[A-Za-z0-9.:_-]+(\/\d{1,3})?$/, 'a host name, an IP address or a CIDR range such as 10.20.0.0/16'),
+        ),
+      )
+      .optional(),
+  ),
 });
 
 /**
@@ -36,6 +51,14 @@ export abstract class SisSyncConfig {
   abstract readonly previousSecretsKeys: readonly string[];
   /** Plain-http SIS and token URLs are accepted outside production only. */
   abstract readonly allowHttpSisUrls: boolean;
+  /**
+   * Which addresses SIS and token URLs may reach, checked when a connection is saved and again on the resolved
+   * address at connect time. Production always refuses loopback and link-local (cloud metadata) addresses, and
+   * private ranges unless `SIS_BLOCK_PRIVATE_ADDRESSES=false`; elsewhere nothing is refused unless
+   * `SIS_BLOCK_PRIVATE_ADDRESSES=true` (then all of them are, as in production). `SIS_ALLOWED_HOSTS` lists
+   * exceptions (host names, IPs, CIDR ranges).
+   */
+  abstract readonly addressPolicy: SisAddressPolicy;
   /**
    * A worker renews its claim on a running sync every couple of seconds; when it stops (the process died) for
    * this long, another worker resumes the run from its checkpoint.
@@ -69,6 +92,11 @@ export function loadSisSyncConfig(
     secretsKey: env.SIS_SECRETS_KEY,
     previousSecretsKeys: env.SIS_SECRETS_PREVIOUS_KEYS ?? [],
     allowHttpSisUrls: !options.isProduction,
+    addressPolicy: {
+      refuseInternal: options.isProduction || env.SIS_BLOCK_PRIVATE_ADDRESSES === true,
+      refusePrivate: env.SIS_BLOCK_PRIVATE_ADDRESSES ?? options.isProduction,
+      allowedHosts: env.SIS_ALLOWED_HOSTS ?? [],
+    },
     runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
     applyChunkSize: env.SIS_SYNC_APPLY_CHUNK_SIZE,
     maxResponseBytes: env.SIS_MAX_RESPONSE_BYTES,

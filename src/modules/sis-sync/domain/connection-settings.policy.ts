@@ -78,6 +78,11 @@ export interface ConnectionSettingsInput {
 export interface ConnectionPolicyOptions {
   /** Plain `http://` SIS and token URLs: allowed outside production only. */
   allowHttp: boolean;
+  /**
+   * Why a URL's host may not be reached (loopback, link-local, private ranges under the address policy), judged
+   * without DNS; undefined when it may. Names are checked again on their resolved addresses at connect time.
+   */
+  hostRefusal?: (hostname: string) => string | undefined;
 }
 
 /**
@@ -570,6 +575,13 @@ function checkUrl(field: string, value: string, options: ConnectionPolicyOptions
   }
   if (url.username || url.password) {
     issues.push({ field, message: `${field} must not carry credentials; use auth instead` });
+  }
+  const refusal = options.hostRefusal?.(url.hostname);
+  if (refusal !== undefined) {
+    issues.push({
+      field,
+      message: `${field} must not point at an internal address (${refusal}); see SIS_ALLOWED_HOSTS`,
+    });
   }
   if (url.hash) issues.push({ field, message: `${field} must not have a #fragment` });
 }

@@ -1,3 +1,4 @@
+import { PERMISSIVE_ADDRESS_POLICY } from '@app/sis-http';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SisSyncConfig } from '../../../config/index.js';
@@ -12,6 +13,7 @@ function cipher(secretsKey: string | undefined, previousSecretsKeys: string[] = 
     secretsKey,
     previousSecretsKeys,
     allowHttpSisUrls: false,
+    addressPolicy: PERMISSIVE_ADDRESS_POLICY,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
     maxResponseBytes: 64 * 1024 ** 2,

@@ -1,3 +1,4 @@
+import { PERMISSIVE_ADDRESS_POLICY } from '@app/sis-http';
 import { applyPendingMigrations, buildOrmOptions } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -25,6 +26,7 @@ function cipher(secretsKey: string, previousSecretsKeys: string[] = []): AesGcmS
     secretsKey,
     previousSecretsKeys,
     allowHttpSisUrls: true,
+    addressPolicy: PERMISSIVE_ADDRESS_POLICY,
     runLeaseSeconds: 60,
     applyChunkSize: 5000,
     maxResponseBytes: 64 * 1024 ** 2,

@@ -9,7 +9,10 @@ import { PowerSchoolSisSource } from './powerschool.sis-source.js';
 
 const CSV_PAGE = 2_000;
 
-/** An uploaded file is always read as a OneRoster CSV package; otherwise the connection's provider decides. */
+/**
+ * An uploaded file is always read as a OneRoster CSV package; otherwise the connection's provider decides. SIS
+ * traffic goes through the configured address policy (checked on the address each socket connects to).
+ */
 @Injectable()
 export class ProviderSisSourceFactory extends SisSourceFactory {
   constructor(private readonly config: SisSyncConfig) {
@@ -30,7 +33,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
           settings: connection.settings,
           secret,
           observer: context.observer,
-          client: { maxResponseBytes: this.config.maxResponseBytes },
+          client: { maxResponseBytes: this.config.maxResponseBytes, addressPolicy: this.config.addressPolicy },
         });
       case 'oneroster-csv':
         throw new SisSourceError('SIS_SYNC.CSV_INVALID', 'CSV connections sync only from an uploaded file');
@@ -39,7 +42,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
           settings: connection.settings,
           secret,
           observer: context.observer,
-          client: { maxResponseBytes: this.config.maxResponseBytes },
+          client: { maxResponseBytes: this.config.maxResponseBytes, addressPolicy: this.config.addressPolicy },
         });
     }
   }

@@ -1,3 +1,4 @@
+import { PERMISSIVE_ADDRESS_POLICY } from '@app/sis-http';
 import { Clock } from '@app/ddd';
 import { describe, expect, it } from 'vitest';
 import type { SisSyncConfig } from '../../../../config/index.js';
@@ -96,6 +97,7 @@ const config: SisSyncConfig = {
   secretsKey: 'k'.repeat(32),
   previousSecretsKeys: [],
   allowHttpSisUrls: false,
+  addressPolicy: PERMISSIVE_ADDRESS_POLICY,
   runLeaseSeconds: 60,
   applyChunkSize: 5000,
   maxResponseBytes: 64 * 1024 ** 2,
@@ -112,14 +114,14 @@ const body = (overrides: Partial<NewConnection> = {}): NewConnection => ({
   ...overrides,
 });
 
-function setup() {
+function setup(sisSync: SisSyncConfig = config) {
   const repository = new InMemorySisConnectionRepository();
   const clock = new FixedClock();
   return {
     repository,
     clock,
-    create: new CreateConnectionHandler(repository, config, clock),
-    update: new UpdateConnectionHandler(repository, config, clock),
+    create: new CreateConnectionHandler(repository, sisSync, clock),
+    update: new UpdateConnectionHandler(repository, sisSync, clock),
     ensureCsv: new EnsureCsvImportConnectionHandler(repository, clock),
   };
 }
@@ -144,6 +146,45 @@ describe('connection commands', () => {
     await expect(
       create.execute(new CreateConnectionCommand('a', body({ baseUrl: 'http://sis.district.test/oneroster' }))),
     ).rejects.toMatchObject({ details: { field: 'baseUrl' } });
+  });
+
+  describe('under the strict address policy (production, or SIS_BLOCK_PRIVATE_ADDRESSES=true)', () => {
+    const strict: SisSyncConfig = {
+      ...config,
+      addressPolicy: { refuseInternal: true, refusePrivate: true, allowedHosts: ['10.9.8.7'] },
+    };
+
+    it.each([
+      ['loopback', 'https://127.0.0.1:9464/metrics'],
+      ['cloud metadata (link-local)', 'https://169.254.169.254/latest/meta-data'],
+      ['IPv6 loopback', 'https://[::1]/ims'],
+      ['a private range', 'https://10.1.2.3/ims'],
+      ['IPv4-mapped loopback', 'https://[::ffff:127.0.0.1]/ims'],
+      ['localhost', 'https://localhost:3000/ims'],
+    ])('refuses a base URL pointing at %s on create and on update', async (_label, url) => {
+      const { create, update, repository } = setup(strict);
+      await expect(create.execute(new CreateConnectionCommand('a', body({ baseUrl: url })))).rejects.toMatchObject({
+        code: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS',
+        details: { field: 'baseUrl' },
+      });
+      const created = await create.execute(new CreateConnectionCommand('a', body()));
+      await expect(
+        update.execute(new UpdateConnectionCommand('a', created.id, { baseUrl: url })),
+      ).rejects.toBeInstanceOf(InvalidConnectionSettingsError);
+      expect(repository.rows.get(created.id)?.connection).toEqual(created);
+    });
+
+    it('refuses an internal token URL too, and allows what SIS_ALLOWED_HOSTS lists', async () => {
+      const { create } = setup(strict);
+      const auth = { type: 'oauth2', tokenUrl: 'https://169.254.169.254/token', clientId: 'c', clientSecret: 's' };
+      await expect(create.execute(new CreateConnectionCommand('a', body({ auth })))).rejects.toMatchObject({
+        details: { field: 'auth.tokenUrl' },
+      });
+      const allowed = await create.execute(
+        new CreateConnectionCommand('a', body({ baseUrl: 'https://10.9.8.7/ims/oneroster/rostering/v1p2' })),
+      );
+      expect(allowed.settings.baseUrl).toBe('https://10.9.8.7/ims/oneroster/rostering/v1p2');
+    });
   });
 
   it('updates settings, keeps the secret and bumps updatedAt; the provider stays', async () => {

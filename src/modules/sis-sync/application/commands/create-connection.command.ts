@@ -1,3 +1,4 @@
+import { hostRefusal } from '@app/sis-http';
 import { Clock } from '@app/ddd';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +45,7 @@ export class CreateConnectionHandler implements ICommandHandler<CreateConnection
     if (isReservedConnectionName(name, provider)) throw new ConnectionNameTakenError();
     const { settings, secret } = resolveNewConnectionSettings(provider, input, {
       allowHttp: this.config.allowHttpSisUrls,
+      hostRefusal: (host) => hostRefusal(host, this.config.addressPolicy),
     });
     const now = this.clock.now();
     const connection: SisConnection = {

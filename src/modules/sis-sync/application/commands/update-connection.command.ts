@@ -1,3 +1,4 @@
+import { hostRefusal } from '@app/sis-http';
 import { Clock } from '@app/ddd';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SisSyncConfig } from '../../../../config/index.js';
@@ -50,7 +51,10 @@ export class UpdateConnectionHandler implements ICommandHandler<UpdateConnection
         current.provider,
         { settings: current.settings, hasSecret: current.hasSecret },
         input,
-        { allowHttp: this.config.allowHttpSisUrls },
+        {
+          allowHttp: this.config.allowHttpSisUrls,
+          hostRefusal: (host) => hostRefusal(host, this.config.addressPolicy),
+        },
       );
       return {
         connection: { ...current, name, settings, enabled: enabled ?? current.enabled, updatedAt: this.clock.now() },

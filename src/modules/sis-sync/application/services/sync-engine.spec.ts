@@ -1,3 +1,4 @@
+import { PERMISSIVE_ADDRESS_POLICY } from '@app/sis-http';
 import {
   ROSTER_APPLY_ORDER,
   RosterRecordsChangedV1,
@@ -1000,6 +1001,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
     secretsKey: undefined,
     previousSecretsKeys: [],
     allowHttpSisUrls: true,
+    addressPolicy: PERMISSIVE_ADDRESS_POLICY,
     runLeaseSeconds: LEASE_SECONDS,
     // The fake transaction runner snapshots the whole fake database: it models one transaction at a time.
     applyChunkSize: 5000,
