@@ -362,7 +362,7 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
       await db.query('UPDATE audit_access_by_actor SET outcome = $2 WHERE seq = $1', [seq, outcome]);
     }
     expect(await entries('audit.read_models.verify')).toHaveLength(2);
-  });
+  }, 120_000);
 
   it('reports tampering in the database over HTTP and from the CLI, naming the seq', async () => {
     const clean = await homeroom(['audit', 'verify'], cliEnv());
