@@ -360,6 +360,74 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
     });
   });
 
+  /** Runs one statement with the payload table's triggers off, as a superuser can. */
+  async function tamper(statement: string): Promise<void> {
+    await db.query('ALTER TABLE audit_event_payloads DISABLE TRIGGER USER');
+    try {
+      await db.query(statement);
+    } finally {
+      await db.query('ALTER TABLE audit_event_payloads ENABLE TRIGGER USER');
+    }
+  }
+
+  it('reports a column changed beside its hashed text over HTTP and from the CLI, and signs nothing over it', async () => {
+    const [{ action }] = (await db.query<{ action: string }>('SELECT action FROM audit_event_payloads WHERE seq = 2'))
+      .rows;
+    const checkpoints = async () =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_checkpoints')).rows[0].n);
+    const before = await checkpoints();
+    await tamper(`UPDATE audit_event_payloads SET action = 'audit.verify' WHERE seq = 2`);
+    try {
+      const response = await request(app.url).get('/api/v1/audit/verify').set(bearer(officerToken)).expect(200);
+      expect(response.body).toMatchObject({
+        ok: false,
+        firstBadSeq: '2',
+        problem: { code: 'AUDIT_CHAIN.COLUMNS_MISMATCH', seq: '2' },
+      });
+      const cli = await homeroom(['audit', 'verify'], cliEnv());
+      expect(cli.status, cli.output).toBe(1);
+      expect(cli.output).toContain('Audit chain verification FAILED at seq 2: AUDIT_CHAIN.COLUMNS_MISMATCH');
+
+      const refused = await request(app.url).post('/api/v1/audit/checkpoints').set(bearer(officerToken)).expect(409);
+      expect(refused.body).toMatchObject({ code: 'AUDIT.CHECKPOINT_REFUSED' });
+      const exported = await homeroom(['audit', 'export', '--out', join(tempDir(), 'bundle')], cliEnv());
+      expect(exported.status, exported.output).not.toBe(0);
+      expect(exported.output).toContain('AUDIT_CHAIN.COLUMNS_MISMATCH');
+      expect(await checkpoints()).toBe(before);
+    } finally {
+      await tamper(`UPDATE audit_event_payloads SET action = '${action}' WHERE seq = 2`);
+    }
+    await request(app.url)
+      .get('/api/v1/audit/verify')
+      .set(bearer(officerToken))
+      .expect(200, /"ok":true/);
+  });
+
+  it('checks the read models against the log with verify --read-models, naming the first difference', async () => {
+    const clean = await homeroom(['audit', 'verify', '--read-models'], cliEnv());
+    expect(clean.status, clean.output).toBe(0);
+    expect(clean.output).toMatch(/^Audit read models OK: audit_access_by_student, .* match the log over seqs 1–\d+/m);
+
+    const [{ seq, outcome }] = (
+      await db.query<{ seq: string; outcome: string }>(
+        'SELECT seq::text AS seq, outcome FROM audit_access_by_actor ORDER BY seq LIMIT 1 OFFSET 2',
+      )
+    ).rows;
+    await db.query(`UPDATE audit_access_by_actor SET outcome = 'failed' WHERE seq = $1`, [seq]);
+    try {
+      const tampered = await homeroom(['audit', 'verify', '--read-models'], cliEnv());
+      expect(tampered.status, tampered.output).toBe(1);
+      expect(tampered.output).toContain('Audit chain OK');
+      expect(tampered.output).toContain(
+        `Audit read models verification FAILED at seq ${seq}: audit_access_by_actor row different`,
+      );
+      expect(tampered.output).toContain(`"outcome":"${outcome}"`);
+    } finally {
+      await db.query('UPDATE audit_access_by_actor SET outcome = $2 WHERE seq = $1', [seq, outcome]);
+    }
+    expect(await entries('audit.read_models.verify')).toHaveLength(2);
+  }, 120_000);
+
   it('reports tampering in the database over HTTP and from the CLI, naming the seq', async () => {
     const clean = await homeroom(['audit', 'verify'], cliEnv());
     expect(clean.status, clean.output).toBe(0);

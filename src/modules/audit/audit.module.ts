@@ -47,6 +47,9 @@ import { CheckpointSigner } from './application/ports/checkpoint-signer.port.js'
 import { GetAuditPublicKeysHandler } from './application/queries/get-audit-public-keys.query.js';
 import { ListAuditCheckpointsHandler } from './application/queries/list-audit-checkpoints.query.js';
 import { VerifyAuditChainHandler } from './application/queries/verify-audit-chain.query.js';
+import { AuditReadModelVerifier } from './application/ports/audit-read-model-verifier.port.js';
+import { VerifyAuditReadModelsHandler } from './application/queries/verify-audit-read-models.query.js';
+import { PostgresAuditReadModelVerifier } from './infrastructure/postgres-audit-read-model.verifier.js';
 import { SignAuditCheckpointJob } from './application/sign-audit-checkpoint.job.js';
 import { Ed25519CheckpointSigner } from './infrastructure/ed25519-checkpoint.signer.js';
 import { PostgresAuditChainReader } from './infrastructure/postgres-audit-chain.reader.js';
@@ -99,6 +102,8 @@ export class AuditModule {
       SignAuditCheckpointHandler,
       ExportAuditBundleHandler,
       VerifyAuditChainHandler,
+      { provide: AuditReadModelVerifier, useClass: PostgresAuditReadModelVerifier },
+      VerifyAuditReadModelsHandler,
       ListAuditCheckpointsHandler,
       GetAuditPublicKeysHandler,
       SignAuditCheckpointJob,

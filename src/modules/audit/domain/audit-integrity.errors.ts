@@ -30,7 +30,7 @@ export class AuditCheckpointRefusedError extends DomainError {
         ? `The chain is shorter than checkpoint ${previousCheckpointId} covered: entry ${firstBadSeq} is gone`
         : problem === 'AUDIT_CHAIN.CHECKPOINT_HEAD_MISMATCH' && detail === undefined
           ? `The chain no longer passes through the head checkpoint ${previousCheckpointId} signed at entry ${firstBadSeq}`
-          : `No checkpoint is signed over a chain that does not verify: ${detail ?? problem}`,
+          : `No checkpoint is signed over a chain that does not verify (${problem}): ${detail ?? 'see the verification'}`,
       {
         problem,
         firstBadSeq: firstBadSeq === null ? null : String(firstBadSeq),

@@ -10,10 +10,11 @@ import { ExportAuditBundleCommand } from '../../application/commands/export-audi
 import { AuditLog } from '../../application/ports/audit-log.port.js';
 import { AuditProjector } from '../../application/ports/audit-projector.port.js';
 import { VerifyAuditChainQuery } from '../../application/queries/verify-audit-chain.query.js';
+import { VerifyAuditReadModelsQuery } from '../../application/queries/verify-audit-read-models.query.js';
 import { SYSTEM_AUDIT_ACTOR } from '../../application/system-audit-actor.js';
 import type { AuditEntryDraft, AuditOutcome } from '../../domain/audit-entry.js';
 import { runOfflineAuditCommand } from './offline-bundle-verification.js';
-import { reportVerification } from './verification-report.js';
+import { reportReadModelVerification, reportVerification } from './verification-report.js';
 
 interface VerifyOptions {
   fromSeq?: number;
@@ -22,6 +23,7 @@ interface VerifyOptions {
   json?: boolean;
   bundle?: string;
   publicKey?: string[];
+  readModels?: boolean;
 }
 
 /**
@@ -106,6 +108,32 @@ export class AuditVerifyCliCommand extends AuditCliRunner {
       }
     });
     process.exitCode = reportVerification(result, { json: options.json, subject: 'Audit chain' });
+    if (options.readModels) {
+      const readModels = await this.inContext(async () => {
+        const verification = await this.queries.execute(new VerifyAuditReadModelsQuery(range));
+        await this.record('audit.read_models.verify', 'audit_read_models', 'allowed', {
+          fromSeq: String(verification.fromSeq),
+          toSeq: String(verification.toSeq),
+          ok: verification.ok,
+          checkedEntries: verification.checkedEntries,
+          firstDifference: verification.firstDifference
+            ? { table: verification.firstDifference.table, seq: String(verification.firstDifference.seq) }
+            : null,
+        });
+        return verification;
+      });
+      if (reportReadModelVerification(readModels, { json: options.json }) !== 0) process.exitCode = 1;
+    }
+  }
+
+  @Option({
+    flags: '--read-models',
+    description:
+      'also recompute each read model (access by student, by actor, denied, disclosures) from the log for the ' +
+      'range and compare it row by row, naming the first difference',
+  })
+  parseReadModels(): boolean {
+    return true;
   }
 
   @Option({ flags: '--from-seq <seq>', description: 'first seq to check (links from the entry before it)' })

@@ -1,4 +1,5 @@
 import type { ChainVerification } from '@app/audit-chain';
+import type { ReadModelVerification } from '../../application/ports/audit-read-model-verifier.port.js';
 
 /** The verifier's verdict as an operator reads it (or as JSON, for scripts). Returns the exit code. */
 export function reportVerification(
@@ -43,4 +44,29 @@ function isSerialisedBuffer(value: unknown): value is { type: 'Buffer'; data: nu
     (value as { type?: unknown }).type === 'Buffer' &&
     Array.isArray((value as { data?: unknown }).data)
   );
+}
+
+/** The read models' verdict (`audit verify --read-models`). Returns the exit code. */
+export function reportReadModelVerification(
+  result: ReadModelVerification,
+  options: { json?: boolean },
+  print: (line: string) => void = (line) => console.log(line),
+): number {
+  if (options.json) {
+    print(JSON.stringify({ readModels: result }, null, 2));
+    return result.ok ? 0 : 1;
+  }
+  const range = result.toSeq >= result.fromSeq ? `seqs ${result.fromSeq}–${result.toSeq}` : 'no entries';
+  if (result.ok) {
+    print(`Audit read models OK: ${result.tables.join(', ')} match the log over ${range}.`);
+    return 0;
+  }
+  const difference = result.firstDifference!;
+  print(`Audit read models verification FAILED at seq ${difference.seq}: ${difference.table} row ${difference.kind}`);
+  print(
+    `  expected (recomputed from the log): ${difference.expected ? JSON.stringify(difference.expected) : 'no row'}`,
+  );
+  print(`  stored: ${difference.actual ? JSON.stringify(difference.actual) : 'no row'}`);
+  print(`  ${result.checkedEntries} entries matched before that (${range}).`);
+  return 1;
 }
