@@ -1,11 +1,12 @@
 import { applyPendingMigrations, buildOrmOptions } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM } from '@mikro-orm/postgresql';
+import type { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../../migrations/index.js';
-import { accessDraft, auditIntegrity } from './audit-integrity-wiring.fake.js';
+import { accessDraft, auditIntegrity, RecordingAuditMetrics } from './audit-integrity-wiring.fake.js';
 import { AUDIT_PROJECTIONS } from './audit-projections.js';
 import { PostgresAuditProjector } from './postgres-audit-projector.js';
 import { PostgresAuditReadModelVerifier } from './postgres-audit-read-model.verifier.js';
@@ -47,7 +48,8 @@ describe('audit read model verification (PostgreSQL)', () => {
         return index % 4 === 1 ? { ...draft, studentIds: [randomUUID(), randomUUID()] } : draft;
       }),
     );
-    await new PostgresAuditProjector(orm.em.fork()).catchUp();
+    const noEvents = { publish: () => undefined } as unknown as EventBus;
+    await new PostgresAuditProjector(orm.em.fork(), new RecordingAuditMetrics(), noEvents).catchUp();
     verifier = new PostgresAuditReadModelVerifier(orm.em.fork());
     verifier.batchEntries = 7;
   });
