@@ -43,6 +43,11 @@ export function withAuditSubjects<T extends object>(result: T, studentIds: reado
   return result;
 }
 
+/** Whether `withAuditSubjects` named the students of this result (possibly none). */
+export function hasAuditSubjects(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && HANDLER_SUBJECTS in result;
+}
+
 /** The student ids attached by `withAuditSubjects`, or none. */
 export function auditSubjectsOf(result: unknown): readonly string[] {
   if (typeof result !== 'object' || result === null) return [];

@@ -322,7 +322,11 @@ describe('OneRoster CSV import over HTTP', () => {
         user.roles.some((role) => role.role === 'student') &&
         dataset.enrollments.some((e) => e.userSourcedId === user.sourcedId),
     )!;
-    const changedAt = new Date(Date.parse('2025-08-01T12:00:00Z') + 86_400_000).toISOString();
+    // After every record the generator stamped (its newest is 00:00 UTC today), and not in the future.
+    const stamps = Object.values(dataset).flatMap((records: { dateLastModified: string }[]) =>
+      records.map((record) => Date.parse(record.dateLastModified)),
+    );
+    const changedAt = new Date(Math.max(Math.max(...stamps) + 1000, Date.now())).toISOString();
     student.status = 'tobedeleted';
     student.dateLastModified = changedAt;
     const delta = await importAndWait(

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOneRosterServer, generateDistrict } from '../fakes/oneroster/index.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
-import { createOneRosterConnection, mirrorRows, syncAndWait } from './sync-support.js';
+import { auditedStudents, createOneRosterConnection, mirrorRows, syncAndWait } from './sync-support.js';
 
 const NO_HOLDS = { '*': { create: {}, update: {}, deactivate: {} } };
 
@@ -180,6 +180,9 @@ describe('local edits, field policies and run restore', () => {
     expect(restored.body.conflicts).toContainEqual(
       expect.objectContaining({ entity: 'people', sourcedId: touchedLater.sourcedId }),
     );
+    // The conflicts name students by sourcedId: the restore's audit entry names them by local id.
+    const conflictStudent = String((await person(connectionId, touchedLater.sourcedId))['id']);
+    expect(await auditedStudents(app.databaseUrl, String(restored.headers['x-request-id']))).toContain(conflictStudent);
     expect((await person(connectionId, changed.sourcedId))['family_name']).toBe(before['family_name']);
     expect(String((await person(connectionId, touchedLater.sourcedId))['family_name'])).toMatch(/-Changed-Again$/);
     const classes = await mirrorRows(app.databaseUrl, 'roster_classes', connectionId);

@@ -231,3 +231,14 @@ export async function sql<R extends Record<string, unknown> = Record<string, unk
     await client.end();
   }
 }
+
+/** The student ids the audit entry of one request names (exactly one entry per request), sorted. */
+export async function auditedStudents(databaseUrl: string, requestId: string): Promise<string[]> {
+  const rows = await sql<{ entry: string }>(
+    databaseUrl,
+    `SELECT entry FROM audit_event_payloads WHERE entry::jsonb #>> '{origin,requestId}' = $1`,
+    [requestId],
+  );
+  if (rows.length !== 1) throw new Error(`Expected one audit entry for request ${requestId}, found ${rows.length}`);
+  return [...(JSON.parse(rows[0].entry) as { studentIds: string[] }).studentIds].sort();
+}

@@ -16,6 +16,7 @@ import { SisSourceFactory } from './application/ports/sis-source.factory.js';
 import { SyncMetrics } from './application/ports/sync-metrics.port.js';
 import { SyncRunRepository } from './application/ports/sync-run.repository.js';
 import {
+  FindStudentIdsNamedByRecordsHandler,
   GetSyncRunHandler,
   ListSyncRunIssuesHandler,
   ListSyncRunStudentIdsHandler,
@@ -95,6 +96,7 @@ export class SisSyncModule {
       GetSyncRunHandler,
       ListSyncRunIssuesHandler,
       ListSyncRunStudentIdsHandler,
+      FindStudentIdsNamedByRecordsHandler,
       ListVendorGuidesHandler,
       RunSyncJob,
       RecoverStalledRunsJob,

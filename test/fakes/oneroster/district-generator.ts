@@ -20,7 +20,12 @@ export interface GenerateDistrictOptions {
   enrollmentsPerStudent?: number;
   /** Mean guardians per student (siblings share theirs). Default 1. */
   guardiansPerStudent?: number;
-  /** The newest `dateLastModified`; records are spread over the 120 days before it. Default 2025-08-01T12:00Z. */
+  /**
+   * The newest `dateLastModified`; records are spread over the 120 days before it, and the school year is the one
+   * it falls in (July onwards: the year starting that August). Default: the start (00:00 UTC) of today, so the
+   * generated terms and enrollments are the current ones (during the summer break, from June 6 to August 17,
+   * they are the next or the last year's) and a district is the same for the whole of a day.
+   */
   startTime?: Date | string;
   /** One district administrator and one principal per school. Default true. */
   administrators?: boolean;
@@ -261,10 +266,17 @@ const RESIDENCE_STATUSES = ['01652', '01653', '01654'];
 
 const DAY_MS = 86_400_000;
 
+/** 00:00 UTC of the current day: never after now, and the same all day long. */
+function startOfToday(): number {
+  return Math.floor(Date.now() / DAY_MS) * DAY_MS;
+}
+
 /** Deterministic for a given option set: same seed, same district, byte for byte. */
 export function generateDistrict(options: GenerateDistrictOptions): OneRosterDataset {
   const random = new SeededRandom(options.seed);
-  const startMs = new Date(options.startTime ?? '2025-08-01T12:00:00.000Z').getTime();
+  const startMs = options.startTime === undefined ? startOfToday() : new Date(options.startTime).getTime();
+  if (Number.isNaN(startMs))
+    throw new RangeError(`generateDistrict: startTime ${String(options.startTime)} is not a date`);
   // A shared pool of timestamps keeps 350k records from each owning its own string.
   const timestamps = Array.from({ length: 2048 }, () =>
     new Date(startMs - Math.floor(random.next() * 120 * DAY_MS)).toISOString(),

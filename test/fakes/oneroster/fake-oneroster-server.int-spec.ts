@@ -100,6 +100,34 @@ describe('generateDistrict', () => {
     ).toBe(true);
   });
 
+  it('generates the school year of its start time: by default today, so its enrollments are the current ones', () => {
+    const day = 86_400_000;
+    const options = { seed: 'spec', schools: 3, students: 60, teachers: 40, classes: 24 };
+    const today = new Date(Math.floor(Date.now() / day) * day);
+    expect(JSON.stringify(generateDistrict(options))).toBe(
+      JSON.stringify(generateDistrict({ ...options, startTime: today })),
+    );
+    for (const date of ['2026-12-07', '2027-03-15', '2031-09-01']) {
+      const district = generateDistrict({ ...options, startTime: `${date}T00:00:00.000Z` });
+      const stamps = [...district.users, ...district.enrollments].map((record) => record.dateLastModified).sort();
+      expect(stamps.at(-1)! <= `${date}T00:00:00.000Z`, date).toBe(true);
+      const [year] = district.academicSessions.filter((session) => session.type === 'schoolYear');
+      expect(year.startDate <= date && date <= year.endDate, `${date} in ${year.startDate}..${year.endDate}`).toBe(
+        true,
+      );
+      expect(district.enrollments.length).toBeGreaterThan(0);
+      const current = district.enrollments.filter(
+        (enrollment) => enrollment.beginDate! <= date && date <= enrollment.endDate!,
+      );
+      // Fall-only or spring-only classes aside, the date's enrollments are the current ones.
+      expect(current.length, date).toBeGreaterThan(district.enrollments.length / 2);
+      for (const enrollment of district.enrollments) {
+        expect(year.startDate <= enrollment.beginDate! && enrollment.endDate! <= year.endDate, date).toBe(true);
+      }
+    }
+    expect(() => generateDistrict({ ...options, startTime: 'not a date' })).toThrow(RangeError);
+  });
+
   it('generates the benchmark district (50k students, ~350k enrollments) quickly', () => {
     const started = performance.now();
     const district = generateDistrict({ seed: 7, schools: 60, students: 50_000, teachers: 3_000, classes: 6_000 });
@@ -182,7 +210,8 @@ describe('FakeOneRosterServer paging and shapes', () => {
       `${server.v12BaseUrl}/academicSessions?filter=${encodeURIComponent("type='schoolYear'")}`,
     );
     expect(session.body.academicSessions).toHaveLength(1);
-    expect(session.body.academicSessions[0]).toMatchObject({ schoolYear: '2026', org: { type: 'org' } });
+    const schoolYear = smallDistrict().academicSessions.find((entry) => entry.type === 'schoolYear')!.schoolYear;
+    expect(session.body.academicSessions[0]).toMatchObject({ schoolYear, org: { type: 'org' } });
     expect((await get(`${server.v11BaseUrl}/schools`)).body.orgs).toHaveLength(3);
     expect((await get(`${server.v12BaseUrl}/users/nope`)).status).toBe(404);
   });

@@ -106,4 +106,15 @@ describe('FakePowerSchoolServer', () => {
     expect(expectedMirrorCounts(large)['people']).toBeGreaterThan(52_000);
     expect(elapsed).toBeLessThan(5_000);
   });
+
+  it('generates the school year of today by default (July onwards: the one starting that August)', () => {
+    const options = { seed: 'year', schools: 1, students: 4, teachers: 1 };
+    const today = new Date();
+    const endingYear = today.getUTCMonth() >= 6 ? today.getUTCFullYear() + 1 : today.getUTCFullYear();
+    expect(JSON.stringify(generatePowerSchoolDistrict(options))).toBe(
+      JSON.stringify(generatePowerSchoolDistrict({ ...options, schoolYear: endingYear })),
+    );
+    const [year] = generatePowerSchoolDistrict(options).terms;
+    expect([year.startDate, year.endDate]).toEqual([`${endingYear - 1}-08-18`, `${endingYear}-06-05`]);
+  });
 });

@@ -28,7 +28,10 @@ export interface GeneratePowerSchoolDistrictOptions {
    * listings holds a single record (which PowerSchool sends as a bare object). Default true.
    */
   singleStudentSchool?: boolean;
-  /** The ending year of the school year. Default 2026 (2025-26). */
+  /**
+   * The ending year of the school year. Default: the school year of today (UTC; from July, the one starting that
+   * August), so the generated enrolments are the current ones outside the summer break.
+   */
   schoolYear?: number;
   /** Share of section enrolments dropped (`dropped: true`, exit date = entry date). Default 0.03. */
   droppedShare?: number;
@@ -71,6 +74,12 @@ const GRADE_BANDS: readonly [number, number][] = [
   [9, 12],
 ];
 
+/** The ending year of today's school year (UTC): 2027 for 2026-27, from July 2026 to June 2027. */
+function currentSchoolYear(): number {
+  const today = new Date();
+  return today.getUTCMonth() >= 6 ? today.getUTCFullYear() + 1 : today.getUTCFullYear();
+}
+
 /**
  * A deterministic PowerSchool district (same seed, same data). DCIDs of different tables come from independent
  * sequences that overlap on purpose (student 5001 and staff member 5001 are different people), and DCID, table id
@@ -78,7 +87,7 @@ const GRADE_BANDS: readonly [number, number][] = [
  */
 export function generatePowerSchoolDistrict(options: GeneratePowerSchoolDistrictOptions): PowerSchoolDataset {
   const random = new SeededRandom(options.seed);
-  const schoolYear = options.schoolYear ?? 2026;
+  const schoolYear = options.schoolYear ?? currentSchoolYear();
   const startYear = schoolYear - 1;
   const sectionsPerTeacher = options.sectionsPerTeacher ?? 4;
   const enrollmentsPerStudent = options.enrollmentsPerStudent ?? 5;

@@ -1,4 +1,4 @@
-import { AUDIT_PURPOSE_HEADER, auditSubjectsOf, type AuditPolicy } from '@app/audit-capture';
+import { AUDIT_PURPOSE_HEADER, auditSubjectsOf, hasAuditSubjects, type AuditPolicy } from '@app/audit-capture';
 import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import type { Request } from 'express';
@@ -90,6 +90,13 @@ function subjectsOf(request: AuditableRequest, policy: AuditPolicy, outcome: Aud
   const subjects = policy.subjects;
   const { result } = outcome;
   if (subjects.from === 'handler') {
+    // A handler that forgot to name its students would otherwise be recorded as naming none.
+    if (outcome.outcome === 'allowed' && outcome.studentIds === undefined && !hasAuditSubjects(result)) {
+      throw new Error(
+        `${policy.action}: a route audited with subjects { from: 'handler' } must name its students ` +
+          '(return its result through withAuditSubjects, or pass them to BeginAuditedStream)',
+      );
+    }
     return [...(outcome.studentIds ?? auditSubjectsOf(result))]
       .filter((id) => typeof id === 'string' && UUID.test(id))
       .map((id) => id.toLowerCase());

@@ -66,6 +66,10 @@ export class ListSyncRunIssuesHandler implements IQueryHandler<ListSyncRunIssues
 const STUDENT_ENTITIES = ['people', 'demographics', 'enrollments'] as const;
 type StudentEntity = (typeof STUDENT_ENTITIES)[number];
 
+function isStudentEntity(entity: string): entity is StudentEntity {
+  return (STUDENT_ENTITIES as readonly string[]).includes(entity);
+}
+
 /**
  * The local ids of the students that a run's preview samples or issues name by sourcedId, so that reading them
  * is audited against those students. Records the mirror does not hold (yet) name no one.
@@ -89,12 +93,36 @@ export class ListSyncRunStudentIdsHandler implements IQueryHandler<ListSyncRunSt
   async execute({ runId, part }: ListSyncRunStudentIdsQuery): Promise<string[]> {
     const run = await this.runs.findById(runId);
     if (!run) throw new SyncRunNotFoundError(runId);
-    const named: SourcedStudentReference[] =
-      part === 'preview'
-        ? previewReferences(run.preview)
-        : ((await this.runs.listIssueRecords(run.id, STUDENT_ENTITIES)) as SourcedStudentReference[]);
+    const named =
+      part === 'preview' ? previewReferences(run.preview) : await this.runs.listIssueRecords(run.id, STUDENT_ENTITIES);
+    return this.queries.execute(new FindStudentIdsNamedByRecordsQuery(run.connectionId, named));
+  }
+}
+
+/**
+ * The local ids of the students that records of one connection name by (entity, sourcedId), such as a restore's
+ * conflicts: people, demographics and enrollments name their student; other entities (and teachers) name no one.
+ */
+export class FindStudentIdsNamedByRecordsQuery extends Query<string[]> {
+  constructor(
+    readonly connectionId: string,
+    readonly records: readonly { entity: string; sourcedId: string }[],
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(FindStudentIdsNamedByRecordsQuery)
+export class FindStudentIdsNamedByRecordsHandler implements IQueryHandler<FindStudentIdsNamedByRecordsQuery, string[]> {
+  constructor(private readonly queries: QueryBus) {}
+
+  async execute({ connectionId, records }: FindStudentIdsNamedByRecordsQuery): Promise<string[]> {
+    const named: SourcedStudentReference[] = [];
+    for (const { entity, sourcedId } of records) {
+      if (isStudentEntity(entity)) named.push({ entity, sourcedId });
+    }
     if (named.length === 0) return [];
-    return this.queries.execute(new FindStudentIdsBySourcedIdsQuery(run.connectionId, named));
+    return this.queries.execute(new FindStudentIdsBySourcedIdsQuery(connectionId, named));
   }
 }
 
@@ -102,7 +130,7 @@ function previewReferences(preview: RunPreview | null): SourcedStudentReference[
   const named: SourcedStudentReference[] = [];
   for (const entity of STUDENT_ENTITIES) {
     for (const sourcedIds of Object.values(preview?.[entity]?.samples ?? {})) {
-      for (const sourcedId of sourcedIds) named.push({ entity: entity satisfies StudentEntity, sourcedId });
+      for (const sourcedId of sourcedIds) named.push({ entity, sourcedId });
     }
   }
   return named;

@@ -38,6 +38,7 @@ import { ImportOneRosterCsvCommand } from '../../application/commands/import-one
 import { RestoreSyncRunCommand } from '../../application/commands/restore-sync-run.command.js';
 import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
 import {
+  FindStudentIdsNamedByRecordsQuery,
   GetSyncRunQuery,
   ListSyncRunIssuesQuery,
   ListSyncRunStudentIdsQuery,
@@ -219,7 +220,7 @@ export class SyncRunsController {
 
   /** Reverts the run's changes (or with `undeleteOnly`, only its deactivations); later changes are kept. */
   @Post('runs/:id/restore')
-  @Audited(syncRunAuditPolicy('sync_run.restore'))
+  @Audited(syncRunAuditPolicy('sync_run.restore', 'sync_run', { from: 'handler' }))
   @HttpCode(200)
   @ApiOkResponse({ type: RestoreResultDto })
   async restore(
@@ -230,7 +231,11 @@ export class SyncRunsController {
     const { run, summary } = await this.commands.execute(
       new RestoreSyncRunCommand(id, user.id, body.undeleteOnly ?? false),
     );
-    return { run: SyncRunDto.from(run), ...summary };
+    // The listed conflicts name records by sourcedId: the entry names the students among them.
+    const named = await this.queries.execute(
+      new FindStudentIdsNamedByRecordsQuery(run.connectionId, summary.conflicts),
+    );
+    return withAuditSubjects({ run: SyncRunDto.from(run), ...summary }, named);
   }
 
   @Post('runs/:id/cancel')
