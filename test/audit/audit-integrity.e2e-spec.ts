@@ -234,6 +234,8 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
     expect(undecodable.status).toBeGreaterThanOrEqual(400);
     expect(undecodable.status).toBeLessThan(500);
     // Entries stored before entries were made safe (an existing deployment) still hold \u0000 and lone surrogates.
+    // The columns beside the text agree with it, as the app wrote them (verification checks that too).
+    const occurredAt = new Date().toISOString();
     const legacy = [
       { reason: 'IDENTITY.TOKEN_INVALID\u0000', resource: { id: 'x\u0000y', type: 'student' } },
       { reason: 'IDENTITY.\ud800FORBIDDEN', resource: { id: '\udc00', type: 'student' } },
@@ -241,7 +243,7 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
       canonicalJson({
         v: 1,
         id: randomUUID(),
-        occurredAt: new Date().toISOString(),
+        occurredAt,
         action: 'student.read',
         actor: { type: 'user', id: null, roles: [], schoolIds: [] },
         studentIds: [],
@@ -258,9 +260,9 @@ describe('audit trail integrity: checkpoints, verification, export and offline v
             chained AS (INSERT INTO audit_events (entry_hash)
                         SELECT sha256(convert_to(entry, 'UTF8')) FROM input ORDER BY ord RETURNING seq, entry_hash)
        INSERT INTO audit_event_payloads (seq, occurred_at, action, outcome, actor_id, student_ids, entry)
-       SELECT c.seq, now(), 'student.read', 'denied', NULL, '{}', i.entry
+       SELECT c.seq, $2::timestamptz, 'student.read', 'denied', NULL, '{}', i.entry
          FROM chained c JOIN input i ON sha256(convert_to(i.entry, 'UTF8')) = c.entry_hash`,
-      [legacy],
+      [legacy, occurredAt],
     );
 
     const officer = bearer(officerToken);
