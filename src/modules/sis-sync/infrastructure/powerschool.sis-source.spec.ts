@@ -16,7 +16,14 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 
-const DISTRICT = { schools: 2, students: 24, teachers: 4, sectionsPerTeacher: 3, enrollmentsPerStudent: 3 };
+const DISTRICT = {
+  schools: 2,
+  students: 24,
+  teachers: 4,
+  sectionsPerTeacher: 3,
+  enrollmentsPerStudent: 3,
+  schoolYear: 2026,
+};
 
 async function fake(seed: string, options: Partial<FakePowerSchoolServerOptions> = {}): Promise<FakePowerSchoolServer> {
   const server = new FakePowerSchoolServer({
