@@ -154,7 +154,9 @@ export class SisHttpTransport {
     this.now = settings.now ?? Date.now;
     this.fetch =
       settings.fetch ??
-      (settings.addressPolicy ? createGuardedFetch(settings.addressPolicy, settings.resolver) : globalThis.fetch);
+      (settings.addressPolicy && refusesAnything(settings.addressPolicy)
+        ? createGuardedFetch(settings.addressPolicy, settings.resolver)
+        : globalThis.fetch);
     this.onRequest = settings.onRequest;
     this.serverMessageFields = dialect.serverMessageFields;
     this.attemptsText = dialect.attemptsText ?? ((count) => `${count} attempt${count === 1 ? '' : 's'}`);
@@ -368,4 +370,9 @@ export function serverMessageOf(
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A policy that refuses nothing needs no guarded connection: the platform's pooled fetch is faster. */
+function refusesAnything(policy: SisAddressPolicy): boolean {
+  return policy.refuseInternal || policy.refusePrivate;
 }
