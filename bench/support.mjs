@@ -67,7 +67,32 @@ export async function startService(extraEnv = {}, options = {}) {
     ...extraEnv,
   };
   delete env.REDIS_URL;
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  let dropRuntimeRole = async () => {};
+  if (databaseUrl && env.NODE_ENV === 'production') {
+    // Production refuses a superuser or table owner: the service runs as a role that owns nothing, granted by the
+    // migrations, which run as the administrator's URL (see "Database roles" in the README).
+    const role = `homeroom_bench_app_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE ROLE "${role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT`);
+    await admin.end();
+    const runtimeUrl = new URL(databaseUrl);
+    runtimeUrl.username = role;
+    env.DATABASE_MIGRATION_URL = databaseUrl;
+    env.DATABASE_URL = runtimeUrl.toString();
+    dropRuntimeRole = async (databaseDropped) => {
+      if (!databaseDropped) {
+        const owner = new pg.Client({ connectionString: databaseUrl });
+        await owner.connect();
+        await owner.query(`DROP OWNED BY "${role}"`);
+        await owner.end();
+      }
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP ROLE IF EXISTS "${role}"`);
+      await cleanup.end();
+    };
+  } else if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
   // The heap limit the Docker image and the README's production commands start the service with;
   // BENCH_SERVICE_HEAP_MB=0 measures V8's default instead.
@@ -98,6 +123,7 @@ export async function startService(extraEnv = {}, options = {}) {
         child.kill('SIGTERM');
       });
       await dropDatabase();
+      await dropRuntimeRole(!options.databaseUrl);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
