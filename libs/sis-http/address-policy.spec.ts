@@ -2,14 +2,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { failure, request } from './sis-http-request.fake.js';
 import { addressRefusal, hostRefusal, PERMISSIVE_ADDRESS_POLICY, type SisAddressPolicy } from './address-policy.js';
 import type { SisResolver } from './guarded-fetch.js';
-import {
-  sameOriginRedirect,
-  SisHttpTransport,
-  type SisHttpRequest,
-  type SisHttpSettings,
-} from './sis-http.transport.js';
+import { sameOriginRedirect, SisHttpTransport, type SisHttpSettings } from './sis-http.transport.js';
 
 const STRICT: SisAddressPolicy = { refuseInternal: true, refusePrivate: true, allowedHosts: [] };
 const PRODUCTION_WITH_PRIVATE_SIS: SisAddressPolicy = { refuseInternal: true, refusePrivate: false, allowedHosts: [] };
@@ -99,41 +95,11 @@ const answer = (status: number, headers: Record<string, string> = {}, body = '{"
     response.end(body);
   }) satisfies Parameters<typeof serve>[0];
 
-class TestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
 function transport(settings: SisHttpSettings): SisHttpTransport {
   return new SisHttpTransport(
     { maxAttempts: 3, sleep: async () => undefined, ...settings },
     { serverMessageFields: (body) => [body.message] },
   );
-}
-
-function request(url: string, overrides: Partial<SisHttpRequest> = {}): SisHttpRequest {
-  return {
-    method: 'GET',
-    url,
-    headers: async () => ({ accept: 'application/json' }),
-    failure: (code, message, status) => new TestError(code, message, status),
-    rejection: (status, serverMessage) => new TestError('REJECTED', serverMessage ?? '', status),
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TestError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TestError);
-  return error as TestError;
 }
 
 /** Resolves every name to the given addresses (the system resolver is never asked). */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { failure, request, TestError } from './sis-http-request.fake.js';
 import { fullJitterBackoffMs, parseRetryAfterMs } from './retry-backoff.js';
 import { parseServerUrl, positiveInteger } from './server-url.js';
 import {
@@ -9,8 +10,6 @@ import {
   pathOf,
   serverMessageOf,
   SisHttpTransport,
-  type SisHttpFailureCode,
-  type SisHttpRequest,
   type SisHttpRequestEvent,
   type SisHttpSettings,
 } from './sis-http.transport.js';
@@ -59,18 +58,6 @@ function sequence(...handlers: Handler[]): Handler {
 
 const ok: Handler = (_request, response) => json(response, 200, { ok: true }, { 'x-marker': 'yes' });
 
-/** The error the request callbacks build: a plain record of what the transport handed over. */
-class TestError extends Error {
-  constructor(
-    readonly code: SisHttpFailureCode | 'AUTH' | 'REJECTED',
-    message: string,
-    readonly status?: number,
-    options?: { cause: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 function transport(settings: SisHttpSettings = {}, attemptsText?: (count: number) => string) {
   const sleeps: number[] = [];
   const events: SisHttpRequestEvent[] = [];
@@ -89,26 +76,6 @@ function transport(settings: SisHttpSettings = {}, attemptsText?: (count: number
     { serverMessageFields: (body) => [body.message, body.error], attemptsText },
   );
   return { instance, sleeps, events };
-}
-
-function request(url: string, overrides: Partial<SisHttpRequest> = {}): SisHttpRequest {
-  return {
-    method: 'GET',
-    url,
-    headers: async () => ({ accept: 'application/json' }),
-    failure: (code, message, status, options) => new TestError(code, message, status, options),
-    rejection: (status, serverMessage) => new TestError('REJECTED', serverMessage ?? '', status),
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TestError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TestError);
-  return error as TestError;
 }
 
 /** A fetch that fails like undici does: a TypeError whose cause carries the system error code. */
