@@ -56,6 +56,7 @@ export class AppModule {
         }),
         QueueModule.forRoot({
           redisUrl: configuration.redis.url,
+          databaseUrl,
           prefix: configuration.redis.prefix,
           definitions: jobDefinitions,
           useFactory: () => ({ process: processesJobs, concurrency: configuration.app.jobConcurrency }),

@@ -1,4 +1,5 @@
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@app/persistence';
+import { PG_BOSS_POOL_MAX } from '@app/queue';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +33,8 @@ export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = proc
   }
   const embeddedDatabase = await startEmbeddedPostgres({
     dataDir,
-    maxConnections: configuration.database.poolMax + 2,
+    // The ORM pool, the job queue's pool, and two spare (migration lock, owner).
+    maxConnections: configuration.database.poolMax + PG_BOSS_POOL_MAX + 2,
   });
   return {
     configuration,

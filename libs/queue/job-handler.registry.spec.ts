@@ -1,3 +1,4 @@
+import { InMemoryJobQueue } from '@app/testing';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -46,9 +47,20 @@ class UnlistedHandler implements HandlesJob {
 
 async function boot(providers: (new () => HandlesJob)[], process = true) {
   const moduleRef = await Test.createTestingModule({
-    imports: [QueueModule.forRoot({ prefix: 'test', definitions, useFactory: () => ({ process, concurrency: 1 }) })],
+    imports: [
+      QueueModule.forRoot({
+        // Never connected: the queue is the in-memory fake below.
+        databaseUrl: 'postgres://unused.invalid/none',
+        prefix: 'test',
+        definitions,
+        useFactory: () => ({ process, concurrency: 1 }),
+      }),
+    ],
     providers,
-  }).compile();
+  })
+    .overrideProvider(JobQueue)
+    .useFactory({ factory: () => new InMemoryJobQueue(definitions) })
+    .compile();
   const app = moduleRef.createNestApplication();
   await app.init();
   return app;

@@ -1,7 +1,10 @@
 import type { JobDefinition } from '@app/contracts';
 
 export interface EnqueueOptions {
-  /** Deduplicates: a second enqueue with the same id while the first exists is ignored. */
+  /**
+   * Deduplicates: a second enqueue with the same id while the first exists (waiting, delayed, running, dead
+   * lettered, or completed and still kept, a day in both adapters) is ignored and returns the same id.
+   */
   jobId?: string;
   delayMs?: number;
 }
@@ -41,12 +44,13 @@ export type JobOutcome = 'completed' | 'retrying' | 'dead_lettered';
 export type JobOutcomeListener = (name: string, outcome: JobOutcome, durationMs: number) => void;
 
 /**
- * Background jobs. The BullMQ adapter shares work between processes through Redis; the in-process adapter
- * runs jobs inside the embedded single-process default. Both retry with exponential backoff and keep jobs
- * that used up their attempts in a dead-letter state an operator can list and retry.
+ * Background jobs, shared between processes: through Redis (BullMQ) when REDIS_URL is set, otherwise through
+ * the app's PostgreSQL (pg-boss). Both keep jobs across restarts, retry with exponential backoff and keep jobs
+ * that used up their attempts in a dead-letter state an operator can list and retry. `in-memory` is the test
+ * fake (libs/testing), held to the same contract suite.
  */
 export abstract class JobQueue {
-  abstract readonly backend: 'bullmq' | 'in-process';
+  abstract readonly backend: 'bullmq' | 'pg-boss' | 'in-memory';
 
   abstract enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<string>;
 

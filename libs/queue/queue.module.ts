@@ -4,15 +4,17 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullMqJobQueue } from './bullmq-job-queue.js';
-import { InProcessJobQueue } from './in-process-job-queue.js';
 import { JOB_DEFINITIONS, JobHandlerRegistry, QUEUE_SETTINGS, type QueueSettings } from './job-handler.registry.js';
 import { JobQueue, type JobDefinitions } from './job-queue.port.js';
+import { PgBossJobQueue } from './pg-boss-job-queue.js';
 
 export const JOBS_QUEUE_NAME = 'jobs';
 
 export interface QueueModuleOptions {
   /** Known before the module is built, because it decides which adapter (and which Nest modules) load. */
   redisUrl?: string;
+  /** The app's database: without `redisUrl`, jobs live there (pg-boss, schema installed by the migrations). */
+  databaseUrl: string;
   prefix: string;
   definitions: JobDefinitions;
   imports?: ModuleMetadata['imports'];
@@ -40,7 +42,19 @@ export class QueueModule {
         module: QueueModule,
         global: true,
         imports: [DiscoveryModule, ...(options.imports ?? [])],
-        providers: [...common, { provide: JobQueue, useFactory: () => new InProcessJobQueue(options.definitions) }],
+        providers: [
+          ...common,
+          {
+            provide: JobQueue,
+            inject: [QUEUE_SETTINGS],
+            useFactory: (queueSettings: QueueSettings) =>
+              new PgBossJobQueue({
+                connectionString: options.databaseUrl,
+                definitions: options.definitions,
+                supervise: queueSettings.process,
+              }),
+          },
+        ],
         exports: [JobQueue],
       };
     }

@@ -10,7 +10,7 @@ const redisSchema = z.object({
 });
 
 export abstract class RedisConfig {
-  /** Unset: in-process queue and socket adapter (single process only). */
+  /** Unset: jobs in PostgreSQL (pg-boss) and an in-process socket adapter (one API process). */
   abstract readonly url: string | undefined;
   /** Key prefix for queues, socket fan-out and rate limits, so several deployments can share one Redis. */
   abstract readonly prefix: string;

@@ -1,4 +1,5 @@
 import { MIGRATIONS_TABLE } from '@app/persistence';
+import { pgBossRuntimeGrants } from '@app/queue';
 
 /** The audit trail's append-only tables: named first when the production check finds an owner connected. */
 export const APPEND_ONLY_AUDIT_TABLES = [
@@ -20,6 +21,7 @@ export const APPEND_ONLY_AUDIT_TABLES = [
  *   the triggers are even asked, and payloads are removed only through `audit_purge_payloads`, which runs as the
  *   owner (setting the purge flag by hand is no use without DELETE).
  * - EXECUTE on the owner's SECURITY DEFINER functions the service calls.
+ * - The job queue's tables (schema `pgboss`): DML only; its queue was created by the migration.
  *
  * Never ownership, GRANT OPTION, REFERENCES or TRIGGER: the role cannot grant itself more or disable a trigger.
  */
@@ -43,6 +45,7 @@ export function runtimeRoleGrants(role: string): string[] {
      END $$`,
     `GRANT EXECUTE ON FUNCTION audit_purge_payloads(timestamptz, integer) TO ${role}`,
     `GRANT EXECUTE ON FUNCTION refresh_table_statistics(regclass, text[]) TO ${role}`,
+    ...pgBossRuntimeGrants(role),
   ];
 }
 

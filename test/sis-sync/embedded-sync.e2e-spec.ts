@@ -11,7 +11,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_JWT_SECRET } from '../support/test-ap
 import { createOneRosterConnection, syncAndWait, totals } from './sync-support.js';
 
 /**
- * The embedded default (PGlite in a child process, in-process queue) runs the same sync engine: set-based
+ * The embedded default (PGlite in a child process, jobs in its PostgreSQL through pg-boss) runs the same sync engine: set-based
  * statements, trigram search and the unlogged staging table must all work there too.
  */
 describe('roster sync on the embedded default', () => {

@@ -23,8 +23,8 @@ describe('sync apply in parallel lanes', { timeout: 120_000 }, () => {
   let lanes: Deployment;
   let single: Deployment;
 
-  async function deploy(env: Record<string, string>, databaseUrl?: string): Promise<Deployment> {
-    const app = await bootTestApp({ env, databaseUrl });
+  async function deploy(env: Record<string, string>, databaseUrl?: string, redis = false): Promise<Deployment> {
+    const app = await bootTestApp({ env, databaseUrl, redis });
     const token = (await login(app.url)).accessToken;
     const connectionId = await createOneRosterConnection(app.url, token, {
       name: `District SIS ${Object.keys(env).length}`,
@@ -53,8 +53,13 @@ describe('sync apply in parallel lanes', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     await server.start();
-    lanes = await deploy({ SIS_SYNC_APPLY_CHUNK_SIZE: '7', SIS_SYNC_WRITE_LANES: '3', DATABASE_POOL_MAX: '8' });
-    // A second app on the same database, with its own connection: each app's in-process queue runs its runs.
+    // Each app must run its own runs: on one database both would take jobs from the same PostgreSQL queue, so
+    // the parallel app queues through Redis and the single-lane one through PostgreSQL.
+    lanes = await deploy(
+      { SIS_SYNC_APPLY_CHUNK_SIZE: '7', SIS_SYNC_WRITE_LANES: '3', DATABASE_POOL_MAX: '8' },
+      undefined,
+      true,
+    );
     single = await deploy({ SIS_SYNC_WRITE_LANES: '1' }, lanes.app.databaseUrl);
   }, 60_000);
 

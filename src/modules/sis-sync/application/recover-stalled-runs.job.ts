@@ -9,7 +9,7 @@ const QUEUED_GRACE_MS = 120_000;
 
 /**
  * Runs whose worker died keep state `running` with a lease that stops being renewed; queued runs can lose
- * their job (the in-process queue does not survive a restart). Both are queued again and resume from their
+ * their job (an operator purged the queue, or it was dead-lettered). Both are queued again and resume from their
  * checkpoint; the job id dedupes so a live job is not doubled.
  */
 @Injectable()

@@ -10,7 +10,7 @@ import {
   type JobOutcomeListener,
   type QueueCounts,
   type ScheduleOptions,
-} from './job-queue.port.js';
+} from '@app/queue';
 
 interface PendingJob {
   id: string;
@@ -20,14 +20,16 @@ interface PendingJob {
 }
 
 /**
- * Runs jobs in this process, for the embedded single-process default. Jobs live in memory: a job still
- * waiting when the process stops is lost, which is why multi-process deployments use Redis.
+ * A job queue in memory, for unit tests that need jobs to run without a database. Not for production: jobs
+ * are lost when the process stops. test/queue/job-queue.int-spec.ts runs it through the same contract suite
+ * as the BullMQ and pg-boss adapters, so it cannot drift from them.
  */
-export class InProcessJobQueue extends JobQueue {
-  readonly backend = 'in-process' as const;
+export class InMemoryJobQueue extends JobQueue {
+  readonly backend = 'in-memory' as const;
   private readonly waiting: PendingJob[] = [];
   private readonly delayed = new Map<string, { job: PendingJob; timer: NodeJS.Timeout }>();
   private readonly deadLetters = new Map<string, DeadLetterJob & { job: PendingJob }>();
+  /** Every id ever enqueued: the real adapters keep finished jobs (and so ignore their ids) for a day. */
   private readonly known = new Set<string>();
   private readonly crons = new Map<string, CronJob>();
   private readonly listeners: JobOutcomeListener[] = [];
@@ -100,7 +102,7 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   ping(): Promise<void> {
-    return this.closed ? Promise.reject(new Error('The in-process queue is closed')) : Promise.resolve();
+    return this.closed ? Promise.reject(new Error('The in-memory queue is closed')) : Promise.resolve();
   }
 
   onOutcome(listener: JobOutcomeListener): void {
@@ -160,7 +162,6 @@ export class InProcessJobQueue extends JobQueue {
     try {
       if (!handler) throw new Error(`No handler for job "${job.name}"`);
       await handler(job.payload, { jobId: job.id, attempt: job.attemptsMade });
-      this.known.delete(job.id);
       this.emit(job.name, 'completed', started);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
