@@ -77,6 +77,32 @@ describe('database roles in production', () => {
     }
   });
 
+  it('runs jobs through pg-boss as that role, on the queue tables the owner installed', async () => {
+    const client = new pg.Client({ connectionString: ownerUrl });
+    await client.connect();
+    try {
+      // The worker role enqueues its run-on-start jobs at boot; they complete through the runtime role.
+      const deadline = Date.now() + 30_000;
+      let completed: { name: string }[] = [];
+      while (Date.now() < deadline) {
+        ({ rows: completed } = await client.query<{ name: string }>(
+          "SELECT data->>'name' AS name FROM pgboss.job WHERE state = 'completed' ORDER BY name",
+        ));
+        if (completed.length >= 3) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(completed.map(({ name }) => name)).toEqual(
+        expect.arrayContaining(['audit.record-sync-runs', 'audit.sign-checkpoint', 'sis-sync.recover-stalled-runs']),
+      );
+      const owners = await client.query<{ owner: string }>(
+        "SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = 'pgboss'",
+      );
+      expect(owners.rows).toEqual([{ owner: ownerRole }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses to start as the owner of the audit tables, with a message naming the fix', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'homeroom-test-'));
     try {
