@@ -1,5 +1,5 @@
 import { InMemoryJobQueue } from '@app/testing';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { JobHandler, type HandlesJob } from './job-handler.decorator.js';
@@ -8,8 +8,26 @@ import { JobQueue } from './job-queue.port.js';
 
 const definitions = {
   'test.first': { attempts: 1, backoffMs: 10 },
-  'test.second': { attempts: 1, backoffMs: 10 },
+  'test.second': { attempts: 2, backoffMs: 10 },
 };
+
+class SisUnreachableError extends Error {
+  readonly code = 'SIS_SYNC.SOURCE_UNREACHABLE';
+}
+
+/** Keeps what the app logged, to assert on failure lines. */
+class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown): void {
+    this.lines.push(String(message));
+  }
+  warn(message: unknown): void {
+    this.lines.push(String(message));
+  }
+  error(message: unknown): void {
+    this.lines.push(String(message));
+  }
+}
 
 @Injectable()
 @JobHandler('test.first')
@@ -31,6 +49,14 @@ class SecondHandler implements HandlesJob {
 
 @Injectable()
 @JobHandler('test.second')
+class FailingSecondHandler implements HandlesJob {
+  handle(): Promise<void> {
+    return Promise.reject(new SisUnreachableError('connection refused'));
+  }
+}
+
+@Injectable()
+@JobHandler('test.second')
 class AnotherSecondHandler implements HandlesJob {
   handle(): Promise<void> {
     return Promise.resolve();
@@ -45,7 +71,7 @@ class UnlistedHandler implements HandlesJob {
   }
 }
 
-async function boot(providers: (new () => HandlesJob)[], process = true) {
+async function boot(providers: (new () => HandlesJob)[], process = true, logger?: LoggerService) {
   const moduleRef = await Test.createTestingModule({
     imports: [
       QueueModule.forRoot({
@@ -62,6 +88,7 @@ async function boot(providers: (new () => HandlesJob)[], process = true) {
     .useFactory({ factory: () => new InMemoryJobQueue(definitions) })
     .compile();
   const app = moduleRef.createNestApplication();
+  if (logger) app.useLogger(logger);
   await app.init();
   return app;
 }
@@ -87,6 +114,23 @@ describe('job handler registry', () => {
 
   it('refuses to boot when a handler names a job outside the catalogue', async () => {
     await expect(boot([FirstHandler, SecondHandler, UnlistedHandler])).rejects.toThrow('not in the job catalogue');
+  });
+
+  it('logs each failed attempt with the job name, attempt and error code', async () => {
+    const logger = new RecordingLogger();
+    const app = await boot([FirstHandler, FailingSecondHandler], true, logger);
+    const queue = app.get(JobQueue);
+    await queue.enqueue('test.second', {}, { jobId: 'job-7' });
+    const deadline = Date.now() + 5_000;
+    while ((await queue.counts()).failed === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const failures = logger.lines.filter((line) => line.startsWith('Job failed'));
+    expect(failures).toEqual([
+      'Job failed: name=test.second jobId=job-7 attempt=1/2 code=SIS_SYNC.SOURCE_UNREACHABLE next=retry',
+      'Job failed: name=test.second jobId=job-7 attempt=2/2 code=SIS_SYNC.SOURCE_UNREACHABLE next=dead-letter',
+    ]);
+    await app.close();
   });
 
   it('does not consume jobs in the api role', async () => {

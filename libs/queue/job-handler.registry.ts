@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { JOB_HANDLER_METADATA, type HandlesJob, type JobHandlerMetadata } from './job-handler.decorator.js';
-import { JobQueue, type JobDefinitions, type JobHandlerFunction } from './job-queue.port.js';
+import { JobQueue, type JobContext, type JobDefinitions, type JobHandlerFunction } from './job-queue.port.js';
 
 export const QUEUE_SETTINGS = Symbol('QUEUE_SETTINGS');
 export const JOB_DEFINITIONS = Symbol('JOB_DEFINITIONS');
@@ -44,7 +44,14 @@ export class JobHandlerRegistry implements OnApplicationBootstrap, OnApplication
     if (!this.settings.process) return;
     const handlers = new Map<string, JobHandlerFunction>();
     for (const [name, { instance }] of found) {
-      handlers.set(name, (payload, context) => this.runInContext(() => instance.handle(payload, context)));
+      handlers.set(name, async (payload, context) => {
+        try {
+          await this.runInContext(() => instance.handle(payload, context));
+        } catch (error) {
+          this.logFailure(name, context, error);
+          throw error;
+        }
+      });
     }
     await this.queue.startProcessing(handlers, this.settings.concurrency);
     for (const [name, { metadata }] of found) {
@@ -82,9 +89,29 @@ export class JobHandlerRegistry implements OnApplicationBootstrap, OnApplication
     return found;
   }
 
+  /** Every failed attempt, whichever adapter runs it: name, attempt and a stable code (never the payload). */
+  private logFailure(name: string, context: JobContext, error: unknown): void {
+    const attempts = this.definitions[name]?.attempts ?? 1;
+    const next = context.attempt < attempts ? 'retry' : 'dead-letter';
+    this.logger.warn(
+      `Job failed: name=${name} jobId=${context.jobId} attempt=${context.attempt}/${attempts} ` +
+        `code=${errorCode(error)} next=${next}`,
+    );
+  }
+
   private runInContext(run: () => Promise<void>): Promise<void> {
     const orm = this.orm;
     if (!orm) return run();
     return RequestContext.create(orm.em, run);
   }
+}
+
+/** A domain error's code (or a driver's, such as `ECONNREFUSED` or a SQLSTATE), else the error's class. */
+function errorCode(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.length > 0) return code;
+    if (error instanceof Error) return error.name;
+  }
+  return 'UNKNOWN';
 }
