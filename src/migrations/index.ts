@@ -13,6 +13,7 @@ import { Migration20261207010000_audit_entry_jsonb } from './Migration2026120701
 import { Migration20261207030000_runtime_role_functions } from './Migration20261207030000_runtime_role_functions.js';
 import { Migration20261207050000_login_failures } from './Migration20261207050000_login_failures.js';
 import { Migration20261207080000_school_scope_local_ids } from './Migration20261207080000_school_scope_local_ids.js';
+import { Migration20261208050000_audit_verifications } from './Migration20261208050000_audit_verifications.js';
 
 export { APPEND_ONLY_AUDIT_TABLES, runtimeRoleGrants } from './runtime-role-grants.js';
 
@@ -38,4 +39,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207030000_runtime_role_functions', class: Migration20261207030000_runtime_role_functions },
   { name: 'Migration20261207050000_login_failures', class: Migration20261207050000_login_failures },
   { name: 'Migration20261207080000_school_scope_local_ids', class: Migration20261207080000_school_scope_local_ids },
+  { name: 'Migration20261208050000_audit_verifications', class: Migration20261208050000_audit_verifications },
 ];
