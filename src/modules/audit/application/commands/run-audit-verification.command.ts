@@ -1,13 +1,14 @@
 import { Command, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditChainReader } from '../ports/audit-chain.reader.port.js';
 import { AuditCheckpointRepository } from '../ports/audit-checkpoint.repository.js';
 import { AuditVerificationRepository, type AuditVerificationRecord } from '../ports/audit-verification.repository.js';
 import { VerifyAuditChainQuery } from '../queries/verify-audit-chain.query.js';
 
 /**
  * Verifies the chain from the newest signed checkpoint that the last successful verification covered up to the
- * tip, and records the result. The run starts from that checkpoint's signed head, not from the stored hash
- * before it, so rewriting the last verified entry still breaks the link. Until a verification passes again,
- * each run goes back over the same range (and fails again, alerting again).
+ * tip, and records the result. The run starts from that checkpoint's signed head (and checks the stored entry
+ * there still matches it), so entries rewritten on either side of the anchor show. Until a verification
+ * passes again, each run goes back over the same range (and fails again, alerting again).
  */
 export class RunAuditVerificationCommand extends Command<AuditVerificationRecord> {}
 
@@ -16,6 +17,7 @@ export class RunAuditVerificationHandler implements ICommandHandler<RunAuditVeri
   constructor(
     private readonly queries: QueryBus,
     private readonly checkpoints: AuditCheckpointRepository,
+    private readonly chain: AuditChainReader,
     private readonly verifications: AuditVerificationRepository,
   ) {}
 
@@ -24,9 +26,11 @@ export class RunAuditVerificationHandler implements ICommandHandler<RunAuditVeri
     const anchor = lastGood
       ? (await this.checkpoints.all()).findLast((checkpoint) => checkpoint.size <= lastGood.toSeq)
       : undefined;
-    const fromSeq = anchor && anchor.size > 0 ? anchor.size + 1 : 1;
+    // The stored entry at the anchor must still be the one signed: if not, the whole chain is checked, which
+    // names the entry that changed.
+    const anchored = anchor && anchor.size > 0 && (await this.chain.hashAt(anchor.size))?.equals(anchor.head);
     const result = await this.queries.execute(
-      new VerifyAuditChainQuery(fromSeq > 1 && anchor ? { fromSeq, prevHash: anchor.head } : {}),
+      new VerifyAuditChainQuery(anchored ? { fromSeq: anchor.size + 1, prevHash: anchor.head } : {}),
     );
     const record: AuditVerificationRecord = {
       verifiedAt: result.verifiedAt,
