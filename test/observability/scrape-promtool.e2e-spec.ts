@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -98,6 +99,26 @@ describe.skipIf(!hasPromtool)('scrapes an operator can alert on (promtool)', () 
     expect(promtoolCheck(fromApi.text)).toEqual({ status: 0, output: '' });
     const fromWorker = await request(workerMetricsUrl).get('/metrics').expect(200);
     expect(promtoolCheck(fromWorker.text)).toEqual({ status: 0, output: '' });
+
+    // The shipped alert rules and dashboard name only metrics a real scrape has (a renamed metric would leave
+    // an alert that can never fire).
+    const exported = new Set(
+      `${fromApi.text}\n${fromWorker.text}`
+        .split('\n')
+        .filter((line) => line.startsWith('# TYPE '))
+        .flatMap((line) => {
+          const [, , name, type] = line.split(' ');
+          return type === 'histogram' ? [name, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+        }),
+    );
+    for (const file of ['prometheus/alerts.yml', 'grafana/dashboards/homeroom.json']) {
+      const text = readFileSync(join(import.meta.dirname, '../../docker', file), 'utf8');
+      const named = new Set(text.match(/\b(?:homeroom|http|audit|sis|jobs|process|nodejs)_[a-z0-9_]+/g));
+      expect(
+        [...named].filter((name) => !exported.has(name)),
+        file,
+      ).toEqual([]);
+    }
   });
 
   it('reports sync, run and audit state from the database in every process, across a worker restart', async () => {
