@@ -21,6 +21,8 @@ export interface JobCatalogue {
   'audit.sign-checkpoint': Record<string, never>;
   /** Writes the audit entry of a settled sync run that the live path missed (the process stopped in between). */
   'audit.record-sync-runs': Record<string, never>;
+  /** Verifies the audit chain from the last verified checkpoint on (AUDIT_VERIFY_CRON), records and alerts. */
+  'audit.verify-chain': Record<string, never>;
 }
 
 export type JobName = keyof JobCatalogue;
@@ -46,4 +48,6 @@ export const jobDefinitions: Record<JobName, JobDefinition> = {
   'audit.sign-checkpoint': { attempts: 1, backoffMs: 1_000 },
   // The next tick (five minutes) tries again.
   'audit.record-sync-runs': { attempts: 1, backoffMs: 1_000 },
+  // A verification that could not run (database away) is tried again; one that found a problem is recorded, not retried.
+  'audit.verify-chain': { attempts: 3, backoffMs: 60_000 },
 };

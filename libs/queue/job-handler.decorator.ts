@@ -18,6 +18,14 @@ export function JobHandler(name: string, options: JobHandlerOptions = {}): Class
   return SetMetadata(JOB_HANDLER_METADATA, { name, ...options } satisfies JobHandlerMetadata);
 }
 
+/**
+ * A scheduled handler whose cron comes from configuration: the worker registers `scheduledCron()` instead of the
+ * decorator's `schedule.cron` (which stays the documented default).
+ */
+export interface HasConfiguredSchedule {
+  scheduledCron(): string;
+}
+
 export interface HandlesJob<P = unknown> {
   handle(payload: P, context: import('./job-queue.port.js').JobContext): Promise<void>;
 }

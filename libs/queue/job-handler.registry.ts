@@ -8,7 +8,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { JOB_HANDLER_METADATA, type HandlesJob, type JobHandlerMetadata } from './job-handler.decorator.js';
+import {
+  JOB_HANDLER_METADATA,
+  type HandlesJob,
+  type HasConfiguredSchedule,
+  type JobHandlerMetadata,
+} from './job-handler.decorator.js';
 import { JobQueue, type JobContext, type JobDefinitions, type JobHandlerFunction } from './job-queue.port.js';
 
 export const QUEUE_SETTINGS = Symbol('QUEUE_SETTINGS');
@@ -54,11 +59,12 @@ export class JobHandlerRegistry implements OnApplicationBootstrap, OnApplication
       });
     }
     await this.queue.startProcessing(handlers, this.settings.concurrency);
-    for (const [name, { metadata }] of found) {
+    for (const [name, { instance, metadata }] of found) {
       if (!metadata.schedule) continue;
+      const configured = (instance as Partial<HasConfiguredSchedule>).scheduledCron?.();
       await this.queue.schedule(name, metadata.schedule.payload, {
         schedulerId: `schedule:${name}`,
-        cron: metadata.schedule.cron,
+        cron: configured ?? metadata.schedule.cron,
         timeZone: metadata.schedule.timeZone,
       });
       if (metadata.runOnStart) await this.queue.enqueue(name, metadata.schedule.payload);

@@ -20,6 +20,7 @@ describe('audit configuration', () => {
       failClosed: true,
       checkpointIntervalMinutes: 60,
       retentionDays: 2555,
+      verifyCron: '30 3 * * *',
     });
   });
 
@@ -29,6 +30,15 @@ describe('audit configuration', () => {
     );
     expect(() => loadConfiguration({ JWT_SECRET: jwt, AUDIT_CHECKPOINT_INTERVAL_MINUTES: '90' })).toThrow(
       /AUDIT_CHECKPOINT_INTERVAL_MINUTES/,
+    );
+  });
+
+  it('verifies the chain on a configurable schedule, and refuses a schedule that is not a cron expression', () => {
+    expect(loadConfiguration({ JWT_SECRET: jwt, AUDIT_VERIFY_CRON: '0 */6 * * *' }).audit.verifyCron).toBe(
+      '0 */6 * * *',
+    );
+    expect(() => loadConfiguration({ JWT_SECRET: jwt, AUDIT_VERIFY_CRON: 'daily please' })).toThrow(
+      /AUDIT_VERIFY_CRON: must be a cron expression/,
     );
   });
 

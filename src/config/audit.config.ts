@@ -1,3 +1,4 @@
+import { CronTime } from 'cron';
 import { z } from 'zod';
 import { booleanFromEnv, emptyAsUndefined, listFromEnv, parseEnv } from './env-parsing.js';
 
@@ -11,7 +12,21 @@ const auditSchema = z.object({
   AUDIT_CAPTURE_ENABLED: booleanFromEnv.default(true),
   AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(60).default(60),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(2_555),
+  AUDIT_VERIFY_CRON: z
+    .string()
+    .trim()
+    .default('30 3 * * *')
+    .refine((cron) => validCron(cron), 'must be a cron expression (five or six fields, UTC), e.g. `30 3 * * *`'),
 });
+
+function validCron(cron: string): boolean {
+  try {
+    new CronTime(cron, 'UTC');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The FERPA audit trail.
@@ -38,6 +53,11 @@ export abstract class AuditConfig {
   abstract readonly checkpointIntervalMinutes: number;
   /** Access entries older than this lose their payload (sequence and hashes stay); disclosures are kept. */
   abstract readonly retentionDays: number;
+  /**
+   * When the worker verifies the chain from the last verified checkpoint on (cron, UTC; default daily at 03:30).
+   * A failure tells the `compliance` room and the alert channels, and shows on /metrics.
+   */
+  abstract readonly verifyCron: string;
 }
 
 export function loadAuditConfig(source: NodeJS.ProcessEnv, options: { isProduction: boolean }): AuditConfig {
@@ -58,5 +78,6 @@ export function loadAuditConfig(source: NodeJS.ProcessEnv, options: { isProducti
     failClosed: env.AUDIT_FAIL_CLOSED,
     checkpointIntervalMinutes: env.AUDIT_CHECKPOINT_INTERVAL_MINUTES,
     retentionDays: env.AUDIT_RETENTION_DAYS,
+    verifyCron: env.AUDIT_VERIFY_CRON,
   };
 }

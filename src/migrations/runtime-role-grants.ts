@@ -8,6 +8,7 @@ export const APPEND_ONLY_AUDIT_TABLES = [
   'audit_checkpoints',
   'audit_disclosures',
   'audit_purged_events',
+  'audit_verifications',
 ];
 
 /**

@@ -59,7 +59,7 @@ describe('live sync updates and metrics', () => {
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    app = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
+    app = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000', METRICS_STATUS_CACHE_SECONDS: '0' } });
     adminToken = (await login(app.url)).accessToken;
     operatorToken = await userWithRole(app.url, adminToken, 'sis_operator');
     teacherToken = await userWithRole(app.url, adminToken, 'teacher');
@@ -201,9 +201,11 @@ describe('live sync updates and metrics', () => {
     expect(delta('sis_http_requests_total', { provider: 'oneroster', status: '200' })).toBe(answered);
     expect(delta('sis_http_requests_total', { provider: 'oneroster', status: '503' })).toBe(1);
     expect(delta('sis_http_retries_total', { provider: 'oneroster' })).toBeGreaterThanOrEqual(1);
-    const lastSuccess = metric(after, 'sis_sync_last_success_timestamp_seconds', { connection_id: connectionId });
-    const started = Date.parse((await getRun(app.url, adminToken, run.id)).startedAt!) / 1000;
-    expect(lastSuccess).toBeCloseTo(started, 0);
+    const lastSuccess = metric(after, 'homeroom_sis_connection_last_success_timestamp_seconds', {
+      connection: connectionId,
+    });
+    const finished = Date.parse((await getRun(app.url, adminToken, run.id)).finishedAt!) / 1000;
+    expect(lastSuccess).toBeCloseTo(finished, 0);
     expect(metric(after, 'sis_sync_run_duration_seconds_count', { provider: 'oneroster' })).toBeGreaterThanOrEqual(1);
   });
 });

@@ -55,6 +55,11 @@ import { Ed25519CheckpointSigner } from './infrastructure/ed25519-checkpoint.sig
 import { PostgresAuditChainReader } from './infrastructure/postgres-audit-chain.reader.js';
 import { PostgresAuditCheckpointRepository } from './infrastructure/postgres-audit-checkpoint.repository.js';
 import { AuditIntegrityController } from './interface/http/audit-integrity.controller.js';
+import { RunAuditVerificationHandler } from './application/commands/run-audit-verification.command.js';
+import { AuditVerificationRepository } from './application/ports/audit-verification.repository.js';
+import { GetAuditIntegrityStatusHandler } from './application/queries/get-audit-integrity-status.query.js';
+import { VerifyAuditChainJob } from './application/verify-audit-chain.job.js';
+import { PostgresAuditVerificationRepository } from './infrastructure/postgres-audit-verification.repository.js';
 
 /**
  * The FERPA audit trail: the hash-chained log (`AuditLog`, exported for entry points other than HTTP routes),
@@ -107,6 +112,10 @@ export class AuditModule {
       ListAuditCheckpointsHandler,
       GetAuditPublicKeysHandler,
       SignAuditCheckpointJob,
+      { provide: AuditVerificationRepository, useClass: PostgresAuditVerificationRepository },
+      RunAuditVerificationHandler,
+      GetAuditIntegrityStatusHandler,
+      VerifyAuditChainJob,
     ];
     const http: Provider[] = [
       AuditRouteRegistry,

@@ -5,6 +5,7 @@ import { RetryDeadLetterJobHandler } from './application/commands/retry-dead-let
 import { GetQueueCountsHandler, ListDeadLetterJobsHandler } from './application/queries/job-operations.queries.js';
 import { MetricsRegistry } from './infrastructure/metrics-registry.js';
 import { MetricsServer } from './infrastructure/metrics-server.js';
+import { OperationalStatusCollector } from './infrastructure/operational-status.collector.js';
 import { QueueMetricsCollector } from './infrastructure/queue-metrics.collector.js';
 import { RedisHealthConnection } from './infrastructure/redis-health.connection.js';
 import { HealthController } from './interface/http/health.controller.js';
@@ -20,7 +21,7 @@ export interface ObservabilityOptions {
 @Module({})
 export class ObservabilityModule {
   static forRole({ servesHttp, servesMetrics }: ObservabilityOptions): DynamicModule {
-    const providers: Provider[] = [MetricsRegistry, QueueMetricsCollector];
+    const providers: Provider[] = [MetricsRegistry, QueueMetricsCollector, OperationalStatusCollector];
     if (servesMetrics) providers.push(MetricsServer);
     if (servesHttp) {
       providers.push(ListDeadLetterJobsHandler, GetQueueCountsHandler, RetryDeadLetterJobHandler, {

@@ -53,6 +53,7 @@ import { ConnectionHealthRepository } from './application/ports/connection-healt
 import { NOTIFIERS } from './application/ports/notifier.port.js';
 import { SyncAlertRepository } from './application/ports/sync-alert.repository.js';
 import { GetConnectionHealthHandler } from './application/queries/connection-health.query.js';
+import { GetSyncOperationsStatusHandler } from './application/queries/get-sync-operations-status.query.js';
 import { SmtpNotifier } from './infrastructure/smtp.notifier.js';
 import { SqlConnectionHealthRepository } from './infrastructure/sql-connection-health.repository.js';
 import { SqlSyncAlertRepository } from './infrastructure/sql-sync-alert.repository.js';
@@ -115,6 +116,7 @@ export class SisSyncModule {
       },
       TestConnectionHandler,
       GetConnectionHealthHandler,
+      GetSyncOperationsStatusHandler,
       AlertOnRunSettledHandler,
       RecordTokenExpiryHandler,
       DeliverAlertJob,

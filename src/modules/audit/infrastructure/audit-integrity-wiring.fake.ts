@@ -43,6 +43,7 @@ export const TEST_AUDIT_CONFIG: AuditConfig = {
   captureEnabled: true,
   checkpointIntervalMinutes: 60,
   retentionDays: 2_555,
+  verifyCron: '30 3 * * *',
 };
 
 /**

@@ -145,6 +145,7 @@ describe('audit tables: the runtime role that owns nothing (two PostgreSQL roles
     'audit_checkpoints',
     'audit_disclosures',
     'audit_purged_events',
+    'audit_verifications',
   ];
   let admin: pg.Client;
   let database: TestDatabase;
@@ -232,7 +233,12 @@ describe('audit tables: the runtime role that owns nothing (two PostgreSQL roles
 
   it('the runtime role cannot UPDATE, DELETE or TRUNCATE any audit table: privileges refuse before the triggers', async () => {
     for (const table of APPEND_ONLY) {
-      const column = table === 'audit_disclosures' || table === 'audit_checkpoints' ? 'id' : 'seq';
+      const column =
+        table === 'audit_verifications'
+          ? 'ok'
+          : table === 'audit_disclosures' || table === 'audit_checkpoints'
+            ? 'id'
+            : 'seq';
       expect(await attempt(runtime, `UPDATE ${table} SET ${column} = ${column} WHERE false`)).toEqual(
         PERMISSION_DENIED,
       );

@@ -1,19 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from '../../observability/index.js';
 import { AuditMetrics } from '../application/ports/audit-metrics.port.js';
 import type { AuditEntry } from '../domain/audit-entry.js';
 
-/** Audit metrics on the process registry. Labels stay bounded: actions are route-level constants, outcomes three. */
+/**
+ * Audit events as this process counts them, on the process registry. Labels stay bounded: actions are
+ * route-level constants, outcomes three. The state operators alert on (checkpoint age, last verification) is
+ * read from the database at scrape time instead (`GetAuditIntegrityStatusQuery`), so every process reports it.
+ */
 @Injectable()
 export class PrometheusAuditMetrics extends AuditMetrics {
   private readonly events: Counter<'action' | 'outcome'>;
   private readonly appendLatency: Histogram;
   private readonly appendFailures: Counter;
-  private readonly lastVerification: Gauge;
+  private readonly checkpointsSigned: Counter;
   private readonly verificationFailures: Counter;
   private readonly projectionFailures: Counter<'projection'>;
-  private lastCheckpointAt: Date | undefined;
 
   constructor(metrics: MetricsRegistry) {
     super();
@@ -35,11 +38,6 @@ export class PrometheusAuditMetrics extends AuditMetrics {
       help: 'Audit entries that could not be stored (refused calls, or unaudited ones when failing open)',
       registers,
     });
-    this.lastVerification = new Gauge({
-      name: 'audit_last_successful_verification_timestamp_seconds',
-      help: 'When this process last verified the audit chain successfully (Unix seconds)',
-      registers,
-    });
     this.verificationFailures = new Counter({
       name: 'audit_verification_failures_total',
       help: 'Verifications of the audit chain that found a problem',
@@ -51,15 +49,10 @@ export class PrometheusAuditMetrics extends AuditMetrics {
       labelNames: ['projection'],
       registers,
     });
-    const lastCheckpoint = (): Date | undefined => this.lastCheckpointAt;
-    new Gauge({
-      name: 'audit_checkpoint_age_seconds',
-      help: 'Seconds since this process last saw a signed checkpoint of the audit chain',
+    this.checkpointsSigned = new Counter({
+      name: 'audit_checkpoints_signed_total',
+      help: 'Checkpoints of the audit chain this process signed',
       registers,
-      collect() {
-        const at = lastCheckpoint();
-        if (at) this.set((Date.now() - at.getTime()) / 1000);
-      },
     });
   }
 
@@ -73,15 +66,14 @@ export class PrometheusAuditMetrics extends AuditMetrics {
   }
 
   verified(result: { ok: boolean; at: Date }): void {
-    if (result.ok) this.lastVerification.set(result.at.getTime() / 1000);
-    else this.verificationFailures.inc();
+    if (!result.ok) this.verificationFailures.inc();
   }
 
   projectionFailed(projection: string): void {
     this.projectionFailures.inc({ projection });
   }
 
-  checkpointSigned(at: Date): void {
-    if (!this.lastCheckpointAt || at > this.lastCheckpointAt) this.lastCheckpointAt = at;
+  checkpointSigned(): void {
+    this.checkpointsSigned.inc();
   }
 }

@@ -41,5 +41,11 @@ export class MetricsRegistry {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges `nodejs_active_*_total`, which `promtool check metrics` refuses (only
+    // counters end in `_total`). Their per-type siblings (`nodejs_active_handles{type}`, …) stay: sum() them.
+    // (prom-client's typings declare `type` a numeric enum; at run time it is the exposition's type name.)
+    for (const { name, type } of this.registry.getMetricsAsArray()) {
+      if (name.endsWith('_total') && String(type) !== 'counter') this.registry.removeSingleMetric(name);
+    }
   }
 }

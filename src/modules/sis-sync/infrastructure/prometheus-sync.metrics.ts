@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from '../../observability/index.js';
 import { SyncMetrics } from '../application/ports/sync-metrics.port.js';
 import type { SyncRunState } from '../domain/sync-run.js';
 
-/** Sync metrics on the process registry. Labels stay bounded: providers, outcomes, entities, status codes. */
+/**
+ * Sync events as this process counts them, on the process registry. Labels stay bounded: providers, outcomes,
+ * entities, status codes. The state operators alert on (last success, held and stalled runs) is read from the
+ * database at scrape time instead (`GetSyncOperationsStatusQuery`), so every process reports it.
+ */
 @Injectable()
 export class PrometheusSyncMetrics extends SyncMetrics {
   private readonly runs: Counter<'provider' | 'outcome'>;
@@ -12,7 +16,6 @@ export class PrometheusSyncMetrics extends SyncMetrics {
   private readonly records: Counter<'entity' | 'action'>;
   private readonly requests: Counter<'provider' | 'status'>;
   private readonly retries: Counter<'provider'>;
-  private readonly lastSuccess: Gauge<'connection_id'>;
 
   constructor(metrics: MetricsRegistry) {
     super();
@@ -48,12 +51,6 @@ export class PrometheusSyncMetrics extends SyncMetrics {
       labelNames: ['provider'],
       registers,
     });
-    this.lastSuccess = new Gauge({
-      name: 'sis_sync_last_success_timestamp_seconds',
-      help: 'Start time of the last successful sync run per connection (Unix seconds)',
-      labelNames: ['connection_id'],
-      registers,
-    });
   }
 
   runSettled(provider: string, outcome: SyncRunState, durationSeconds: number): void {
@@ -68,9 +65,5 @@ export class PrometheusSyncMetrics extends SyncMetrics {
   sisRequest(provider: string, status: number | 'error', retry: boolean): void {
     this.requests.inc({ provider, status: String(status) });
     if (retry) this.retries.inc({ provider });
-  }
-
-  lastSuccessfulSync(connectionId: string, at: Date): void {
-    this.lastSuccess.set({ connection_id: connectionId }, at.getTime() / 1000);
   }
 }

@@ -1,3 +1,4 @@
+import { ACTIVE_SYNC_RUN_STATES, type SyncOperationsStatus } from '@app/contracts';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -11,6 +12,8 @@ const SUCCEEDED = `state IN ('succeeded', 'succeeded_with_issues')`;
 /** Runs that count for health: finished syncs that were meant to change the mirror. */
 const COUNTED = `connection_id = $1 AND NOT dry_run AND finished_at IS NOT NULL`;
 const STREAK_IDS = 50;
+/** A streak longer than this reads as this: the alert only needs to know it is long. */
+const STREAK_CAP = 1000;
 
 /** Health straight from `sis_sync_runs` (no copy to keep in step) and the token table. */
 @Injectable()
@@ -118,5 +121,60 @@ export class SqlConnectionHealthRepository extends ConnectionHealthRepository {
     const count = Number(row?.count ?? 0);
     if (!row?.first_run_id || count === 0) return null;
     return { count, firstRunId: row.first_run_id, runIds: row.run_ids ?? [] };
+  }
+
+  async operationsStatus(): Promise<SyncOperationsStatus> {
+    const connections = await runSql<{ id: string; success_at: Timestamp | null; failures: string | number }>(
+      this.em,
+      `SELECT c.id, success.finished_at AS success_at,
+              (SELECT count(*) FROM (
+                 SELECT 1 FROM sis_sync_runs f
+                  WHERE f.connection_id = c.id AND NOT f.dry_run AND f.finished_at IS NOT NULL AND f.state = 'failed'
+                    AND f.finished_at > coalesce(success.finished_at, '-infinity')
+                  LIMIT ${STREAK_CAP}) streak) AS failures
+         FROM sis_connections c
+         LEFT JOIN LATERAL (
+           SELECT finished_at FROM sis_sync_runs s
+            WHERE s.connection_id = c.id AND NOT s.dry_run AND s.finished_at IS NOT NULL
+              AND s.state IN ('succeeded', 'succeeded_with_issues')
+            ORDER BY s.finished_at DESC LIMIT 1) success ON true
+        WHERE c.deleted_at IS NULL
+        ORDER BY c.id`,
+    );
+    // The active runs are few (one per connection at most): the partial unique index holds exactly them.
+    const runs = await runSql<{
+      state: string;
+      count: string | number;
+      oldest: Timestamp | null;
+      stalled: string | number;
+    }>(
+      this.em,
+      `SELECT state, count(*) AS count,
+              min(CASE state WHEN 'held' THEN updated_at WHEN 'running' THEN coalesce(started_at, created_at)
+                  ELSE created_at END) AS oldest,
+              count(*) FILTER (WHERE state = 'running' AND lease_expires_at < now()) AS stalled
+         FROM sis_sync_runs WHERE state IN ('queued', 'running', 'held') GROUP BY state`,
+    );
+    const activeRuns = Object.fromEntries(
+      ACTIVE_SYNC_RUN_STATES.map((state) => [state, { count: 0, oldestSince: null }]),
+    ) as SyncOperationsStatus['activeRuns'];
+    let stalledRuns = 0;
+    for (const row of runs) {
+      if (!(ACTIVE_SYNC_RUN_STATES as readonly string[]).includes(row.state)) continue;
+      activeRuns[row.state as keyof typeof activeRuns] = {
+        count: Number(row.count),
+        oldestSince: row.oldest ? new Date(row.oldest) : null,
+      };
+      stalledRuns += Number(row.stalled);
+    }
+    return {
+      connections: connections.map((row) => ({
+        connectionId: row.id,
+        lastSuccessAt: row.success_at ? new Date(row.success_at) : null,
+        consecutiveFailures: Number(row.failures),
+      })),
+      activeRuns,
+      stalledRuns,
+    };
   }
 }

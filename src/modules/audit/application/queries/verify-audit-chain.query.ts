@@ -20,6 +20,11 @@ export interface VerifyAuditChainOptions {
   fromSeq?: number;
   toSeq?: number;
   /**
+   * The hash before fromSeq, when the caller holds one it trusts more than the stored hash (a signed
+   * checkpoint's head): a rewritten hash at fromSeq - 1 then shows as a broken link.
+   */
+  prevHash?: Buffer;
+  /**
    * Checkpoints held outside the database (e.g. from an earlier export). A superuser can rewrite the chain and
    * delete the checkpoints stored beside it, but cannot re-sign these: the chain must still pass through them.
    */
@@ -56,7 +61,8 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
     const stored = await this.checkpoints.all();
     const tip = await this.chain.tip();
     const toSeq = options.toSeq ?? tip.seq;
-    const prevHash = fromSeq === 1 ? GENESIS_HASH : ((await this.chain.hashAt(fromSeq - 1)) ?? undefined);
+    const prevHash =
+      options.prevHash ?? (fromSeq === 1 ? GENESIS_HASH : ((await this.chain.hashAt(fromSeq - 1)) ?? undefined));
     const result = await verifyStoredChain(this.chain, {
       lastSeq: tip.seq,
       rangeEntries: options.rangeEntries,

@@ -1,3 +1,4 @@
+import type { SyncOperationsStatus } from '@app/contracts';
 import type { ConnectionHealth, FailureStreak } from '../../domain/connection-health.js';
 
 /** What the health view and the alert rules read from a connection's runs, and the token expiry they record. */
@@ -10,4 +11,10 @@ export abstract class ConnectionHealthRepository {
 
   /** The failed non-dry runs since the last success, newest first; null when the newest settled run did not fail. */
   abstract failureStreak(connectionId: string): Promise<FailureStreak | null>;
+
+  /**
+   * Every connection's last success and failure streak, and the active runs by state: two indexed statements,
+   * cheap enough for each metrics scrape (behind a short cache).
+   */
+  abstract operationsStatus(): Promise<SyncOperationsStatus>;
 }

@@ -9,5 +9,4 @@ export abstract class SyncMetrics {
     count: number,
   ): void;
   abstract sisRequest(provider: string, status: number | 'error', retry: boolean): void;
-  abstract lastSuccessfulSync(connectionId: string, at: Date): void;
 }

@@ -852,7 +852,6 @@ class RecordingRealtimePublisher extends RealtimePublisher {
 class RecordingSyncMetrics extends SyncMetrics {
   readonly settled: { provider: string; outcome: SyncRunState }[] = [];
   readonly applied: { entity: string; action: string; count: number }[] = [];
-  readonly lastSuccess: { connectionId: string; at: Date }[] = [];
 
   runSettled(provider: string, outcome: SyncRunState): void {
     this.settled.push({ provider, outcome });
@@ -861,9 +860,6 @@ class RecordingSyncMetrics extends SyncMetrics {
     this.applied.push({ entity, action, count });
   }
   sisRequest(): void {}
-  lastSuccessfulSync(connectionId: string, at: Date): void {
-    this.lastSuccess.push({ connectionId, at });
-  }
 }
 
 class FakeImportFileStore extends ImportFileStore {
@@ -1119,7 +1115,7 @@ describe('SyncEngine', () => {
     ]);
     expect(w.mirror.stagedIds(run.id)).toBe(0);
     expect(w.eventsOf(SisSyncRunSettledV1)).toMatchObject([{ runId: run.id, outcome: 'succeeded', dryRun: false }]);
-    expect(w.metrics.lastSuccess).toEqual([{ connectionId: w.connection.id, at: run.startedAt }]);
+    expect(w.metrics.settled).toEqual([{ provider: w.connection.provider, outcome: 'succeeded' }]);
   });
 
   it('fails the run and applies nothing when the SIS fails mid-pull', async () => {

@@ -340,9 +340,7 @@ export class SyncEngine {
       await this.save(run.id, { phase: 'done' }, counts);
     });
     const state = (await this.runs.countIssues(run.id, 'error')) > 0 ? 'succeeded_with_issues' : 'succeeded';
-    const result = await this.settle(current, state, { counts, checkpoint: { phase: 'done' } });
-    this.metrics.lastSuccessfulSync(connection.id, result.startedAt ?? this.clock.now());
-    return result;
+    return this.settle(current, state, { counts, checkpoint: { phase: 'done' } });
   }
 
   private async pull(
