@@ -3,4 +3,5 @@ export * from './in-process-job-queue.js';
 export * from './job-handler.decorator.js';
 export * from './job-handler.registry.js';
 export * from './job-queue.port.js';
+export * from './queue-unavailable.error.js';
 export * from './queue.module.js';

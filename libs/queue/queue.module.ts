@@ -15,6 +15,8 @@ export interface QueueModuleOptions {
   redisUrl?: string;
   prefix: string;
   definitions: JobDefinitions;
+  /** Enqueues refuse at once (QUEUE.UNAVAILABLE) while Redis is away, instead of waiting for it to return. */
+  failFastEnqueue?: boolean;
   imports?: ModuleMetadata['imports'];
   inject?: FactoryProvider['inject'];
   useFactory: (...args: never[]) => Omit<QueueSettings, 'redisUrl' | 'prefix'>;
@@ -60,7 +62,10 @@ export class QueueModule {
         {
           provide: JobQueue,
           inject: [getQueueToken(JOBS_QUEUE_NAME)],
-          useFactory: (queue: Queue) => new BullMqJobQueue(queue, connection, options.definitions),
+          useFactory: (queue: Queue) =>
+            new BullMqJobQueue(queue, connection, options.definitions, {
+              failFastEnqueue: options.failFastEnqueue ?? false,
+            }),
         },
       ],
       exports: [JobQueue],
