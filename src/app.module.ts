@@ -59,6 +59,8 @@ export class AppModule {
           databaseUrl,
           prefix: configuration.redis.prefix,
           definitions: jobDefinitions,
+          // A request must not wait for Redis; a worker's own enqueues may wait out a short outage.
+          failFastEnqueue: servesHttp,
           useFactory: () => ({ process: processesJobs, concurrency: configuration.app.jobConcurrency }),
         }),
         IdentityModule.forRole({ servesHttp }),

@@ -1,4 +1,5 @@
 import { createValidationPipe, ProblemDetailsFilter, refuseHostileBodies, refuseHostileUrls } from '@app/http';
+import { translateDatabaseOutage } from '@app/persistence';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -62,7 +63,7 @@ export async function createHttpApp(
   app.use(refuseHostileBodies());
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditProblemRecorder)));
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(AuditProblemRecorder), [translateDatabaseOutage]));
   await configureRealtimeAdapter(app, configuration);
   setUpOpenApi(app);
   return app;

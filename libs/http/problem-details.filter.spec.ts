@@ -1,7 +1,12 @@
 import { DomainError } from '@app/ddd';
-import { BadRequestException, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import {
+  BadRequestException,
+  NotFoundException,
+  ServiceUnavailableException,
+  type ArgumentsHost,
+} from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { ProblemDetailsFilter } from './problem-details.filter.js';
+import { ProblemDetailsFilter, type ErrorTranslator } from './problem-details.filter.js';
 import { RequestValidationError } from './request-validation.error.js';
 
 class RunAlreadyActive extends DomainError {
@@ -9,7 +14,12 @@ class RunAlreadyActive extends DomainError {
   readonly kind = 'conflict' as const;
 }
 
-function render(exception: unknown) {
+class StoreUnavailable extends DomainError {
+  readonly code = 'STORE.UNAVAILABLE';
+  readonly kind = 'unavailable' as const;
+}
+
+function render(exception: unknown, translators: readonly ErrorTranslator[] = []) {
   const sent: { status?: number; type?: string; body?: Record<string, unknown>; headers: Record<string, string> } = {
     headers: {},
   };
@@ -37,7 +47,7 @@ function render(exception: unknown) {
       getResponse: () => response,
     }),
   } as unknown as ArgumentsHost;
-  new ProblemDetailsFilter().catch(exception, host);
+  new ProblemDetailsFilter(undefined, translators).catch(exception, host);
   return sent;
 }
 
@@ -78,5 +88,26 @@ describe('ProblemDetailsFilter', () => {
     expect(sent.body?.['code']).toBe('INTERNAL.UNEXPECTED');
     expect(sent.body?.['errorId']).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(sent.body)).not.toMatch(/does not exist|password_hash|SELECT/);
+  });
+
+  it('names an outage a translator recognises (503, its code, Retry-After) and hides the error text', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    const translate: ErrorTranslator = (error) =>
+      (error as { code?: unknown }).code === 'ECONNREFUSED'
+        ? new StoreUnavailable('The store is unavailable', { retryAfterSeconds: 5 })
+        : undefined;
+    const sent = render(refused, [translate]);
+    expect(sent.status).toBe(503);
+    expect(sent.body).toMatchObject({ code: 'STORE.UNAVAILABLE', status: 503, retryAfterSeconds: 5 });
+    expect(sent.headers['Retry-After']).toBe('5');
+    expect(JSON.stringify(sent.body)).not.toMatch(/ECONNREFUSED|10\.0\.0\.5/);
+    expect(render(new Error('a bug'), [translate]).status).toBe(500);
+  });
+
+  it('keeps a framework 503 a 503 instead of turning it into a 500', () => {
+    const sent = render(new ServiceUnavailableException({ status: 'error', details: { db: 'connect to 10.0.0.5' } }));
+    expect(sent.status).toBe(503);
+    expect(sent.body).toMatchObject({ status: 503, code: 'HTTP.SERVICE_UNAVAILABLE' });
+    expect(JSON.stringify(sent.body)).not.toContain('10.0.0.5');
   });
 });

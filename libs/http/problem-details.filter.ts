@@ -1,4 +1,4 @@
-import { isDomainError } from '@app/ddd';
+import { isDomainError, type DomainError } from '@app/ddd';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
@@ -46,6 +46,15 @@ export abstract class ProblemObserver {
 }
 
 /**
+ * Recognises an infrastructure failure that has a stable meaning for the caller (the database is out of reach)
+ * and names it as a domain error; undefined for anything else.
+ */
+export type ErrorTranslator = (error: unknown) => DomainError | undefined;
+
+/** Statuses whose problem may tell the client when to try again (`retryAfterSeconds` → `Retry-After`). */
+const RETRYABLE_STATUSES = new Set([429, 503]);
+
+/**
  * The one place errors become HTTP responses: domain errors by their kind and stable code, framework
  * errors by status, anything else as a 500 that carries only an error id (the details go to the log).
  */
@@ -53,7 +62,10 @@ export abstract class ProblemObserver {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly observer?: ProblemObserver) {}
+  constructor(
+    private readonly observer?: ProblemObserver,
+    private readonly translators: readonly ErrorTranslator[] = [],
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
@@ -63,7 +75,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl?.split('?')[0];
     if (typeof request.id === 'string') problem.correlationId = request.id;
-    if (problem.status === 429 && !response.getHeader('Retry-After')) {
+    if (RETRYABLE_STATUSES.has(problem.status) && !response.getHeader('Retry-After')) {
       const retryAfter = problem['retryAfterSeconds'];
       if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
       else if (exception instanceof ThrottlerException) response.setHeader('Retry-After', '60');
@@ -121,6 +133,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         return { type: problemType(code), title: this.titleOf(exception), status, code };
       }
     }
+    if (exception instanceof HttpException && exception.getStatus() === 503) {
+      const code = 'HTTP.SERVICE_UNAVAILABLE';
+      return { type: problemType(code), title: 'The service is unavailable; try again shortly', status: 503, code };
+    }
     if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
       const code =
         exception.type === 'entity.parse.failed'
@@ -131,6 +147,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           ? 'The request body is not valid JSON'
           : 'The request body was refused';
       return { type: problemType(code), title, status: exception.status, code };
+    }
+    for (const translate of this.translators) {
+      const translated = translate(exception);
+      if (translated) {
+        this.logger.warn({ err: exception, code: translated.code }, translated.message);
+        return this.toProblem(translated);
+      }
     }
     const errorId = randomUUID();
     this.logger.error({ err: exception, errorId }, 'Unhandled error');

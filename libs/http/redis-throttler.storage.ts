@@ -1,4 +1,5 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Logger } from '@nestjs/common';
+import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 
 /**
@@ -28,13 +29,58 @@ return {hits, hitsTtl, 0, 0}
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+/**
+ * Shared counters in Redis. While Redis is unreachable each process counts on its own (the limits still hold
+ * per process) instead of failing every request: a rate limit must not turn a Redis outage into an API outage.
+ * Give it a client with `enableOfflineQueue: false`, so a request never waits for Redis to come back.
+ */
 export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('RateLimits');
+  private readonly local = new ThrottlerStorageService();
+  private degraded = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    redis.on('error', () => undefined);
+    redis.on('ready', () => {
+      if (this.degraded) this.logger.log('Redis is back: rate limits are shared again');
+      this.degraded = false;
+    });
+  }
 
   async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (this.redis.status !== 'ready') return this.countLocally(key, ttl, limit, blockDuration, throttlerName);
+    try {
+      return await this.countInRedis(key, ttl, limit, blockDuration, throttlerName);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Rate-limit counter in Redis failed; counting in this process');
+      return this.countLocally(key, ttl, limit, blockDuration, throttlerName);
+    }
+  }
+
+  private countLocally(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (!this.degraded) {
+      this.degraded = true;
+      this.logger.warn('Redis is unavailable: rate limits are counted per process until it is back');
+    }
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  private async countInRedis(
     key: string,
     ttl: number,
     limit: number,

@@ -17,6 +17,8 @@ export interface QueueModuleOptions {
   databaseUrl: string;
   prefix: string;
   definitions: JobDefinitions;
+  /** Enqueues refuse at once (QUEUE.UNAVAILABLE) while Redis is away, instead of waiting for it to return. */
+  failFastEnqueue?: boolean;
   imports?: ModuleMetadata['imports'];
   inject?: FactoryProvider['inject'];
   useFactory: (...args: never[]) => Omit<QueueSettings, 'redisUrl' | 'prefix'>;
@@ -74,7 +76,10 @@ export class QueueModule {
         {
           provide: JobQueue,
           inject: [getQueueToken(JOBS_QUEUE_NAME)],
-          useFactory: (queue: Queue) => new BullMqJobQueue(queue, connection, options.definitions),
+          useFactory: (queue: Queue) =>
+            new BullMqJobQueue(queue, connection, options.definitions, {
+              failFastEnqueue: options.failFastEnqueue ?? false,
+            }),
         },
       ],
       exports: [JobQueue],

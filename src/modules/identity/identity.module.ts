@@ -86,7 +86,11 @@ function throttlerModule(): DynamicModule {
           },
         ],
         storage: redis.url
-          ? new RedisThrottlerStorage(new Redis(redis.url, { maxRetriesPerRequest: 2 }), redis.prefix)
+          ? new RedisThrottlerStorage(
+              // On the request path: never queue a command while Redis is away, never wait long for an answer.
+              new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }),
+              redis.prefix,
+            )
           : undefined,
       };
     },

@@ -19,7 +19,10 @@ export class QueueMetricsCollector implements OnModuleInit {
       labelNames: ['state'] as const,
       registers: [this.metrics.registry],
       async collect() {
-        const counts = await queue.counts();
+        // An unreachable queue shows as missing series, and the rest of the scrape still answers.
+        const counts = await queue.counts().catch(() => undefined);
+        this.reset();
+        if (!counts) return;
         for (const [state, value] of Object.entries(counts) as [string, number][]) this.set({ state }, value);
       },
     });

@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import type { LoadedConfiguration } from '../../../config/index.js';
+import { createFanOutPublisher, createFanOutSubscriber } from './fan-out-redis.client.js';
 
 /** socket.io with fan-out through Redis pub/sub, so an event emitted on one API process reaches all. */
 class RedisIoAdapter extends IoAdapter {
@@ -17,8 +18,8 @@ class RedisIoAdapter extends IoAdapter {
     private readonly corsOrigins: readonly string[],
   ) {
     super(app);
-    this.pub = new Redis(url, { maxRetriesPerRequest: 2 });
-    this.sub = this.pub.duplicate();
+    this.pub = createFanOutPublisher(url);
+    this.sub = createFanOutSubscriber(url);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

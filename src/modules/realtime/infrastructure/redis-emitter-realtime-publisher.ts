@@ -1,9 +1,10 @@
 import type { RealtimeEventName, RealtimeEventPayload } from '@app/contracts';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisConfig } from '../../../config/index.js';
 import { ConnectionTarget, RealtimePublisher } from '../application/ports/realtime-publisher.port.js';
+import { createFanOutPublisher } from './fan-out-redis.client.js';
 import { END_CONNECTIONS } from './realtime-socket.js';
 
 /**
@@ -17,7 +18,7 @@ export class RedisEmitterRealtimePublisher extends RealtimePublisher implements 
 
   constructor(config: RedisConfig) {
     super();
-    this.redis = new Redis(config.url!, { maxRetriesPerRequest: 2 });
+    this.redis = createFanOutPublisher(config.url!);
     this.emitter = new Emitter(this.redis, { key: `${config.prefix}:socket.io` });
   }
 

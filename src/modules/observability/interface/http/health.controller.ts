@@ -1,17 +1,19 @@
 import { AuditExempt } from '@app/audit-capture';
 import { JobQueue } from '@app/queue';
 import { MikroORM } from '@mikro-orm/core';
-import { Controller, Get, Optional } from '@nestjs/common';
+import { Controller, Get, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
   HealthIndicatorService,
+  type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { Public } from '../../../identity/index.js';
+import { NotReadyError, type DependencyStatus } from '../../domain/observability.errors.js';
 import { RedisHealthConnection } from '../../infrastructure/redis-health.connection.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -39,7 +41,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Database, Redis (when configured) and the queue answer' })
-  ready() {
+  async ready(): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () =>
         this.indicators
@@ -68,6 +70,14 @@ export class HealthController {
           .withTimeout(CHECK_TIMEOUT_MS),
       );
     }
-    return this.health.check(checks);
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const { details } = error.getResponse() as HealthCheckResult;
+      const statuses: Record<string, DependencyStatus> = {};
+      for (const [name, detail] of Object.entries(details)) statuses[name] = detail.status === 'up' ? 'up' : 'down';
+      throw new NotReadyError(statuses);
+    }
   }
 }

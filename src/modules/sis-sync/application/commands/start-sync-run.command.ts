@@ -1,5 +1,5 @@
 import { Clock } from '@app/ddd';
-import { JobQueue } from '@app/queue';
+import { JobQueue, QueueUnavailableError } from '@app/queue';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
@@ -51,7 +51,13 @@ export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand,
       createdAt: this.clock.now(),
     });
     // If this process dies before the enqueue, the stalled-run sweep queues the run.
-    await this.queue.enqueue('sis-sync.run', { runId: run.id }, { jobId: `sis-sync-run-${run.id}-0` });
+    try {
+      await this.queue.enqueue('sis-sync.run', { runId: run.id }, { jobId: `sis-sync-run-${run.id}-0` });
+    } catch (error) {
+      // Refused, so not left queued: it would block the caller's retry as "already active", then start later anyway.
+      if (error instanceof QueueUnavailableError) await this.runs.requestCancel(run.id, this.clock.now());
+      throw error;
+    }
     this.broadcaster.stateChanged(run);
     return run;
   }
