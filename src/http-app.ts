@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,17 +40,7 @@ export async function createHttpApp(
     request.id ??= requestIdFor(request, response);
     next();
   });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          'script-src': ["'self'"],
-          'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-        },
-      },
-    }),
-  );
+  app.use(securityHeaders());
   app.enableCors({
     origin: [...configuration.app.corsOrigins],
     credentials: false,
@@ -67,6 +58,24 @@ export async function createHttpApp(
   await configureRealtimeAdapter(app, configuration);
   setUpOpenApi(app);
   return app;
+}
+
+/**
+ * Helmet's headers with a strict CSP. `upgrade-insecure-requests` only on requests that came over HTTPS (directly,
+ * or through a trusted proxy's X-Forwarded-Proto): over plain HTTP on any host but localhost it makes the browser
+ * fetch the docs' scripts and styles over https, which nothing answers, and /docs stays blank.
+ */
+function securityHeaders(): (request: Request, response: Response, next: (error?: unknown) => void) => void {
+  const directives = {
+    'script-src': ["'self'"],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    'img-src': ["'self'", 'data:'],
+  };
+  const overHttps = helmet({ contentSecurityPolicy: { directives } });
+  const overHttp = helmet({
+    contentSecurityPolicy: { directives: { ...directives, 'upgrade-insecure-requests': null } },
+  });
+  return (request, response, next) => (request.secure ? overHttps : overHttp)(request, response, next);
 }
 
 function setUpOpenApi(app: INestApplication): void {

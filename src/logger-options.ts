@@ -1,5 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from './config/index.js';
 
@@ -13,8 +15,45 @@ export function requestIdFor(request: IncomingMessage, response: ServerResponse)
   return id;
 }
 
+type LoggedRequest = IncomingMessage & {
+  id?: unknown;
+  originalUrl?: string;
+  baseUrl?: string;
+  route?: { path?: unknown };
+  user?: { id?: unknown };
+};
+
 /**
- * JSON logs with the request id on every line. Bodies are never logged; credentials and tokens are
+ * The matched route's template (`/api/v1/students/:id`), or null when no route matched. Nest answers unknown paths
+ * under the global prefix from a catch-all wildcard route (`/api/v1*path`), which is no template; no API route
+ * uses a wildcard.
+ */
+function routeTemplate(request: LoggedRequest): string | null {
+  const path = request.route?.path;
+  if (typeof path !== 'string' || path.includes('*')) return null;
+  return `${request.baseUrl ?? ''}${path}`;
+}
+
+/**
+ * One access line per request, written when the response finishes (when the route and the user are known): method,
+ * route template, path without the query (query strings can carry search terms such as student names), status,
+ * duration, user id and request id (`reqId`). Never headers, request or response: they were most of every line
+ * (static security headers) and can carry credentials.
+ */
+function accessLine(request: LoggedRequest, response: ServerResponse, responseTime: number): Record<string, unknown> {
+  const userId = request.user?.id;
+  return {
+    method: request.method,
+    route: routeTemplate(request),
+    path: (request.originalUrl ?? request.url ?? '').split('?')[0],
+    status: response.statusCode,
+    responseTime,
+    userId: typeof userId === 'string' ? userId : null,
+  };
+}
+
+/**
+ * JSON logs with the request id on every line. Bodies and headers are never logged; credentials and tokens are
  * redacted wherever they could appear.
  */
 export function createLoggerOptions(app: AppConfig): Params {
@@ -23,6 +62,14 @@ export function createLoggerOptions(app: AppConfig): Params {
       level: app.logLevel,
       genReqId: requestIdFor,
       customProps: () => ({ service: 'homeroom' }),
+      // Log lines written during a request carry its id only, not the request.
+      quietReqLogger: true,
+      quietResLogger: true,
+      customSuccessObject: (request, response, value: { responseTime: number }) =>
+        accessLine(request, response, value.responseTime),
+      customErrorObject: (request, response, _error, value: { responseTime: number }) =>
+        accessLine(request, response, value.responseTime),
+      customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
       redact: {
         paths: [
           'req.headers.authorization',
@@ -41,11 +88,20 @@ export function createLoggerOptions(app: AppConfig): Params {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          // Query strings can carry search terms (student names): log the path only.
           path: req.url.split('?')[0],
         }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
     },
   };
+}
+
+/**
+ * A start-up failure (invalid configuration, unreachable database) as one JSON line on stderr, in the shape of every
+ * other line, so a log collector keeps it instead of splitting a multi-line message.
+ */
+export function logStartupFailure(error: unknown): void {
+  const logger = pino({ base: { pid: process.pid, hostname: hostname(), service: 'homeroom' } }, pino.destination(2));
+  logger.fatal(error instanceof Error ? error.message : String(error));
 }

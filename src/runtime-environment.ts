@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { loadConfiguration, type LoadedConfiguration } from './config/index.js';
+import { logStartupFailure } from './logger-options.js';
 
 export interface RuntimeEnvironment {
   configuration: LoadedConfiguration;
@@ -65,10 +66,10 @@ export function stopOnSignal(app: INestApplicationContext, runtime: RuntimeEnvir
   process.once('SIGINT', () => void shutdown());
 }
 
-/** Runs an entrypoint; a start-up failure (such as invalid configuration) prints its message and exits 1. */
+/** Runs an entrypoint; a start-up failure (such as invalid configuration) logs its message as JSON and exits 1. */
 export function runEntrypoint(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    logStartupFailure(error);
     process.exit(1);
   });
 }

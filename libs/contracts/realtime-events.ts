@@ -14,7 +14,10 @@ export interface RealtimeEventCatalogue {
   'room.left': { room: string; code: string };
   /** A room join was refused or accepted (also sent as the ack of `room.join`). */
   'room.joined': { room: string };
-  /** A sync run changed state (rooms `sync-run:<id>` and `sis-ops`). */
+  /**
+   * A sync run changed state (rooms `sync-run:<id>` and `sis-ops`; a socket in both hears it once). Joining
+   * `sync-run:<id>` also sends the run's current state, before the join's ack.
+   */
   'sis-sync.run-state': {
     runId: string;
     connectionId: string;
@@ -23,14 +26,27 @@ export interface RealtimeEventCatalogue {
     issueCount: number;
     counts: Record<string, Record<string, number>>;
     errorCode: string | null;
+    /** When the server sent it (ISO 8601, UTC). */
+    at: string;
   };
-  /** Progress inside a running sync run, throttled (rooms `sync-run:<id>` and `sis-ops`). */
+  /**
+   * Progress inside a running sync run, at most twice a second per run, and always when an entity's phase reaches its
+   * total (rooms `sync-run:<id>` and `sis-ops`; a socket in both hears it once).
+   */
   'sis-sync.run-progress': {
     runId: string;
     connectionId: string;
     phase: 'pull' | 'review' | 'apply' | 'deactivate';
     entity: string;
+    /** Records of `entity` done so far in this phase. */
     processed: number;
+    /**
+     * Records of `entity` this phase will process, when known: the records pulled (apply), the records the review
+     * counted (deactivate of absent records). Null while pulling (the SIS does not say how many it holds).
+     */
+    total: number | null;
+    /** When the server sent it (ISO 8601, UTC). */
+    at: string;
   };
   /** An access to student data was refused and recorded in the audit trail (room `compliance`). Ids only. */
   'audit.access-denied': {

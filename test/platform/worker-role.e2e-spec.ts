@@ -70,6 +70,18 @@ describe('api and worker processes on PostgreSQL and Redis', () => {
     }
   });
 
+  it('answers liveness and readiness probes on its metrics port (the compose healthcheck)', async () => {
+    const metricsUrl = /Metrics on (http:\/\/[^\s"]+)\/metrics/.exec(workerOutput)?.[1];
+    expect(metricsUrl, workerOutput).toBeDefined();
+    const live = await fetch(`${metricsUrl}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${metricsUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'up', queue: 'up' } });
+    expect((await fetch(`${metricsUrl}/health/other`)).status).toBe(404);
+  });
+
   it('refuses to start a worker without REDIS_URL, with a message saying why', async () => {
     const lone = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/worker.js')], {
       env: { ...process.env, DATABASE_URL: api.databaseUrl, JWT_SECRET: TEST_JWT_SECRET, REDIS_URL: '' },

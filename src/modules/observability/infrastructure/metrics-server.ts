@@ -1,12 +1,34 @@
 import { MetricsConfig } from '../../../config/index.js';
+import { JobQueue } from '@app/queue';
+import { MikroORM } from '@mikro-orm/core';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetricsRegistry } from './metrics-registry.js';
 
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** Resolves 'up' or 'down' within the timeout, never throws. */
+async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'down'>((resolve) => (timer = setTimeout(() => resolve('down'), CHECK_TIMEOUT_MS)));
+  try {
+    return await Promise.race([check().then(() => 'up' as const), timeout]);
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
 /**
  * Serves `/metrics` on its own port (METRICS_PORT), so the Prometheus endpoint is never exposed on the
- * public API port. Every role runs one, workers included.
+ * public API port. Every role runs one, workers included. It also answers `/health/live` and `/health/ready`
+ * (database and queue), the probes of a worker, which has no HTTP port of its own.
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -16,12 +38,25 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly config: MetricsConfig,
     private readonly metrics: MetricsRegistry,
+    private readonly orm: MikroORM,
+    private readonly queue: JobQueue,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.enabled) return;
     const server = createServer((request, response) => {
-      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      const path = request.url?.split('?')[0];
+      if (request.method === 'GET' && path === '/health/live') {
+        json(response, 200, { status: 'ok' });
+        return;
+      }
+      if (request.method === 'GET' && path === '/health/ready') {
+        void this.readiness().then(({ ok, checks }) =>
+          json(response, ok ? 200 : 503, { status: ok ? 'ok' : 'error', checks }),
+        );
+        return;
+      }
+      if (request.method !== 'GET' || path !== '/metrics') {
         response.writeHead(404).end();
         return;
       }
@@ -39,6 +74,14 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.server = server;
     this.logger.log(`Metrics on http://${this.config.host}:${this.port()}/metrics`);
+  }
+
+  private async readiness(): Promise<{ ok: boolean; checks: { database: 'up' | 'down'; queue: 'up' | 'down' } }> {
+    const [database, queue] = await Promise.all([
+      probe(() => this.orm.em.getConnection().execute('SELECT 1')),
+      probe(() => this.queue.ping()),
+    ]);
+    return { ok: database === 'up' && queue === 'up', checks: { database, queue } };
   }
 
   /** The bound port (differs from METRICS_PORT when that is 0). */

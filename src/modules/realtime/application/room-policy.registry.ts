@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { AuthenticatedUser } from '../../identity/index.js';
-import { parseRoom, ROOM_POLICY, type RoomPolicy } from './room-policy.js';
+import { parseRoom, ROOM_POLICY, type RoomEvent, type RoomPolicy } from './room-policy.js';
 
 export type JoinDecision = { ok: true } | { ok: false; code: string; message: string };
 
@@ -36,5 +36,13 @@ export class RoomPolicyRegistry implements OnModuleInit {
       return { ok: false, code: 'REALTIME.ROOM_FORBIDDEN', message: 'You may not join this room' };
     }
     return { ok: true };
+  }
+
+  /** The room's current state for a socket `decide` just let in (nothing for rooms without one). */
+  async currentState(room: string): Promise<readonly RoomEvent[]> {
+    const parsed = parseRoom(room);
+    if (!parsed) return [];
+    const policy = this.policies.get(parsed.prefix);
+    return policy?.currentState ? policy.currentState(parsed.id) : [];
   }
 }

@@ -1,5 +1,9 @@
+import type { RealtimeEventName, RealtimeEventPayload } from '@app/contracts';
 import { SetMetadata } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../identity/index.js';
+
+/** One catalogued event, as a room sends it to a socket that just joined. */
+export type RoomEvent = { [N in RealtimeEventName]: { event: N; payload: RealtimeEventPayload<N> } }[RealtimeEventName];
 
 /**
  * Who may join rooms named `<prefix>:<id>` (or exactly `<prefix>` for a room without id). The module that
@@ -8,6 +12,11 @@ import type { AuthenticatedUser } from '../../identity/index.js';
 export interface RoomPolicy {
   readonly prefix: string;
   canJoin(user: AuthenticatedUser, roomId: string | undefined): Promise<boolean> | boolean;
+  /**
+   * What a socket that was just allowed in receives before the join's ack: the room's current state, for the
+   * events it missed before joining. Called only after `canJoin` allowed the join.
+   */
+  currentState?(roomId: string | undefined): Promise<readonly RoomEvent[]>;
 }
 
 export const ROOM_POLICY = 'homeroom:room-policy';

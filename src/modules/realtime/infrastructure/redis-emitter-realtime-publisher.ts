@@ -22,8 +22,13 @@ export class RedisEmitterRealtimePublisher extends RealtimePublisher implements 
     this.emitter = new Emitter(this.redis, { key: `${config.prefix}:socket.io` });
   }
 
-  publish<N extends RealtimeEventName>(room: string, event: N, payload: RealtimeEventPayload<N>): void {
-    this.emitter.to(room).emit(event, payload);
+  /** The receiving adapters send one message per socket for all `rooms` together. */
+  publish<N extends RealtimeEventName>(
+    rooms: string | readonly string[],
+    event: N,
+    payload: RealtimeEventPayload<N>,
+  ): void {
+    this.emitter.to(typeof rooms === 'string' ? rooms : [...rooms]).emit(event, payload);
   }
 
   /** Every API process ends its own matching sockets (see `SocketIoRealtimePublisher`). */

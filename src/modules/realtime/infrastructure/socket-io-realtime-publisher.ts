@@ -40,8 +40,12 @@ export class SocketIoRealtimePublisher extends RealtimePublisher {
     });
   }
 
-  publish<N extends RealtimeEventName>(room: string, event: N, payload: RealtimeEventPayload<N>): void {
-    this.#server?.to(room).emit(event, payload);
+  publish<N extends RealtimeEventName>(
+    rooms: string | readonly string[],
+    event: N,
+    payload: RealtimeEventPayload<N>,
+  ): void {
+    this.#server?.to(typeof rooms === 'string' ? rooms : [...rooms]).emit(event, payload);
   }
 
   endConnections(target: ConnectionTarget, reason: RealtimeEventPayload<'session.ended'>['reason']): void {

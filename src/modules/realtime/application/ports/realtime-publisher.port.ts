@@ -8,7 +8,15 @@ export type ConnectionTarget = { sessionId: string } | { userId: string };
  * reaches clients connected to any API process.
  */
 export abstract class RealtimePublisher {
-  abstract publish<N extends RealtimeEventName>(room: string, event: N, payload: RealtimeEventPayload<N>): void;
+  /**
+   * Sends the event to everyone in any of `rooms`, once per socket: publish to several rooms in one call, never
+   * once per room, or a socket in two of them hears the event twice.
+   */
+  abstract publish<N extends RealtimeEventName>(
+    rooms: string | readonly string[],
+    event: N,
+    payload: RealtimeEventPayload<N>,
+  ): void;
 
   /**
    * Tells the target's sockets their session ended, takes them out of every room and disconnects them, on every

@@ -89,7 +89,23 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, OnMo
     }
     if (!socket.data.controlRooms.includes(name)) socket.data.clientRooms.add(name);
     await socket.join(name);
+    // Joined first, then read: a change after the read still reaches the socket as an event.
+    await this.sendCurrentState(socket, name);
     return { ok: true, room: name };
+  }
+
+  /**
+   * Sends the room's current state to a socket that just joined it (e.g. a run's `queued` and `running`, emitted
+   * before the client had the run id). Failing to read it does not undo the join: live events still flow.
+   */
+  private async sendCurrentState(socket: RealtimeSocket, room: string): Promise<void> {
+    try {
+      const events = await RequestContext.create(this.orm.em, () => this.rooms.currentState(room));
+      if (socket.data.ended || socket.disconnected) return;
+      for (const { event, payload } of events) (socket.emit as (name: string, body: unknown) => void)(event, payload);
+    } catch (error) {
+      this.logger.error({ err: error, room }, 'Reading the current state of a room failed');
+    }
   }
 
   @SubscribeMessage('room.leave')

@@ -840,10 +840,10 @@ class ScriptedSisSourceFactory extends SisSourceFactory {
 }
 
 class RecordingRealtimePublisher extends RealtimePublisher {
-  readonly published: { room: string; event: string; payload: unknown }[] = [];
+  readonly published: { rooms: string | readonly string[]; event: string; payload: unknown }[] = [];
 
-  publish(room: string, event: string, payload: unknown): void {
-    this.published.push({ room, event, payload });
+  publish(rooms: string | readonly string[], event: string, payload: unknown): void {
+    this.published.push({ rooms, event, payload });
   }
 
   endConnections(): void {}
@@ -1026,7 +1026,7 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
       transactions,
       clock,
       eventBus,
-      new SyncRunBroadcaster(realtime),
+      new SyncRunBroadcaster(realtime, clock),
       metrics,
       importFiles,
       config,

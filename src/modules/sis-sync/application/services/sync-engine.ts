@@ -283,7 +283,7 @@ export class SyncEngine {
 
     if (checkpoint.phase === 'review') {
       lease.check(true);
-      this.broadcaster.progress(current, { phase: 'review', entity: '*', processed: 0 }, true);
+      this.broadcaster.progress(current, { phase: 'review', entity: '*', processed: 0, total: null }, true);
       // Each entity's preview is a few read-only scans; up to `writeLanes` of them run at once.
       const previewed = new Map<RosterEntity, EntityChangePreview>();
       const waiting = ROSTER_APPLY_ORDER.filter((entity) => pulls.has(entity));
@@ -467,7 +467,7 @@ export class SyncEngine {
         staging.push(write);
         records += page.length;
         pages += 1;
-        this.broadcaster.progress(run, { phase: 'pull', entity, processed: records });
+        this.broadcaster.progress(run, { phase: 'pull', entity, processed: records, total: null });
       }
     } finally {
       await Promise.allSettled(staging);
@@ -531,7 +531,8 @@ export class SyncEngine {
       const bounds = await (upcoming ?? boundsOf(entity));
       const next = entities[index + 1];
       upcoming = next && this.writeLanes > 1 ? boundsOf(next) : null;
-      await this.applyChunks(run, key, entity, after, bounds, entityCounts, counts, remapped, options, lease);
+      const total = after === null ? (pulls.get(entity)?.records ?? null) : null;
+      await this.applyChunks(run, key, entity, after, bounds, entityCounts, counts, remapped, options, lease, total);
     }
   }
 
@@ -552,6 +553,8 @@ export class SyncEngine {
     remapped: boolean,
     options: ApplyOptions,
     lease: RunLease,
+    /** Records the entity's apply will process (null when resumed part-way: only the rest is counted). */
+    total: number | null,
   ): Promise<void> {
     let applied = 0;
     let chunks = 0;
@@ -585,7 +588,7 @@ export class SyncEngine {
               await this.mirror.refreshMirrorStatistics(entity, applied);
             }
             this.publishChanges(run, entity, chunk.created, chunk.updated, chunk.restored, []);
-            this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied });
+            this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied, total });
           });
         // Observed through `inFlight` and the next chunk; until then a failure must not count as unhandled.
         done.catch(() => undefined);
@@ -659,7 +662,12 @@ export class SyncEngine {
         });
         if (ids.length === 0) break;
         this.publishChanges(run, entity, [], [], [], ids);
-        this.broadcaster.progress(run, { phase: 'deactivate', entity, processed: entityCounts.deactivated });
+        this.broadcaster.progress(run, {
+          phase: 'deactivate',
+          entity,
+          processed: entityCounts.deactivated,
+          total: run.preview?.[entity]?.deactivate ?? null,
+        });
       }
     }
     await this.deactivateDependents(run, key, counts, lease);
@@ -694,6 +702,7 @@ export class SyncEngine {
           phase: 'deactivate',
           entity,
           processed: counts[entity]?.deactivated ?? ids.length,
+          total: null,
         });
       }
     }
