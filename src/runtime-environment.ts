@@ -3,19 +3,19 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import { loadConfiguration, type LoadedConfiguration } from './config/index.js';
+import { loadConfiguration, type DatabaseConfig, type LoadedConfiguration } from './config/index.js';
 
 export interface RuntimeEnvironment {
   configuration: LoadedConfiguration;
   databaseUrl: string;
-  /** Present in the embedded default: the PGlite server this process started and must stop. */
+  /** Present in the embedded default: the PostgreSQL server this process started and must stop. */
   embeddedDatabase?: EmbeddedPostgres;
   stop(): Promise<void>;
 }
 
 /**
  * Resolves what must exist before the Nest app is built: validated configuration, a database URL (the
- * operator's, or an embedded PGlite server under HOMEROOM_DATA_DIR), and outside production a signing
+ * operator's, or an embedded PostgreSQL server under HOMEROOM_DATA_DIR), and outside production a signing
  * secret kept in the data directory so tokens survive a restart.
  */
 export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = process.env): Promise<RuntimeEnvironment> {
@@ -32,14 +32,34 @@ export async function prepareRuntimeEnvironment(source: NodeJS.ProcessEnv = proc
   }
   const embeddedDatabase = await startEmbeddedPostgres({
     dataDir,
-    maxConnections: configuration.database.poolMax + 2,
+    maxConnections: embeddedMaxConnections(configuration.database.poolMax),
+    port: configuration.database.embeddedPort,
+    log: (message) => console.error(`[embedded PostgreSQL] ${message}`),
   });
+  // From here on the embedded server is configured like an operator's: migrations as the owner (its superuser),
+  // the service as a role that owns nothing, so the same grants, guards and code paths run in both modes.
+  const database: DatabaseConfig = {
+    ...configuration.database,
+    url: embeddedDatabase.url,
+    migrationUrl: embeddedDatabase.adminUrl,
+    appRole: embeddedDatabase.appRole,
+  };
   return {
-    configuration,
+    configuration: { ...configuration, database },
     databaseUrl: embeddedDatabase.url,
     embeddedDatabase,
     stop: () => embeddedDatabase.stop(),
   };
+}
+
+/**
+ * Connections the embedded server accepts: the ORM pool; the migration runner's owner pool and advisory-lock
+ * client; a job queue's own pool on the same database (up to JOB_QUEUE_CONNECTIONS); and headroom for a
+ * `psql` or `pg_dump` session beside PostgreSQL's 3 slots reserved for superusers.
+ */
+const JOB_QUEUE_CONNECTIONS = 10;
+export function embeddedMaxConnections(poolMax: number): number {
+  return poolMax + 2 + JOB_QUEUE_CONNECTIONS + 3 + 5;
 }
 
 function localSecret(dataDir: string, name: string): string {

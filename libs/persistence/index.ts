@@ -1,3 +1,4 @@
+export { EmbeddedDataDirError } from './embedded-data-dir.js';
 export * from './embedded-postgres.js';
 export * from './migration-runner.js';
 export * from './orm-options.js';
