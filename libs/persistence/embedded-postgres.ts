@@ -12,7 +12,11 @@ import {
   refusePgliteDataDir,
   type EmbeddedCredentials,
 } from './embedded-data-dir.js';
-import { choosePostgresRunner, loadPostgresBinaries, type PostgresCommandRunner } from './embedded-postgres-binaries.js';
+import {
+  choosePostgresRunner,
+  loadPostgresBinaries,
+  type PostgresCommandRunner,
+} from './embedded-postgres-binaries.js';
 
 /** The superuser: creates the database and the service's role, and runs the migrations (it owns the schema). */
 export const EMBEDDED_ADMIN_ROLE = 'homeroom_admin';
