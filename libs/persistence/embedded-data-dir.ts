@@ -49,7 +49,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const holder = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
         throw new EmbeddedDataDirError(
           `The data directory ${dataDir} is in use by process ${holder} (another Homeroom). Stop it first, or ` +
             'set DATABASE_URL so that several processes share one PostgreSQL server.',

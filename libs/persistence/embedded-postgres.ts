@@ -58,8 +58,8 @@ export interface EmbeddedPostgresOptions {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
-  prepareDataDir(dataDir);
   refusePgliteDataDir(dataDir);
+  prepareDataDir(dataDir);
   const releaseLock = lockDataDir(dataDir);
   try {
     return await startLocked(dataDir, options, releaseLock);
