@@ -72,15 +72,29 @@ function localSecret(dataDir: string, name: string): string {
   return secret;
 }
 
-/** On SIGTERM/SIGINT: close the app (finishing in-flight work), then the embedded database, then exit. */
-export function stopOnSignal(app: INestApplicationContext, runtime: RuntimeEnvironment): void {
+/**
+ * On SIGTERM/SIGINT: close the app (finishing in-flight work), then the embedded database, then exit. A repeated
+ * signal changes nothing (`npm start` forwards the signal its process group already delivered); a shutdown still
+ * going after `graceMs` exits anyway, and the exit hook still stops the embedded server.
+ */
+export function stopOnSignal(app: INestApplicationContext, runtime: RuntimeEnvironment, graceMs = 8_000): void {
+  let stopping = false;
   const shutdown = async (): Promise<void> => {
-    await app.close();
-    await runtime.stop();
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      console.error(`Shutdown did not finish within ${graceMs} ms; exiting`);
+      process.exit(1);
+    }, graceMs).unref();
+    try {
+      await app.close();
+    } finally {
+      await runtime.stop();
+    }
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
 }
 
 /** Runs an entrypoint; a start-up failure (such as invalid configuration) prints its message and exits 1. */
