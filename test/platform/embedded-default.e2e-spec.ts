@@ -73,7 +73,7 @@ describe('embedded default (no DATABASE_URL, no REDIS_URL)', () => {
 
   it('refuses a second process on the same data directory with a clear message', async () => {
     await expect(startService(dataDir)).rejects.toThrow(/in use by process \d+ \(another Homeroom\)/);
-  }, 60_000);
+  }, 180_000);
 
   it('answers 200 concurrent authenticated reads, all with 200', async () => {
     const service = first!;
