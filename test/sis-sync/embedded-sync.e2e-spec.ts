@@ -125,6 +125,10 @@ describe('roster sync on the embedded default, under load', () => {
     // Every read answered, none with a 5xx or a reset; checkpoints were signed (201) or not yet due (200).
     expect(Object.keys(embedded.statuses).filter((status) => !['200', '201'].includes(status))).toEqual([]);
     expect(Object.keys(onServer.statuses).filter((status) => !['200', '201'].includes(status))).toEqual([]);
+    console.info(
+      `full sync of ${server.dataset.users.length} users under load: server mode ${onServer.ms} ms, ` +
+        `embedded default ${embedded.ms} ms; reads ${JSON.stringify(embedded.statuses)}`,
+    );
     // 1.5× the server mode measured just now, plus 3 s for a machine shared with other test runs.
     expect(embedded.ms, `embedded ${embedded.ms} ms, server ${onServer.ms} ms`).toBeLessThanOrEqual(
       onServer.ms * 1.5 + 3_000,
