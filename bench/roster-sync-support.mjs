@@ -3,6 +3,7 @@
 // end while it samples what PostgreSQL is executing for the app, and the report helpers both benchmarks print with.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, formatRate, startService } from './support.mjs';
@@ -40,13 +41,14 @@ function childAppPids() {
  * `startService` of support.mjs (same boot, same scratch database), plus what this benchmark needs to know about
  * the app process it spawned: its pid (memory, CPU) and its DATABASE_URL (read from /proc/<pid>/environ).
  */
-export async function startAppService(extraEnv) {
+export async function startAppService(extraEnv, options = {}) {
   const before = childAppPids();
-  const service = await startService(extraEnv);
+  const service = await startService(extraEnv, options);
   try {
     const started = [...childAppPids()].filter((pid) => !before.has(pid));
     if (started.length !== 1) throw new Error(`expected one new app process, found ${started.length}`);
     const pid = started[0];
+    if (options.embedded) return { ...service, pid, ...embeddedDatabaseOf(service.dataDir) };
     const environ = Object.fromEntries(
       readFileSync(`/proc/${pid}/environ`, 'utf8')
         .split('\0')
@@ -69,11 +71,28 @@ export async function startAppService(extraEnv) {
 }
 
 /**
- * Boots the app on a fresh scratch database (`startAppService` with `extraEnv`), logs in, runs `body` with
- * `{ service, api, idleRssKb }`, and stops the app whatever happens.
+ * The embedded default's server, read from its data directory as an operator would for pg_dump: the superuser's
+ * password from postgres.pgpass, the port from the postmaster's pid file.
  */
-export async function withAppService(extraEnv, body) {
-  const service = await startAppService(extraEnv);
+function embeddedDatabaseOf(dataDir) {
+  const password = readFileSync(join(dataDir, 'postgres.pgpass'), 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[3] === 'homeroom_admin')?.[4];
+  const port = readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')
+    .split('\n')[3]
+    ?.trim();
+  const url = (database) => `postgres://homeroom_admin:${password}@127.0.0.1:${port}/${database}`;
+  return { databaseUrl: url('homeroom'), databaseName: 'homeroom', adminUrl: url('postgres') };
+}
+
+/**
+ * Boots the app on a fresh scratch database (`startAppService` with `extraEnv`; `options.embedded`: on the
+ * embedded default instead), logs in, runs `body` with `{ service, api, idleRssKb }`, and stops the app whatever
+ * happens.
+ */
+export async function withAppService(extraEnv, body, options = {}) {
+  const service = await startAppService(extraEnv, options);
   try {
     const api = new SisApi(service.url);
     await api.login();

@@ -3,7 +3,9 @@
 // REST sync, then a 1% delta, and, in a second app process on a fresh database, the same district uploaded as a
 // OneRoster 1.2 CSV zip. The baseline, measured in the same run on the same PostgreSQL server: plain batched
 // INSERTs of the same records into scratch copies of the roster tables (roster-sync-baseline.mjs). A full sync
-// of a 10k-student district in a third app process shows whether the app's memory grows with the district.
+// of a 10k-student district in a third app process shows whether the app's memory grows with the district; the
+// same 10k-student sync in a fourth app process on the embedded default (no DATABASE_URL: the PostgreSQL 18
+// server it starts under a scratch HOMEROOM_DATA_DIR) compares the embedded default with the server mode.
 //
 // Every app process is booted by support.mjs (`startService`) on its own scratch database, with NODE_ENV=test
 // because the fake SIS speaks plain http. Each run has a time limit (the whole benchmark stays near 10 minutes);
@@ -11,7 +13,8 @@
 //
 // Knobs: BENCH_ROSTER_STUDENTS (50000), BENCH_ROSTER_SMALL_STUDENTS (10000; 0 skips), BENCH_ROSTER_POOL_MAX (10),
 // BENCH_ROSTER_CONCURRENCY (2), BENCH_ROSTER_FULL_TIMEOUT_SECONDS (240), BENCH_ROSTER_CSV_TIMEOUT_SECONDS (180),
-// BENCH_ROSTER_DELTA_TIMEOUT_SECONDS (60), BENCH_ROSTER_SMALL_TIMEOUT_SECONDS (90), BENCH_ROSTER_SEED, and
+// BENCH_ROSTER_DELTA_TIMEOUT_SECONDS (60), BENCH_ROSTER_SMALL_TIMEOUT_SECONDS (90), BENCH_ROSTER_EMBEDDED (1; 0
+// skips the embedded run, which needs BENCH_ROSTER_SMALL_STUDENTS > 0), BENCH_ROSTER_SEED, and
 // BENCH_ROSTER_ANALYZE_STAGED=1, a what-if: ANALYZE roster_staged_records once a run has pulled everything.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -50,6 +53,7 @@ const TIMEOUTS_MS = {
   small: Number(env.BENCH_ROSTER_SMALL_TIMEOUT_SECONDS || 90) * 1000,
 };
 const ANALYZE_STAGED = env.BENCH_ROSTER_ANALYZE_STAGED === '1';
+const EMBEDDED = env.BENCH_ROSTER_EMBEDDED !== '0';
 const SEED = env.BENCH_ROSTER_SEED || 'homeroom-roster-bench';
 const ADMIN_URL = env.DATABASE_URL_ADMIN || 'postgres://postgres@127.0.0.1:5432/postgres';
 const PAGE_SIZE = 5_000;
@@ -58,7 +62,7 @@ const CLIENT = { clientId: 'homeroom-bench', clientSecret: 'bench-secret-value' 
 
 // Memory: 5× the records should not mean more memory; the peak swings ±50–100 MB from run to run with garbage
 // collection timing, so the bar sits at 1.5 (memory that followed the district would be well above 2).
-const TARGETS = { deltaShare: 0.05, baselineRatio: 0.5, memoryGrowth: 1.5 };
+const TARGETS = { deltaShare: 0.05, baselineRatio: 0.5, memoryGrowth: 1.5, embeddedRatio: 0.8 };
 
 /** 50k students ↔ 30 schools, 3k teachers, 6k classes; other sizes scale all four. */
 function districtOptions(students) {
@@ -83,8 +87,11 @@ async function startFakeSis(fakes, students) {
   return { dataset, server };
 }
 
-/** Boots the app on a fresh scratch database, logs in, runs `body`, and stops the app whatever happens. */
-function withApp(body) {
+/**
+ * Boots the app on a fresh scratch database (`{ embedded: true }`: on the embedded default), logs in, runs
+ * `body`, and stops the app whatever happens.
+ */
+function withApp(body, options = {}) {
   return withAppService(
     {
       NODE_ENV: 'test', // the fake SIS is plain http on loopback, which production refuses
@@ -92,6 +99,7 @@ function withApp(body) {
       ACCESS_TOKEN_TTL_SECONDS: '3600',
     },
     body,
+    options,
   );
 }
 
@@ -118,7 +126,7 @@ function follow(api, service, start, timeoutMs) {
   return measureRun({
     api,
     service,
-    adminUrl: ADMIN_URL,
+    adminUrl: service.adminUrl ?? ADMIN_URL,
     start,
     entities: ENTITIES,
     timeoutMs,
@@ -197,16 +205,20 @@ async function largeDistrictAsCsv(fakes) {
   }
 }
 
-async function smallDistrictOverRest(fakes) {
+async function smallDistrictOverRest(fakes, options = {}) {
   const { dataset, server } = await startFakeSis(fakes, SMALL_STUDENTS);
+  const where = options.embedded ? ' on the embedded default' : '';
   try {
     return await withApp(async ({ service, api, idleRssKb }) => {
       const connectionId = await createBenchConnection(api, server, `bench district ${SMALL_STUDENTS}`);
-      log(`full REST sync of the ${count(SMALL_STUDENTS)}-student district (limit ${seconds(TIMEOUTS_MS.small)})…`);
+      log(
+        `full REST sync of the ${count(SMALL_STUDENTS)}-student district${where} (limit ${seconds(TIMEOUTS_MS.small)})…`,
+      );
       const full = await follow(api, service, () => api.startSync(connectionId, 'full'), TIMEOUTS_MS.small);
-      check('small full sync', full, dataset);
-      return { full, idleRssKb, size: sizeOf(dataset) };
-    });
+      check(`small full sync${where}`, full, dataset);
+      const version = options.embedded ? await serverVersion(service.adminUrl) : undefined;
+      return { full, idleRssKb, size: sizeOf(dataset), version };
+    }, options);
   } finally {
     await server.stop();
   }
@@ -227,10 +239,12 @@ export async function run() {
   let rest;
   let csv;
   let small;
+  let embedded;
   try {
     rest = await largeDistrictOverRest(fakes);
     csv = await largeDistrictAsCsv(fakes);
     if (SMALL_STUDENTS > 0) small = await smallDistrictOverRest(fakes);
+    if (SMALL_STUDENTS > 0 && EMBEDDED) embedded = await smallDistrictOverRest(fakes, { embedded: true });
   } finally {
     dispose();
   }
@@ -267,6 +281,9 @@ export async function run() {
     ],
   ];
   if (small) rows.push([`full sync over REST, ${count(SMALL_STUDENTS)}-student district`, ...runFigures(small.full)]);
+  if (embedded) {
+    rows.push([`  the same on the embedded default (PostgreSQL ${embedded.version})`, ...runFigures(embedded.full)]);
+  }
   printTable(rows, [60, 12, 12, 12, 14]);
 
   console.log('');
@@ -310,6 +327,16 @@ export async function run() {
       verdict(growth <= TARGETS.memoryGrowth),
     ]);
   }
+  if (small && embedded) {
+    const ratio = embedded.full.rate / small.full.rate;
+    const finished = !small.full.timedOut && !embedded.full.timedOut;
+    ratios.push([
+      `full-sync rate, embedded default ÷ server (${count(SMALL_STUDENTS)} students)`,
+      `${finished ? '' : '~'}${ratio.toFixed(2)}`,
+      `≥ ${TARGETS.embeddedRatio}`,
+      verdict(finished && ratio >= TARGETS.embeddedRatio),
+    ]);
+  }
   printTable(ratios, [60, 14, 12, 10]);
   if (small && (full.timedOut || small.full.timedOut)) {
     console.log('* a run did not finish: its peak so far (see its detail below for how far it got)');
@@ -325,5 +352,8 @@ export async function run() {
   printRunDetail('1% delta over REST', delta);
   printRunDetail('CSV zip import', csv.csv);
   if (small) printRunDetail(`full sync over REST, ${count(SMALL_STUDENTS)}-student district`, small.full);
+  if (embedded) {
+    printRunDetail(`full sync over REST, ${count(SMALL_STUDENTS)}-student district, embedded default`, embedded.full);
+  }
   console.log(`\nbenchmark took ${seconds(performance.now() - started)}`);
 }

@@ -21,13 +21,13 @@ export function freePort() {
 
 /**
  * Starts the compiled API on a scratch database: on the local PostgreSQL server when it answers (the
- * production target), else on the embedded default.
+ * production target), else (or with `options.embedded`) on the embedded default in a scratch data directory.
  */
 export async function startService(extraEnv = {}, options = {}) {
   const adminUrl = process.env.DATABASE_URL_ADMIN || 'postgres://postgres@127.0.0.1:5432/postgres';
   let databaseUrl = options.databaseUrl;
   let dropDatabase = async () => {};
-  if (!databaseUrl)
+  if (!databaseUrl && !options.embedded)
     try {
       const name = `homeroom_test_bench_${randomBytes(4).toString('hex')}`;
       const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
@@ -116,14 +116,15 @@ export async function startService(extraEnv = {}, options = {}) {
   }
   return {
     url,
-    database: databaseUrl ? 'PostgreSQL' : 'embedded PGlite',
+    database: databaseUrl ? 'PostgreSQL' : 'embedded PostgreSQL',
+    dataDir,
     stop: async () => {
       await new Promise((resolve) => {
         child.once('exit', resolve);
         child.kill('SIGTERM');
       });
       await dropDatabase();
-      await dropRuntimeRole(!options.databaseUrl);
+      if (databaseUrl) await dropRuntimeRole(!options.databaseUrl);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

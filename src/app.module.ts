@@ -23,7 +23,7 @@ export type ProcessRole = 'all' | 'api' | 'worker' | 'cli';
 export interface AppModuleOptions {
   role: ProcessRole;
   configuration: LoadedConfiguration;
-  /** The operator's DATABASE_URL, or the embedded PGlite server's. */
+  /** The operator's DATABASE_URL, or the embedded PostgreSQL server's (its service role). */
   databaseUrl: string;
 }
 
@@ -33,8 +33,8 @@ export class AppModule {
     const servesHttp = role === 'api' || role === 'all';
     const processesJobs = role === 'worker' || role === 'all';
     const { database } = configuration;
-    // The embedded database has one role and lives in the process's own data directory: nothing to separate.
-    const checksRole = configuration.app.isProduction && role !== 'cli' && database.url !== undefined;
+    // The embedded default connects as its own least-privileged role too, so the check holds in both modes.
+    const checksRole = configuration.app.isProduction && role !== 'cli';
     return {
       module: AppModule,
       imports: [

@@ -5,7 +5,7 @@ import { printFirstRunCredentials } from './modules/identity/index.js';
 
 /**
  * API process. Without DATABASE_URL it is the embedded default: one process that also runs the worker
- * role, on PGlite under HOMEROOM_DATA_DIR and an in-process queue.
+ * role, on a PostgreSQL server it starts under HOMEROOM_DATA_DIR and an in-process queue.
  */
 async function main(): Promise<void> {
   const runtime = await prepareRuntimeEnvironment();

@@ -1,4 +1,5 @@
 export * from './database-outage.js';
+export { EmbeddedDataDirError } from './embedded-data-dir.js';
 export * from './embedded-postgres.js';
 export * from './migration-runner.js';
 export * from './orm-options.js';

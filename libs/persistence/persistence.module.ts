@@ -57,7 +57,7 @@ export interface PersistenceModuleOptions {
   useFactory: (...args: never[]) => PersistenceSettings | Promise<PersistenceSettings>;
 }
 
-/** MikroORM on PostgreSQL (or the embedded PGlite server), with migrations applied at start-up by default. */
+/** MikroORM on PostgreSQL (an operator's server or the embedded one), with migrations applied at start-up by default. */
 @Module({})
 export class PersistenceModule {
   static forRootAsync(options: PersistenceModuleOptions): DynamicModule {

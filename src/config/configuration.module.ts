@@ -35,7 +35,6 @@ export function loadConfiguration(env: NodeJS.ProcessEnv): LoadedConfiguration {
     metrics: loadMetricsConfig(env),
     sisSync: loadSisSyncConfig(env, {
       isProduction: app.isProduction,
-      embeddedDatabase: database.url === undefined,
       databasePoolMax: database.poolMax,
     }),
     alerts: loadAlertsConfig(env, { isProduction: app.isProduction }),

@@ -92,6 +92,19 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the embedded server port, refused beside DATABASE_URL', () => {
+    expect(loadConfiguration({ JWT_SECRET: secret }).database.embeddedPort).toBeUndefined();
+    expect(loadConfiguration({ JWT_SECRET: secret, DATABASE_EMBEDDED_PORT: '54329' }).database.embeddedPort).toBe(
+      54329,
+    );
+    expect(() => loadConfiguration({ JWT_SECRET: secret, DATABASE_EMBEDDED_PORT: '70000' })).toThrow(
+      /DATABASE_EMBEDDED_PORT/,
+    );
+    expect(() =>
+      loadConfiguration({ JWT_SECRET: secret, DATABASE_URL: 'postgres://h@db/h', DATABASE_EMBEDDED_PORT: '54329' }),
+    ).toThrow(/DATABASE_EMBEDDED_PORT: is for the embedded database only/);
+  });
+
   it('needs an admin email when an admin password is given', () => {
     expect(() => loadConfiguration({ JWT_SECRET: secret, HOMEROOM_ADMIN_PASSWORD: 'long-enough-password' })).toThrow(
       /HOMEROOM_ADMIN_EMAIL/,

@@ -23,7 +23,7 @@ describe('sis-sync configuration', () => {
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
       maxResponseBytes: 64 * 1024 ** 2,
-      writeLanes: 1,
+      writeLanes: 2,
     });
   });
 
@@ -36,13 +36,13 @@ describe('sis-sync configuration', () => {
       runLeaseSeconds: 60,
       applyChunkSize: 5000,
       maxResponseBytes: 64 * 1024 ** 2,
-      writeLanes: 1,
+      writeLanes: 2,
     });
   });
 
-  it('applies in two lanes on PostgreSQL, one on the embedded database, never more than half the pool', () => {
+  it('applies in two lanes on the embedded default and on a PostgreSQL server, never more than half the pool', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/homeroom';
-    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync.writeLanes).toBe(1);
+    expect(loadConfiguration({ JWT_SECRET: jwt }).sisSync.writeLanes).toBe(2);
     expect(loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url }).sisSync.writeLanes).toBe(2);
     expect(
       loadConfiguration({ JWT_SECRET: jwt, DATABASE_URL: url, SIS_SYNC_WRITE_LANES: '4', DATABASE_POOL_MAX: '6' })

@@ -68,7 +68,7 @@ export abstract class SisSyncConfig {
   abstract readonly applyChunkSize: number;
   /**
    * Pages a sync stages, and chunks of one entity it applies, at once, each on its own database connection
-   * (applied chunks still commit in order). Always 1 on the embedded database, and at most half the pool.
+   * (applied chunks still commit in order). At most half the pool.
    */
   abstract readonly writeLanes: number;
   /**
@@ -80,7 +80,7 @@ export abstract class SisSyncConfig {
 
 export function loadSisSyncConfig(
   source: NodeJS.ProcessEnv,
-  options: { isProduction: boolean; embeddedDatabase: boolean; databasePoolMax: number },
+  options: { isProduction: boolean; databasePoolMax: number },
 ): SisSyncConfig {
   const env = parseEnv('sis-sync', sisSyncSchema, source);
   if (!env.SIS_SECRETS_KEY && options.isProduction) {
@@ -100,8 +100,6 @@ export function loadSisSyncConfig(
     runLeaseSeconds: env.SIS_SYNC_RUN_LEASE_SECONDS,
     applyChunkSize: env.SIS_SYNC_APPLY_CHUNK_SIZE,
     maxResponseBytes: env.SIS_MAX_RESPONSE_BYTES,
-    writeLanes: options.embeddedDatabase
-      ? 1
-      : Math.max(1, Math.min(env.SIS_SYNC_WRITE_LANES, Math.floor(options.databasePoolMax / 2))),
+    writeLanes: Math.max(1, Math.min(env.SIS_SYNC_WRITE_LANES, Math.floor(options.databasePoolMax / 2))),
   };
 }

@@ -1,82 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  concurrentReads,
+  embeddedPostmasterPid,
+  processRunning,
+  READ_PATHS,
+  startServiceProcess as startService,
+  stopServiceProcess as stopService,
+  type ServiceProcess as Started,
+} from '../support/service-process.js';
 
 /**
- * The README's promise: with no DATABASE_URL and no REDIS_URL, the built service starts on embedded PGlite
- * under HOMEROOM_DATA_DIR, serves logins, and keeps its data across a restart.
+ * The README's promise: with no DATABASE_URL and no REDIS_URL, the built service starts its own PostgreSQL
+ * under HOMEROOM_DATA_DIR, serves logins and concurrent clients, keeps its data across a restart, stops with
+ * its server on SIGTERM, and recovers the server a killed process left behind.
  */
-const entrypoint = join(import.meta.dirname, '../../dist/src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-async function startService(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Started> {
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
-  delete env['DATABASE_URL'];
-  delete env['REDIS_URL'];
-  delete env['JWT_SECRET'];
-  delete env['HOMEROOM_ADMIN_EMAIL'];
-  delete env['HOMEROOM_ADMIN_PASSWORD'];
-  Object.assign(env, {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    METRICS_PORT: String(metricsPort),
-    HOMEROOM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ...extraEnv,
-  });
-  const child = spawn(process.execPath, [entrypoint], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`service not ready in time:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { child, output: () => output, url };
-}
-
-function stopService(service: Started): Promise<void> {
-  return new Promise((resolve) => {
-    if (service.child.exitCode !== null) return resolve();
-    service.child.once('exit', () => resolve());
-    service.child.kill('SIGTERM');
-  });
-}
-
 describe('embedded default (no DATABASE_URL, no REDIS_URL)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'homeroom-embedded-'));
   let first: Started | undefined;
+  let adminEmail = '';
+  let adminPassword = '';
 
   beforeAll(async () => {
     first = await startService(dataDir);
@@ -92,6 +38,8 @@ describe('embedded default (no DATABASE_URL, no REDIS_URL)', () => {
     const printed = /email:\s*(\S+@\S+)[\s\S]*?password:\s*(\S+)/i.exec(service.output());
     expect(printed, service.output()).not.toBeNull();
     const [, email, password] = printed!;
+    adminEmail = email!;
+    adminPassword = password!;
 
     const login = await request(service.url).post('/api/v1/auth/login').send({ email, password });
     expect(login.status).toBe(200);
@@ -124,6 +72,40 @@ describe('embedded default (no DATABASE_URL, no REDIS_URL)', () => {
   }, 180_000);
 
   it('refuses a second process on the same data directory with a clear message', async () => {
-    await expect(startService(dataDir)).rejects.toThrow(/in use by process/);
+    await expect(startService(dataDir)).rejects.toThrow(/in use by process \d+ \(another Homeroom\)/);
+  }, 180_000);
+
+  it('answers 200 concurrent authenticated reads, all with 200', async () => {
+    const service = first!;
+    const { accessToken } = (
+      await request(service.url).post('/api/v1/auth/login').send({ email: adminEmail, password: adminPassword })
+    ).body as { accessToken: string };
+    const statuses = await concurrentReads(service.url, accessToken, READ_PATHS, 200, 8);
+    expect(statuses).toEqual({ 200: 200 });
+  }, 120_000);
+
+  it('stops itself and its server within 10 s on SIGTERM', async () => {
+    const postmaster = embeddedPostmasterPid(dataDir);
+    expect(postmaster).toBeGreaterThan(0);
+    const elapsed = await stopService(first!, 'SIGTERM');
+    expect(first!.child.exitCode).toBe(0);
+    expect(elapsed).toBeLessThan(10_000);
+    expect(processRunning(postmaster!)).toBe(false);
+    expect(embeddedPostmasterPid(dataDir)).toBeUndefined();
   }, 60_000);
+
+  it('after the process is killed (SIGKILL), the next start takes over the server it left and the data', async () => {
+    first = await startService(dataDir);
+    const leftover = embeddedPostmasterPid(dataDir)!;
+    await stopService(first, 'SIGKILL');
+    expect(processRunning(leftover)).toBe(true);
+
+    first = await startService(dataDir);
+    expect(processRunning(leftover)).toBe(false);
+    expect(embeddedPostmasterPid(dataDir)).not.toBe(leftover);
+    const teacher = await request(first.url)
+      .post('/api/v1/auth/login')
+      .send({ email: 'teacher@district.test', password: 'a-long-enough-password' });
+    expect(teacher.status).toBe(200);
+  }, 180_000);
 });
