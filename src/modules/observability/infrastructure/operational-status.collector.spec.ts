@@ -5,7 +5,7 @@ import {
   type AuditIntegrityStatus,
   type SyncOperationsStatus,
 } from '@app/contracts';
-import { InProcessJobQueue } from '@app/queue';
+import { InMemoryJobQueue } from '@app/testing';
 import type { QueryBus } from '@nestjs/cqrs';
 import { describe, expect, it } from 'vitest';
 import type { MetricsConfig } from '../../../config/index.js';
@@ -48,7 +48,7 @@ function collector(cacheSeconds: number) {
   const config: MetricsConfig = { enabled: true, host: '127.0.0.1', port: 0, statusCacheSeconds: cacheSeconds };
   new OperationalStatusCollector(
     queries as unknown as QueryBus,
-    new InProcessJobQueue(jobDefinitions),
+    new InMemoryJobQueue(jobDefinitions),
     metrics,
     config,
   ).onModuleInit();
