@@ -27,7 +27,7 @@ describe('homeroom --help and --version touch nothing', () => {
     [['runs', 'approve', '--help'], /--reason <text>/],
     [['audit', 'verify', '--help'], /--bundle <dir>/],
     [['--version'], /^\d+\.\d+\.\d+\s*$/],
-  ])('homeroom %s exits 0 quickly, prints usage, and writes no data directory', async (args, expected) => {
+  ])('homeroom %s exits 0, prints usage, opens no database and writes no data directory', async (args, expected) => {
     const dataDir = join(root, args.join('_').replace(/\W/g, '') || 'none', 'data');
     const result = await runHomeroom(args, {
       DATABASE_URL: UNREACHABLE_DATABASE,
