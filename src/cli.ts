@@ -1,57 +1,40 @@
-import 'reflect-metadata';
-import { Module, type DynamicModule } from '@nestjs/common';
-import { CommandFactory } from 'nest-commander';
-import { AppModule } from './app.module.js';
-import { CreateMigrationCommand, MigrateCommand, MigrationCommand } from './cli/migration.commands.js';
-import { AuditCliModule, runOfflineAuditCommand } from './modules/audit/index.js';
-import { IdentityCliModule } from './modules/identity/index.js';
-import { prepareRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';
+import { CLI_COMMANDS, parseBeforeBoot } from '@app/cli-commands';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-@Module({})
-class CliModule {
-  static forRuntime(runtime: RuntimeEnvironment): DynamicModule {
-    return {
-      module: CliModule,
-      imports: [
-        AppModule.forRole({ role: 'cli', configuration: runtime.configuration, databaseUrl: runtime.databaseUrl }),
-        IdentityCliModule,
-        AuditCliModule,
-      ],
-      providers: [MigrateCommand, MigrationCommand, CreateMigrationCommand],
-    };
-  }
+/**
+ * `npx homeroom <command>`. The arguments are checked against the command catalogue first: help, version and
+ * usage errors are answered without reading configuration, writing secrets or opening the database. Only a
+ * command that will run boots the app (imported lazily: loading it takes seconds). The process then exits with
+ * the command's status, whatever connection (Redis, a pool) might still hold the event loop.
+ */
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const version = packageVersion();
+  const decision = parseBeforeBoot(argv, {
+    name: 'homeroom',
+    version,
+    description: 'Homeroom operator commands (run `homeroom <command> --help` for one command)',
+    commands: CLI_COMMANDS,
+  });
+  if (decision.kind === 'answered') return decision.code;
+  const { runCli } = await import('./cli/cli-app.js');
+  return runCli(argv, version);
 }
 
-/** `npx homeroom <command>`: operator commands run against the configured (or embedded) database. */
-async function main(): Promise<void> {
-  // Offline verification of an exported bundle needs no configuration, database or service: answered first.
-  const offline = await runOfflineAuditCommand(process.argv.slice(2));
-  if (offline !== undefined) {
-    process.exitCode = offline;
-    return;
-  }
-  const runtime = await prepareRuntimeEnvironment({ LOG_LEVEL: 'warn', ...process.env });
-  try {
-    const app = await CommandFactory.runWithoutClosing(CliModule.forRuntime(runtime), {
-      logger: ['error', 'warn'],
-      cliName: 'homeroom',
-      errorHandler: (error: Error & { code?: string }) => {
-        if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return;
-        console.error(error.message);
-        process.exitCode = 1;
-      },
-      serviceErrorHandler: (error: Error) => {
-        console.error(error.message);
-        process.exitCode = 1;
-      },
-    });
-    await app.close();
-  } finally {
-    await runtime.stop();
-  }
+/** The compiled entry lives in dist/src; package.json ships beside dist (also in the Docker image). */
+function packageVersion(): string | undefined {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
 }
 
-main().catch((error: unknown) => {
+/** Exits once stdout and stderr are flushed, so a piped JSON document is never cut short. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main().then(exit, (error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  exit(1);
 });

@@ -156,6 +156,8 @@ export class BullMqJobQueue extends JobQueue {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    // BullMQ leaves a connection it was handed open; this one is ours, and an open socket keeps the process alive.
+    if (this.connection instanceof Redis) this.connection.disconnect();
   }
 
   private async restoreSchedules(): Promise<void> {

@@ -1,15 +1,12 @@
 import { migrateDatabase, PERSISTENCE_SETTINGS, type PersistenceSettings } from '@app/persistence';
 import { MikroORM } from '@mikro-orm/core';
 import { Inject } from '@nestjs/common';
-import { Command, CommandRunner, SubCommand } from 'nest-commander';
+import { commandMetadata, MIGRATE_CLI, MIGRATION_CLI, MIGRATION_CREATE_CLI, printResult } from '@app/cli-commands';
+import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-@Command({
-  name: 'migrate',
-  description:
-    'Apply pending database migrations as DATABASE_MIGRATION_URL (or DATABASE_URL) and grant the runtime role (also done at start-up by default)',
-})
+@Command(commandMetadata(MIGRATE_CLI))
 export class MigrateCommand extends CommandRunner {
   constructor(
     private readonly orm: MikroORM,
@@ -18,23 +15,26 @@ export class MigrateCommand extends CommandRunner {
     super();
   }
 
-  async run(): Promise<void> {
+  async run(_params: string[], options: { json?: boolean }): Promise<void> {
     const { applied } = await migrateDatabase(this.orm, this.settings);
-    console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`);
+    printResult(options.json, { applied }, () =>
+      console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`),
+    );
+  }
+
+  @Option(MIGRATE_CLI.options.json)
+  parseJson(): boolean {
+    return true;
   }
 }
 
-@SubCommand({
-  name: 'create',
-  arguments: '[name]',
-  description: 'Write a migration for the difference between the entity definitions and the database',
-})
+@SubCommand(commandMetadata(MIGRATION_CREATE_CLI))
 export class CreateMigrationCommand extends CommandRunner {
   constructor(private readonly orm: MikroORM) {
     super();
   }
 
-  async run([name]: string[]): Promise<void> {
+  async run([name]: string[], options: { json?: boolean }): Promise<void> {
     const major = Number(process.versions.node.split('.')[0]);
     if (major < 22) {
       // MikroORM 7's migration generator imports fs.globSync, which Node gained in 22.
@@ -46,15 +46,22 @@ export class CreateMigrationCommand extends CommandRunner {
     const directory = resolve('src/migrations');
     const result = await this.orm.migrator.create(directory, false, false, name);
     if (!result.fileName) {
-      console.log('No schema changes: nothing to write.');
+      printResult(options.json, { written: null }, () => console.log('No schema changes: nothing to write.'));
       return;
     }
     registerMigration(directory, result.fileName);
-    console.log(`Wrote src/migrations/${result.fileName} and registered it in src/migrations/index.ts`);
+    printResult(options.json, { written: `src/migrations/${result.fileName}` }, () =>
+      console.log(`Wrote src/migrations/${result.fileName} and registered it in src/migrations/index.ts`),
+    );
+  }
+
+  @Option(MIGRATION_CREATE_CLI.options.json)
+  parseJson(): boolean {
+    return true;
   }
 }
 
-@Command({ name: 'migration', description: 'Schema migrations', subCommands: [CreateMigrationCommand] })
+@Command({ ...commandMetadata(MIGRATION_CLI), subCommands: [CreateMigrationCommand] })
 export class MigrationCommand extends CommandRunner {
   run(): Promise<void> {
     this.command.help();

@@ -10,7 +10,7 @@ function homeroom(args: string[], env: Record<string, string>) {
   const result = spawnSync(process.execPath, [bin, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -38,7 +38,7 @@ describe('homeroom CLI', () => {
     const second = homeroom(['migrate'], env);
     expect(second.status, second.output).toBe(0);
     expect(second.output).toContain('The database is up to date.');
-  });
+  }, 240_000);
 
   it('creates a district administrator with a generated password printed once', async () => {
     const result = homeroom(
@@ -59,7 +59,7 @@ describe('homeroom CLI', () => {
     }
     const again = homeroom(['users', 'create-admin', '--email', 'it-admin@district.test', '--display-name', 'IT'], env);
     expect(again.status).not.toBe(0);
-  });
+  }, 240_000);
 
   it('resets a password: every session of that user ends, so old refresh tokens stop working', async () => {
     const client = new pg.Client({ connectionString: database.url });

@@ -32,7 +32,7 @@ function homeroom(args: string[], env: Record<string, string>): Promise<{ status
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.once('error', reject);
     child.once('exit', (status) => {
       clearTimeout(timer);
@@ -123,7 +123,7 @@ describe('homeroom sync (compiled CLI)', () => {
         entity,
       ).toBe(count);
     }
-  });
+  }, 400_000);
 
   it('sync import <zip> --dry-run prints the preview and applies nothing', async () => {
     const dataset = generateDistrict({ seed: 'sync-cli-import', ...DISTRICT });
@@ -149,7 +149,7 @@ describe('homeroom sync (compiled CLI)', () => {
     expect(await sql(app.databaseUrl, 'SELECT count(*)::int AS count FROM sis_import_file_chunks')).toEqual([
       { count: 0 },
     ]);
-  });
+  }, 400_000);
 
   it('sync import of a broken package exits non-zero and says why', async () => {
     const path = join(dir, 'broken.zip');
@@ -168,7 +168,7 @@ describe('homeroom sync (compiled CLI)', () => {
     const missing = await homeroom(['sync', 'import', join(dir, 'no-such.zip')], env);
     expect(missing.status).not.toBe(0);
     expect(missing.output).toContain('No such file');
-  });
+  }, 400_000);
 
   it('an unknown connection id exits non-zero with a clear message and starts nothing', async () => {
     const runsBefore = await sql(app.databaseUrl, 'SELECT id FROM sis_sync_runs ORDER BY id');
@@ -189,5 +189,5 @@ describe('homeroom sync (compiled CLI)', () => {
       .set(bearer(token))
       .expect(200);
     expect(runs.body.items).toHaveLength(1);
-  });
+  }, 400_000);
 });

@@ -3,8 +3,14 @@ export { DeleteConnectionCommand } from './application/commands/delete-connectio
 export { EnsureCsvImportConnectionCommand } from './application/commands/ensure-csv-import-connection.command.js';
 export { UpdateConnectionCommand, type ConnectionChanges } from './application/commands/update-connection.command.js';
 export { GetConnectionQuery, ListConnectionsQuery } from './application/queries/connection.queries.js';
-export { ListSyncRunsQuery } from './application/queries/sync-run.queries.js';
-export { isTerminal, type SyncRun } from './domain/sync-run.js';
+export {
+  ApproveSyncRunCommand,
+  CancelSyncRunCommand,
+  DiscardSyncRunCommand,
+} from './application/commands/review-sync-run.commands.js';
+export { GetSyncRunQuery, ListSyncRunsQuery } from './application/queries/sync-run.queries.js';
+export { isTerminal, SYNC_RUN_STATES, type SyncRun, type SyncRunState } from './domain/sync-run.js';
+export { describeHoldReason, printSyncRunSummary, syncRunDocument } from './interface/cli/sync-run-report.js';
 export {
   CSV_IMPORT_CONNECTION_NAME,
   ONEROSTER_VENDORS,

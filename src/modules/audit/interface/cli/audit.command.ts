@@ -1,4 +1,12 @@
 import { parseCheckpointLines, readBundleCheckpoints, type CheckpointRecord } from '@app/audit-chain';
+import {
+  AUDIT_CLI,
+  AUDIT_EXPORT_CLI,
+  AUDIT_REBUILD_READ_MODELS_CLI,
+  AUDIT_VERIFY_CLI,
+  commandMetadata,
+  printResult,
+} from '@app/cli-commands';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -6,7 +14,10 @@ import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { ExportAuditBundleCommand } from '../../application/commands/export-audit-bundle.command.js';
+import {
+  ExportAuditBundleCommand,
+  type AuditBundleExport,
+} from '../../application/commands/export-audit-bundle.command.js';
 import { AuditLog } from '../../application/ports/audit-log.port.js';
 import { AuditProjector } from '../../application/ports/audit-projector.port.js';
 import { VerifyAuditChainQuery } from '../../application/queries/verify-audit-chain.query.js';
@@ -69,12 +80,7 @@ abstract class AuditCliRunner extends CommandRunner {
   }
 }
 
-@SubCommand({
-  name: 'verify',
-  description:
-    'Verify the hash chain and its signed checkpoints in the database (exit 1 naming the first bad seq), or an ' +
-    'exported bundle offline with --bundle and --public-key',
-})
+@SubCommand(commandMetadata(AUDIT_VERIFY_CLI))
 export class AuditVerifyCliCommand extends AuditCliRunner {
   async run(_params: string[], options: VerifyOptions): Promise<void> {
     if (options.bundle) {
@@ -126,64 +132,71 @@ export class AuditVerifyCliCommand extends AuditCliRunner {
     }
   }
 
-  @Option({
-    flags: '--read-models',
-    description:
-      'also recompute each read model (access by student, by actor, denied, disclosures) from the log for the ' +
-      'range and compare it row by row, naming the first difference',
-  })
+  @Option(AUDIT_VERIFY_CLI.options.readModels)
   parseReadModels(): boolean {
     return true;
   }
 
-  @Option({ flags: '--from-seq <seq>', description: 'first seq to check (links from the entry before it)' })
+  @Option(AUDIT_VERIFY_CLI.options.fromSeq)
   parseFromSeq(value: string): number {
     return positiveSeq(value, '--from-seq');
   }
 
-  @Option({ flags: '--to-seq <seq>', description: 'last seq to check (default: the tip)' })
+  @Option(AUDIT_VERIFY_CLI.options.toSeq)
   parseToSeq(value: string): number {
     return positiveSeq(value, '--to-seq');
   }
 
-  @Option({
-    flags: '--checkpoints <file>',
-    description: 'also check against checkpoints held outside the database (checkpoints.jsonl of an earlier export)',
-  })
+  @Option(AUDIT_VERIFY_CLI.options.checkpoints)
   parseCheckpoints(value: string): string {
     return value;
   }
 
-  @Option({ flags: '--bundle <dir>', description: 'verify an exported bundle offline instead (no database)' })
+  @Option(AUDIT_VERIFY_CLI.options.bundle)
   parseBundle(value: string): string {
     return value;
   }
 
-  @Option({ flags: '--public-key <file>', description: 'trusted public key(s) for --bundle (PEM); repeatable' })
+  @Option(AUDIT_VERIFY_CLI.options.publicKey)
   parsePublicKey(value: string, previous: string[] = []): string[] {
     return [...previous, value];
   }
 
-  @Option({ flags: '--json', description: 'print the result as JSON' })
+  @Option(AUDIT_VERIFY_CLI.options.json)
   parseJson(): boolean {
     return true;
   }
 }
 
-@SubCommand({
-  name: 'export',
-  description:
-    'Sign a checkpoint covering the tip, then write or extend an offline-verifiable bundle (segments, checkpoints, ' +
-    'public keys, manifest) in --out',
-})
+@SubCommand(commandMetadata(AUDIT_EXPORT_CLI))
 export class AuditExportCliCommand extends AuditCliRunner {
-  async run(_params: string[], options: { out?: string }): Promise<void> {
+  async run(_params: string[], options: { out?: string; json?: boolean }): Promise<void> {
     if (!options.out) throw new Error('--out <dir> is required');
     const out = resolve(options.out);
     const exported = await this.inContext(async () => {
       await this.record('audit.export', 'audit_bundle', 'allowed', { out });
       return this.commands.execute(new ExportAuditBundleCommand(out, true));
     });
+    const checkpoint = exported.checkpoint?.checkpoint;
+    const document = {
+      out,
+      newEntries: exported.newEntries,
+      lastSeq: exported.lastSeq,
+      checkpoints: exported.checkpoints,
+      written: exported.written,
+      checkpoint: checkpoint
+        ? {
+            id: checkpoint.id,
+            size: checkpoint.size,
+            keyId: checkpoint.keyId,
+            created: !!exported.checkpoint?.created,
+          }
+        : null,
+    };
+    printResult(options.json, document, () => this.describe(exported, out));
+  }
+
+  private describe(exported: AuditBundleExport, out: string): void {
     const checkpoint = exported.checkpoint?.checkpoint;
     console.log(
       `Exported ${exported.newEntries} new entr${exported.newEntries === 1 ? 'y' : 'ies'} to ${out} ` +
@@ -198,19 +211,18 @@ export class AuditExportCliCommand extends AuditCliRunner {
     }
   }
 
-  @Option({ flags: '--out <dir>', description: 'bundle directory (created, or extended if it holds a bundle)' })
+  @Option(AUDIT_EXPORT_CLI.options.out)
   parseOut(value: string): string {
     return value;
   }
+
+  @Option(AUDIT_EXPORT_CLI.options.json)
+  parseJson(): boolean {
+    return true;
+  }
 }
 
-@SubCommand({
-  name: 'rebuild-read-models',
-  description:
-    'Replay the whole log into the read models (access by student, by actor, denied attempts, disclosures) in ' +
-    'one transaction: readers see the old rows until the new ones are complete, and a failure leaves them as ' +
-    'they were; entries skipped earlier are retried',
-})
+@SubCommand(commandMetadata(AUDIT_REBUILD_READ_MODELS_CLI))
 export class AuditRebuildReadModelsCliCommand extends AuditCliRunner {
   constructor(
     commands: CommandBus,
@@ -222,22 +234,26 @@ export class AuditRebuildReadModelsCliCommand extends AuditCliRunner {
     super(commands, queries, log, orm);
   }
 
-  async run(): Promise<void> {
+  async run(_params: string[], options: { json?: boolean }): Promise<void> {
     const started = Date.now();
     const replayed = await this.inContext(async () => {
       await this.record('audit.read_models.rebuild', 'audit_read_models', 'allowed', {});
       return this.projector.rebuild();
     });
-    console.log(
-      `Rebuilt the audit read models from ${replayed} entries in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    const seconds = (Date.now() - started) / 1000;
+    printResult(options.json, { replayedEntries: replayed, seconds }, () =>
+      console.log(`Rebuilt the audit read models from ${replayed} entries in ${seconds.toFixed(1)} s.`),
     );
+  }
+
+  @Option(AUDIT_REBUILD_READ_MODELS_CLI.options.json)
+  parseJson(): boolean {
+    return true;
   }
 }
 
 @Command({
-  name: 'audit',
-  description:
-    'FERPA audit trail: verify the hash chain, export a bundle, verify a bundle offline, rebuild read models',
+  ...commandMetadata(AUDIT_CLI),
   subCommands: [AuditVerifyCliCommand, AuditExportCliCommand, AuditRebuildReadModelsCliCommand],
 })
 export class AuditCliCommand extends CommandRunner {

@@ -1,3 +1,10 @@
+import {
+  commandMetadata,
+  printResult,
+  USERS_CLI,
+  USERS_CREATE_ADMIN_CLI,
+  USERS_RESET_PASSWORD_CLI,
+} from '@app/cli-commands';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
@@ -8,9 +15,10 @@ interface CreateAdminOptions {
   email: string;
   displayName?: string;
   password?: string;
+  json?: boolean;
 }
 
-@SubCommand({ name: 'create-admin', description: 'Create a district administrator' })
+@SubCommand(commandMetadata(USERS_CREATE_ADMIN_CLI))
 export class CreateAdminCliCommand extends CommandRunner {
   constructor(
     private readonly commands: CommandBus,
@@ -27,35 +35,41 @@ export class CreateAdminCliCommand extends CommandRunner {
         new CreateAdminCommand(options.email, options.displayName ?? 'District administrator', password),
       ),
     );
-    console.log(`Created district administrator ${created.email} (${created.id}).`);
-    if (created.generatedPassword) console.log(`Generated password (shown once): ${created.generatedPassword}`);
+    const document = { id: created.id, email: created.email, generatedPassword: created.generatedPassword ?? null };
+    printResult(options.json, document, () => {
+      console.log(`Created district administrator ${created.email} (${created.id}).`);
+      if (created.generatedPassword) console.log(`Generated password (shown once): ${created.generatedPassword}`);
+    });
   }
 
-  @Option({ flags: '--email <email>', description: 'sign-in email', required: true })
+  @Option(USERS_CREATE_ADMIN_CLI.options.email)
   parseEmail(value: string): string {
     return value;
   }
 
-  @Option({ flags: '--display-name <name>', description: 'name shown in the UI' })
+  @Option(USERS_CREATE_ADMIN_CLI.options.displayName)
   parseDisplayName(value: string): string {
     return value;
   }
 
-  @Option({ flags: '--password <password>', description: 'at least 12 characters; generated when omitted' })
+  @Option(USERS_CREATE_ADMIN_CLI.options.password)
   parsePassword(value: string): string {
     return value;
+  }
+
+  @Option(USERS_CREATE_ADMIN_CLI.options.json)
+  parseJson(): boolean {
+    return true;
   }
 }
 
 interface ResetPasswordOptions {
   email: string;
   password?: string;
+  json?: boolean;
 }
 
-@SubCommand({
-  name: 'reset-password',
-  description: "Set a user's password (generated when omitted) and end every session of that user",
-})
+@SubCommand(commandMetadata(USERS_RESET_PASSWORD_CLI))
 export class ResetPasswordCliCommand extends CommandRunner {
   constructor(
     private readonly commands: CommandBus,
@@ -69,26 +83,30 @@ export class ResetPasswordCliCommand extends CommandRunner {
     const reset = await RequestContext.create(this.orm.em, () =>
       this.commands.execute(new ResetPasswordCommand(options.email, options.password)),
     );
-    console.log(`Reset the password of ${reset.email} (${reset.id}); every session of that user has ended.`);
-    if (reset.generatedPassword) console.log(`Generated password (shown once): ${reset.generatedPassword}`);
+    const document = { id: reset.id, email: reset.email, generatedPassword: reset.generatedPassword ?? null };
+    printResult(options.json, document, () => {
+      console.log(`Reset the password of ${reset.email} (${reset.id}); every session of that user has ended.`);
+      if (reset.generatedPassword) console.log(`Generated password (shown once): ${reset.generatedPassword}`);
+    });
   }
 
-  @Option({ flags: '--email <email>', description: 'sign-in email of the user', required: true })
+  @Option(USERS_RESET_PASSWORD_CLI.options.email)
   parseEmail(value: string): string {
     return value;
   }
 
-  @Option({ flags: '--password <password>', description: 'at least 12 characters; generated when omitted' })
+  @Option(USERS_RESET_PASSWORD_CLI.options.password)
   parsePassword(value: string): string {
     return value;
   }
+
+  @Option(USERS_RESET_PASSWORD_CLI.options.json)
+  parseJson(): boolean {
+    return true;
+  }
 }
 
-@Command({
-  name: 'users',
-  description: 'User administration',
-  subCommands: [CreateAdminCliCommand, ResetPasswordCliCommand],
-})
+@Command({ ...commandMetadata(USERS_CLI), subCommands: [CreateAdminCliCommand, ResetPasswordCliCommand] })
 export class UsersCliCommand extends CommandRunner {
   run(): Promise<void> {
     this.command.help();

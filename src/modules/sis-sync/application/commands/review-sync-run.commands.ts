@@ -10,7 +10,8 @@ import { SyncRunBroadcaster } from '../services/sync-run.broadcaster.js';
 export class ApproveSyncRunCommand extends Command<SyncRun> {
   constructor(
     readonly runId: string,
-    readonly approvedBy: string,
+    /** The approving user; null from the CLI, whose operator the audit trail records by OS account. */
+    readonly approvedBy: string | null,
   ) {
     super();
   }
