@@ -23,12 +23,15 @@ interface ChainRow {
 // links and chain hashes are still recomputed here, and offline bundle verification hashes every text. An entry
 // without a payload row is either purged (the purge trigger wrote audit_purged_events in the same
 // transaction) or gone by other means, which the verifier reports as tampering.
+// Each join is bounded to the window on both sides, as in CHECK_RANGE_SQL: the planner then merges three ordered
+// index range scans; unbounded, it looked each payload up by seq and sorted the window (measured: ten times the
+// backend's CPU per batch).
 const recordsSql = (entries: string): string => `
   SELECT e.seq::float8 AS seq, e.entry_hash || e.prev_hash || e.hash AS hashes, ${entries},
          (x.seq IS NOT NULL) AS purged
     FROM audit_events e
-    LEFT JOIN audit_event_payloads p ON p.seq = e.seq
-    LEFT JOIN audit_purged_events x ON x.seq = e.seq
+    LEFT JOIN audit_event_payloads p ON p.seq = e.seq AND p.seq > $1 AND p.seq <= $2
+    LEFT JOIN audit_purged_events x ON x.seq = e.seq AND x.seq > $1 AND x.seq <= $2
    WHERE e.seq > $1 AND e.seq <= $2
    ORDER BY e.seq`;
 // The columns are compared by the one combined check; only a row that fails it is taken apart column by column
