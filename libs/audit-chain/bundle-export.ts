@@ -38,6 +38,12 @@ export interface BundleSource {
 export interface ExportBundleOptions {
   segmentEntries?: number;
   now?: () => Date;
+  /**
+   * Called once the entries are written and before the checkpoints and the manifest are: returns the
+   * checkpoints the bundle holds in place of `source.checkpoints` (e.g. with one just signed over what was
+   * written). Those past the last entry written are left out, so that the bundle never claims a tail it lacks.
+   */
+  finalCheckpoints?: (written: { lastSeq: number; headHash: Buffer }) => Promise<readonly CheckpointRecord[]>;
 }
 
 export interface ExportBundleResult {
@@ -89,7 +95,7 @@ export async function exportBundle(
   }
 
   // Checked before anything is written, so that a refused export leaves no stray segment behind.
-  const checkpointsText = await mergeCheckpoints(dir, source.checkpoints);
+  let checkpointsText = await mergeCheckpoints(dir, source.checkpoints);
   const keysText = await mergePublicKeys(dir, source.publicKeys);
 
   const written: string[] = [];
@@ -106,6 +112,13 @@ export async function exportBundle(
       lastSeq = appended.lastSeq;
       headHash = appended.headHash;
     }
+  }
+
+  let checkpoints = source.checkpoints;
+  if (options.finalCheckpoints) {
+    const final = await options.finalCheckpoints({ lastSeq, headHash: Buffer.from(headHash, 'hex') });
+    checkpoints = final.filter((checkpoint) => checkpoint.size <= lastSeq);
+    checkpointsText = await mergeCheckpoints(dir, checkpoints);
   }
 
   if (checkpointsText.changed) {
@@ -132,7 +145,7 @@ export async function exportBundle(
     segments,
     checkpoints: {
       file: BUNDLE_CHECKPOINTS,
-      count: source.checkpoints.length,
+      count: checkpoints.length,
       sha256: sha256Hex(checkpointsText.text),
     },
     publicKeys: BUNDLE_PUBLIC_KEYS,
@@ -142,7 +155,7 @@ export async function exportBundle(
     await writeAtomically(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     written.push(BUNDLE_MANIFEST);
   }
-  return { dir, written, lastSeq, newEntries: lastSeq - bundledLast, checkpoints: source.checkpoints.length };
+  return { dir, written, lastSeq, newEntries: lastSeq - bundledLast, checkpoints: checkpoints.length };
 }
 
 async function writeSegments(

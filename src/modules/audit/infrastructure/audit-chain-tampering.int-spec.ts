@@ -4,7 +4,7 @@ import { applyPendingMigrations, buildOrmOptions } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -400,6 +400,7 @@ describe('audit chain verification against tampering (PostgreSQL)', () => {
     await expect(chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true))).rejects.toMatchObject(
       refusal,
     );
+    expect(readdirSync(bundle).filter((file) => !file.startsWith('.'))).not.toContain('manifest.json');
     expect(chain.integrity.published.at(-1)).toMatchObject({
       firstBadSeq: '24',
       problem: 'AUDIT_CHAIN.COLUMNS_MISMATCH',
@@ -419,6 +420,53 @@ describe('audit chain verification against tampering (PostgreSQL)', () => {
       'SELECT id::text, tree_size::text AS size FROM audit_checkpoints ORDER BY id',
     );
     expect(rows).toEqual([{ id: '1', size: '20' }]);
+  });
+
+  it('refuses an export whose chain was altered inside what an earlier export holds, leaving its manifest', async () => {
+    const chain = await chainDatabase('audit_export_altered_prefix', 20);
+    const bundle = tempDir();
+    await chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 8));
+    const manifest = readFileSync(join(bundle, 'manifest.json'), 'utf8');
+    await withTriggersDisabled(
+      chain.superuser,
+      ['audit_event_payloads'],
+      [`UPDATE audit_event_payloads SET outcome = 'denied' WHERE seq = 5`],
+    );
+    await chain.append(5);
+    await expect(chain.integrity.export.execute(new ExportAuditBundleCommand(bundle, true, 8))).rejects.toMatchObject({
+      code: 'AUDIT.CHECKPOINT_REFUSED',
+      problem: 'AUDIT_CHAIN.COLUMNS_MISMATCH',
+      firstBadSeq: 5,
+    });
+    expect(readFileSync(join(bundle, 'manifest.json'), 'utf8')).toBe(manifest);
+    const { rows } = await chain.superuser.query<{ size: string }>(
+      'SELECT tree_size::text AS size FROM audit_checkpoints ORDER BY id',
+    );
+    expect(rows).toEqual([{ size: '20' }]);
+  });
+
+  it('signs a prefix an export verified only while the chain still holds the hash it verified', async () => {
+    const chain = await chainDatabase('audit_sign_verified_prefix', 12);
+    const verification = await chain.verify({ toSeq: 10 });
+    const stored = await chain.superuser.query<{ hash: Buffer }>('SELECT hash FROM audit_events WHERE seq = 10');
+    await expect(
+      chain.integrity.sign.execute(
+        new SignAuditCheckpointCommand('uncovered', { verification, head: Buffer.alloc(32, 7) }),
+      ),
+    ).rejects.toMatchObject({
+      code: 'AUDIT.CHECKPOINT_REFUSED',
+      problem: 'AUDIT_CHAIN.HASH_MISMATCH',
+      firstBadSeq: 10,
+    });
+    expect(chain.integrity.published.at(-1)).toMatchObject({ firstBadSeq: '10', problem: 'AUDIT_CHAIN.HASH_MISMATCH' });
+
+    const signed = await chain.integrity.sign.execute(
+      new SignAuditCheckpointCommand('uncovered', { verification, head: stored.rows[0].hash }),
+    );
+    // Exactly the verified prefix, not the tip.
+    expect(signed).toMatchObject({ created: true, checkpoint: { id: 1, size: 10 } });
+    expect(signed.checkpoint.head).toEqual(stored.rows[0].hash);
+    expect(await chain.verify()).toMatchObject({ ok: true, checkedEntries: 12, lastCheckpoint: { id: 1, size: 10 } });
   });
 
   it('signs contiguous, chained checkpoints when several signers race, on schedule only when due', async () => {

@@ -52,8 +52,12 @@ function afterOccurredAt(pattern: string): string {
     OR ${AFTER_LAST_OCCURRED_AT} LIKE (${pattern}))`;
 }
 
-/** The actor's type is the last key of the actor object, which ends where the first `},"dataCategories":[` starts. */
-const ACTOR_IS_USER = `pg_catalog.substr(${E}, pg_catalog.strpos(${E}, '},"dataCategories":[') - 13, 13) = '"type":"user"'`;
+/**
+ * The actor's type is the last key of the actor object, which ends where the first `},"dataCategories":[` starts.
+ * Matched as the end of the text before it: split_part and LIKE work on bytes, where strpos and substr count
+ * characters from the start of the text (measured: half the cost of the whole column check went to this).
+ */
+const ACTOR_IS_USER = `pg_catalog.split_part(${E}, '},"dataCategories":[', 1) LIKE '%"type":"user"'`;
 
 const COLUMN_CHECKS = {
   action: `pg_catalog.strpos(p.action, '"') = 0 AND pg_catalog.strpos(p.action, '\\') = 0

@@ -1,4 +1,4 @@
-import { buildCheckpointBody, GENESIS_HASH, type CheckpointRecord } from '@app/audit-chain';
+import { buildCheckpointBody, GENESIS_HASH, type ChainVerification, type CheckpointRecord } from '@app/audit-chain';
 import { Clock } from '@app/ddd';
 import { TransactionRunner } from '@app/persistence';
 import { Command, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
@@ -25,8 +25,23 @@ export interface SignedCheckpoint {
   created: boolean;
 }
 
+/**
+ * A verification of the whole chain up to `verification.lastSeq` (1..lastSeq against every stored checkpoint)
+ * that the caller has just made while reading the chain for its own purpose (an export), and the hash it found
+ * there. Given one, the signer signs exactly that prefix instead of verifying the chain a second time; a failed
+ * one is refused like a failed verification of the signer's own.
+ */
+export interface VerifiedChainPrefix {
+  verification: ChainVerification;
+  /** The hash at verification.lastSeq that the verification reached (null when it failed). */
+  head: Buffer | null;
+}
+
 export class SignAuditCheckpointCommand extends Command<SignedCheckpoint> {
-  constructor(readonly when: CheckpointWhen = 'always') {
+  constructor(
+    readonly when: CheckpointWhen = 'always',
+    readonly verified?: VerifiedChainPrefix,
+  ) {
     super();
   }
 }
@@ -39,7 +54,9 @@ const SCHEDULE_SLACK_MS = 30_000;
  * (read together from one row, so they always match), prev = checkpoint N's signature. Signers take turns
  * under an advisory lock. Before signing it checks that the chain still reaches checkpoint N's size and passes
  * through its head, and that the whole chain up to the tip verifies, and refuses otherwise: a signer must not
- * vouch for a rewritten, truncated or altered trail.
+ * vouch for a rewritten, truncated or altered trail. Given a `verified` prefix (an export verifies what it
+ * reads), it signs that prefix instead of the tip, unless a checkpoint already covers it, and does not verify the
+ * chain again: it checks that the hash stored at the prefix's end is still the one the verification reached.
  */
 @CommandHandler(SignAuditCheckpointCommand)
 export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditCheckpointCommand, SignedCheckpoint> {
@@ -54,18 +71,21 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
     private readonly events: EventBus,
   ) {}
 
-  async execute({ when }: SignAuditCheckpointCommand): Promise<SignedCheckpoint> {
+  async execute({ when, verified }: SignAuditCheckpointCommand): Promise<SignedCheckpoint> {
     const keyId = this.signer.currentKeyId();
     let signed: SignedCheckpoint;
     try {
+      if (verified && !verified.verification.ok) await this.refuse(verified.verification);
       signed = await this.transactions.run(async () => {
         await this.checkpoints.lockForSigning();
         const previous = await this.checkpoints.latest();
-        const tip = await this.chain.tip();
+        const tip = verified ? await this.verifiedTip(verified) : await this.chain.tip();
         const now = this.clock.now();
-        if (previous && this.stillGood(previous, when, tip.seq, now)) return { checkpoint: previous, created: false };
+        if (previous && (verified ? previous.size >= tip.seq : this.stillGood(previous, when, tip.seq, now))) {
+          return { checkpoint: previous, created: false };
+        }
         if (previous) await this.assertConsistent(previous, tip);
-        await this.assertVerifies(tip.seq);
+        if (!verified) await this.assertVerifies(tip.seq);
         const fields = {
           origin: this.config.origin,
           id: (previous?.id ?? 0) + 1,
@@ -129,7 +149,11 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
       checkpoints: await this.checkpoints.all(),
       publicKeys: this.signer.publishedKeys().map((key) => key.publicKeyPem),
     });
-    if (result.ok || !result.problem) return;
+    if (!result.ok) await this.refuse(result);
+  }
+
+  private async refuse(result: ChainVerification): Promise<never> {
+    if (!result.problem) throw new Error('A failed chain verification names no problem');
     const previous = await this.checkpoints.latest();
     throw new AuditCheckpointRefusedError(
       result.problem.code,
@@ -137,6 +161,25 @@ export class SignAuditCheckpointHandler implements ICommandHandler<SignAuditChec
       previous?.id ?? null,
       result.problem.message,
     );
+  }
+
+  /**
+   * The prefix the caller verified, as its tip, once the stored hash there is still the one the verification
+   * reached: a chain rewritten since then is refused rather than signed.
+   */
+  private async verifiedTip({ verification, head }: VerifiedChainPrefix): Promise<{ seq: number; hash: Buffer }> {
+    const seq = verification.lastSeq;
+    const stored = seq === 0 ? GENESIS_HASH : await this.chain.hashAt(seq);
+    if (!head || !stored?.equals(head)) {
+      const previous = await this.checkpoints.latest();
+      throw new AuditCheckpointRefusedError(
+        'AUDIT_CHAIN.HASH_MISMATCH',
+        seq,
+        previous?.id ?? null,
+        `the hash stored at entry ${seq} changed after the chain up to it was verified`,
+      );
+    }
+    return { seq, hash: stored };
   }
 
   private async assertConsistent(previous: CheckpointRecord, tip: { seq: number; hash: Buffer }): Promise<void> {

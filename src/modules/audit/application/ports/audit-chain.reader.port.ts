@@ -7,20 +7,24 @@ export interface ChainTip {
   hash: Buffer;
 }
 
+/**
+ * What `records` ships per entry: `text` the entry's text (exports); `checked` only whether the text matches
+ * its entry hash and which stored columns disagree with it, compared where it is stored (`entryMatches`,
+ * `mismatchedColumns`: what verifying the database needs, and much faster); `text-and-checked` both (an export
+ * that verifies what it writes).
+ */
+export type ChainEntries = 'text' | 'checked' | 'text-and-checked';
+
 /** Reads the stored chain: entries with their hashes, payload text and purge records. */
 export abstract class AuditChainReader {
   abstract tip(): Promise<ChainTip>;
   abstract hashAt(seq: number): Promise<Buffer | null>;
-  /**
-   * fromSeq..toSeq in seq order, in batches, so memory stays flat however long the chain is. `text` ships each
-   * entry's text (exports); `checked` compares it with its entry hash where it is stored and ships the result
-   * (`entryMatches`), which is what verifying the database needs and much faster.
-   */
   /**
    * Checks every entry of first..last where it is stored (links within the run, text against entry hash,
    * recomputed hash) and returns the run's boundary hashes and the hashes at `headSeqs`; null when any entry
    * there is missing or fails a check.
    */
   abstract checkRange(first: number, last: number, headSeqs: readonly number[]): Promise<CheckedRange | null>;
-  abstract records(fromSeq: number, toSeq: number, entries?: 'text' | 'checked'): AsyncIterable<readonly ChainRecord[]>;
+  /** fromSeq..toSeq in seq order, in batches, so memory stays flat however long the chain is (see ChainEntries). */
+  abstract records(fromSeq: number, toSeq: number, entries?: ChainEntries): AsyncIterable<readonly ChainRecord[]>;
 }
