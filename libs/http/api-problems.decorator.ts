@@ -29,11 +29,18 @@ export const problemSchema = {
     errorId: { type: 'string', format: 'uuid', description: 'On 500s only: quote it when reporting the problem' },
     errors: {
       type: 'array',
-      description: 'REQUEST.VALIDATION_FAILED: every field at fault',
+      description:
+        'Every field at fault: `messages` from the request validator (REQUEST.VALIDATION_FAILED), `problem` and ' +
+        '`message` from a domain check (e.g. AUDIT.DISCLOSURE_INCOMPLETE)',
       items: {
         type: 'object',
-        required: ['field', 'messages'],
-        properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
+        required: ['field'],
+        properties: {
+          field: { type: 'string', example: 'email' },
+          messages: { type: 'array', items: { type: 'string' } },
+          problem: { type: 'string', example: 'missing' },
+          message: { type: 'string' },
+        },
       },
     },
   },

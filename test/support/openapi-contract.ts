@@ -134,7 +134,12 @@ export class OpenApiContract {
     const media = response.content[mediaType];
     if (!media)
       return [`${where}: media type ${mediaType} not documented (${Object.keys(response.content).join(', ')})`];
-    if (!/json$/.test(mediaType) || !media.schema || exchange.body!.length > MAX_CHECKED_BODY) return [];
+    if (
+      !/^application\/([a-z.-]+\+)?json$/.test(mediaType) ||
+      !media.schema ||
+      exchange.body!.length > MAX_CHECKED_BODY
+    )
+      return [];
     let body: unknown;
     try {
       body = JSON.parse(exchange.body!);
