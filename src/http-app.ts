@@ -3,7 +3,7 @@ import { translateDatabaseOutage } from '@app/persistence';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -13,10 +13,11 @@ import { AuditProblemRecorder } from './modules/audit/index.js';
 import { installHttpMetrics } from './modules/observability/index.js';
 import { configureRealtimeAdapter } from './modules/realtime/index.js';
 import { requestIdFor } from './logger-options.js';
+import { buildOpenApiDocument } from './openapi-document.js';
 import type { RuntimeEnvironment } from './runtime-environment.js';
 
 export const API_PREFIX = 'api/v1';
-const UNPREFIXED_ROUTES = ['health/live', 'health/ready'];
+export const UNPREFIXED_ROUTES = ['health/live', 'health/ready'];
 
 /** Builds the HTTP (and socket.io) application for the `api` and `all` roles, without listening. */
 export async function createHttpApp(
@@ -79,15 +80,7 @@ function securityHeaders(): (request: Request, response: Response, next: (error?
 }
 
 function setUpOpenApi(app: INestApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Homeroom API')
-    .setDescription(
-      'Roster sync, FERPA audit trail and attendance for K-12 districts. Errors are RFC 9457 problem documents with a stable `code`.',
-    )
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const { document } = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     useGlobalPrefix: false,
     jsonDocumentUrl: 'openapi.json',

@@ -4,3 +4,5 @@ export * from './request-validation.error.js';
 export * from './validation.pipe.js';
 export * from './redis-throttler.storage.js';
 export * from './hostile-input.guard.js';
+export * from './api-problems.decorator.js';
+export * from './openapi-contract.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createHttpApp } from '../../src/http-app.js';
 import { MetricsServer } from '../../src/modules/observability/index.js';
 import { prepareRuntimeEnvironment } from '../../src/runtime-environment.js';
+import { recordExchanges, type RecordedExchange } from './openapi-contract.js';
 
 export const TEST_JWT_SECRET = 'test-signing-secret-that-is-long-enough-0123456789';
 export const ADMIN_EMAIL = 'admin@district.test';
@@ -19,6 +20,8 @@ export interface TestApp {
   metricsUrl: string;
   databaseUrl: string;
   redisPrefix: string | undefined;
+  /** With `recordExchanges`: every response the routes sent, to check against the OpenAPI document. */
+  exchanges: RecordedExchange[] | undefined;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface BootTestAppOptions {
   databaseUrl?: string;
   /** Use Redis for the queue and socket fan-out; pass a prefix to share it with another app. */
   redis?: boolean | { prefix: string };
+  /** Record every response (status, media type, body) for an OpenAPI contract check. */
+  recordExchanges?: boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function bootTestApp(options: BootTestAppOptions = {}): Promise<Tes
   };
   const runtime = await prepareRuntimeEnvironment(env);
   const app = await createHttpApp(runtime, options.role ?? 'all');
+  const exchanges = options.recordExchanges ? recordExchanges(app) : undefined;
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const metrics = app.get(MetricsServer);
@@ -73,6 +79,7 @@ export async function bootTestApp(options: BootTestAppOptions = {}): Promise<Tes
     metricsUrl: `http://127.0.0.1:${metrics.port()}`,
     databaseUrl,
     redisPrefix,
+    exchanges,
     close: async () => {
       await app.close();
       await runtime.stop();

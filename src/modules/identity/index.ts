@@ -4,5 +4,5 @@ export type { Authentication } from './application/services/access-token.authent
 export { ROLES, type Role } from './domain/role.js';
 export { IdentityCliModule } from './identity-cli.module.js';
 export { IdentityModule } from './identity.module.js';
-export { CurrentUser, Public, RequireRoles } from './interface/http/auth.decorators.js';
+export { CurrentUser, IS_PUBLIC, Public, REQUIRED_ROLES, RequireRoles } from './interface/http/auth.decorators.js';
 export { printFirstRunCredentials } from './interface/first-run-credentials.js';

@@ -6,6 +6,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Student, actor and hold ids are UUIDs; anything else is a 400 with the usual validation problem. */
 @Injectable()
 export class AuditIdPipe implements PipeTransform<string, string> {
+  /** Read by the OpenAPI document builder. */
+  static readonly openApiFormat = 'uuid';
+
   transform(value: string, metadata: ArgumentMetadata): string {
     if (typeof value === 'string' && UUID.test(value)) return value.toLowerCase();
     const field = metadata.data ?? 'id';

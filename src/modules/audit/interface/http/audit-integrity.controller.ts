@@ -1,4 +1,5 @@
 import { AuditExempt, Audited, type AuditPolicy } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -37,10 +38,8 @@ export class AuditIntegrityController {
   @RequireRoles('compliance_officer', 'district_admin')
   @Audited(integrityPolicy('audit_checkpoint.sign', 'audit_checkpoint', 'write'))
   @ApiOperation({ summary: 'Sign a checkpoint of the chain now (they are also signed on a schedule)' })
-  @ApiCreatedResponse({
-    type: CheckpointDto,
-    description: '409 AUDIT.CHECKPOINT_REFUSED if the chain was cut or rewritten',
-  })
+  @ApiCreatedResponse({ type: CheckpointDto, description: 'The signed checkpoint' })
+  @ApiProblems({ 409: ['AUDIT.CHECKPOINT_REFUSED'], 503: ['AUDIT.SIGNING_KEY_MISSING'] })
   async sign(): Promise<CheckpointDto> {
     const { checkpoint } = await this.commands.execute(new SignAuditCheckpointCommand('always'));
     return CheckpointDto.from(checkpoint);
@@ -50,7 +49,9 @@ export class AuditIntegrityController {
   @ApiBearerAuth()
   @RequireRoles('compliance_officer', 'district_admin')
   @Audited(integrityPolicy('audit_checkpoint.list', 'audit_checkpoint', 'read'))
+  @ApiOperation({ summary: 'Signed checkpoints of the chain, newest first' })
   @ApiOkResponse({ type: CheckpointPageDto, description: 'Signed checkpoints, newest first' })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR'] })
   async list(@Query() query: ListCheckpointsQueryDto): Promise<CheckpointPageDto> {
     const page = await this.queries.execute(new ListAuditCheckpointsQuery(query.limit, query.cursor));
     return { items: page.items.map((checkpoint) => CheckpointDto.from(checkpoint)), nextCursor: page.nextCursor };
@@ -62,6 +63,7 @@ export class AuditIntegrityController {
   @Audited(integrityPolicy('audit.verify', 'audit_chain', 'read'))
   @ApiOperation({ summary: 'Verify the hash chain and every signed checkpoint (200 even when it fails)' })
   @ApiOkResponse({ type: ChainVerificationDto })
+  @ApiProblems({ 400: ['AUDIT.INVALID_SEQ_RANGE'] })
   async verify(@Query() query: VerifyChainQueryDto): Promise<ChainVerificationDto> {
     const result = await this.queries.execute(
       new VerifyAuditChainQuery({ fromSeq: query.fromSeq, toSeq: query.toSeq }),

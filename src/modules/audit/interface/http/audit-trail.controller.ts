@@ -1,7 +1,8 @@
 import { Audited, AuditStreamStart, type AuditPolicy, type BeginAuditedStream } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Controller, Get, Logger, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequireRoles } from '../../../identity/index.js';
 import { GetActorAccessQuery } from '../../application/queries/get-actor-access.query.js';
@@ -69,7 +70,9 @@ export class AuditTrailController {
   /** The trail, newest first, by student, actor, action, outcome and time window. */
   @Get('events')
   @Audited(auditReadPolicy({ from: 'query', name: 'studentId' }))
+  @ApiOperation({ summary: 'The audit trail, newest first, by student, actor, action, outcome and time window' })
   @ApiOkResponse({ type: AuditEventPageDto })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR', 'AUDIT.INVALID_PAGE_SIZE', 'AUDIT.INVALID_RANGE'] })
   async events(@Query() query: ListAuditEventsQueryDto): Promise<AuditEventPageDto> {
     const page = await this.queries.execute(
       new ListAuditEventsQuery(toFilter(query), { cursor: query.cursor, limit: query.limit }),
@@ -80,7 +83,9 @@ export class AuditTrailController {
   /** Who accessed this student's records: every recorded access, allowed, denied or failed, newest first. */
   @Get('students/:id/access')
   @Audited(auditReadPolicy({ from: 'param', name: 'id' }))
+  @ApiOperation({ summary: "Who accessed this student's records: allowed, denied or failed, newest first" })
   @ApiOkResponse({ type: StudentAccessPageDto })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR', 'AUDIT.INVALID_PAGE_SIZE', 'AUDIT.INVALID_RANGE'] })
   async studentAccess(
     @Param('id', AuditIdPipe) studentId: string,
     @Query() query: StudentAccessQueryDto,
@@ -107,7 +112,9 @@ export class AuditTrailController {
   /** What this user accessed: grouped by student (with a flag for students outside their schools), or flat. */
   @Get('actors/:id/access')
   @Audited(auditReadPolicy({ from: 'none' }))
+  @ApiOperation({ summary: 'What this user accessed: grouped by student, or flat' })
   @ApiOkResponse({ type: ActorAccessPageDto })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR', 'AUDIT.INVALID_PAGE_SIZE', 'AUDIT.INVALID_RANGE'] })
   async actorAccess(
     @Param('id', AuditIdPipe) actorId: string,
     @Query() query: ActorAccessQueryDto,
@@ -137,7 +144,19 @@ export class AuditTrailController {
    */
   @Get('export')
   @Audited({ ...auditReadPolicy({ from: 'query', name: 'studentId' }, 'audit.export'), mode: 'stream' })
+  @ApiOperation({ summary: 'Export matching entries, oldest first, as JSON Lines or CSV (streamed)' })
   @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description: 'One stored entry per line with its `seq` (JSON Lines), or CSV with a header row; an attachment',
+    content: {
+      'application/x-ndjson': {
+        schema: { type: 'string' },
+        example: '{"seq":1,"id":"0b0f3c1e-8c8e-4f7b-9a53-8f1f0e2a6c11","action":"student.read","outcome":"allowed"}\n',
+      },
+      'text/csv': { schema: { type: 'string' }, example: 'seq,occurredAt,action,outcome\r\n' },
+    },
+  })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR', 'AUDIT.INVALID_PAGE_SIZE', 'AUDIT.INVALID_RANGE'] })
   async export(
     @Query() query: ExportAuditEventsQueryDto,
     @Res() response: Response,

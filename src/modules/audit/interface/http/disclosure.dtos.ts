@@ -10,7 +10,7 @@ import {
 } from '../../domain/disclosure.js';
 
 export class DisclosurePartyDto {
-  @ApiProperty({ maxLength: 300 }) name!: string;
+  @ApiProperty({ maxLength: 300, example: 'Northwest Evaluation Association' }) name!: string;
   @ApiProperty({ enum: DISCLOSURE_PARTY_TYPES }) type!: DisclosurePartyType;
 }
 
@@ -43,7 +43,11 @@ export class RecordDisclosureDto implements DisclosureDraft {
   @Allow()
   basis?: DisclosureBasis;
 
-  @ApiProperty({ description: 'The legitimate interest the party had in the information', maxLength: 2000 })
+  @ApiProperty({
+    description: 'The legitimate interest the party had in the information',
+    maxLength: 2000,
+    example: "Scoring the district's fall reading assessment under contract",
+  })
   @Allow()
   legitimateInterest?: string;
 

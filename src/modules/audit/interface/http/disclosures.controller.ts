@@ -1,7 +1,16 @@
 import { Audited } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
 import { RecordDisclosureCommand } from '../../application/commands/record-disclosure.command.js';
@@ -54,7 +63,9 @@ export class DisclosuresController {
     subjects: { from: 'result', select: (result) => (result as DisclosureDto).studentIds },
     mode: 'write',
   })
+  @ApiOperation({ summary: "Record a disclosure of students' PII to a third party (34 CFR 99.32)" })
   @ApiCreatedResponse({ type: DisclosureDto })
+  @ApiProblems({ 422: ['AUDIT.DISCLOSURE_INCOMPLETE', 'AUDIT.UNKNOWN_STUDENTS'] })
   async record(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: RecordDisclosureDto,
@@ -75,8 +86,15 @@ export class DisclosuresController {
     subjects: { from: 'param', name: 'id' },
     mode: 'read',
   })
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: StudentDisclosuresDto })
+  @ApiOperation({ summary: "The student's record of disclosures, oldest first (JSON, or CSV with Accept: text/csv)" })
+  @ApiOkResponse({
+    description: 'JSON by default; CSV with a header row when the client accepts text/csv',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(StudentDisclosuresDto) } },
+      'text/csv': { schema: { type: 'string' }, example: 'disclosureId,disclosedOn,partyName\r\n' },
+    },
+  })
+  @ApiExtraModels(StudentDisclosuresDto)
   async forStudent(
     @Param('id', AuditIdPipe) studentId: string,
     @Query() query: StudentDisclosuresQueryDto,

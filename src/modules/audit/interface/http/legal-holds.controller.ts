@@ -1,7 +1,8 @@
 import { Audited, type AuditPolicy } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
 import { PlaceLegalHoldCommand } from '../../application/commands/place-legal-hold.command.js';
@@ -34,7 +35,9 @@ export class LegalHoldsController {
   @Post('legal-holds')
   @HttpCode(201)
   @Audited(holdPolicy('legal_hold.place', 'write', HOLD_SUBJECT))
+  @ApiOperation({ summary: 'Place a legal hold: the retention purge keeps every entry about the student' })
   @ApiCreatedResponse({ type: LegalHoldDto })
+  @ApiProblems({ 422: ['AUDIT.LEGAL_HOLD_REASON_INVALID', 'AUDIT.UNKNOWN_STUDENTS'] })
   async place(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: PlaceLegalHoldDto,
@@ -48,7 +51,9 @@ export class LegalHoldsController {
 
   @Get('legal-holds')
   @Audited(holdPolicy('audit.read', 'read', { from: 'query', name: 'studentId' }))
+  @ApiOperation({ summary: 'Legal holds, by student and whether active' })
   @ApiOkResponse({ type: LegalHoldPageDto })
+  @ApiProblems({ 400: ['AUDIT.INVALID_CURSOR', 'AUDIT.INVALID_PAGE_SIZE'] })
   async list(@Query() query: ListLegalHoldsQueryDto): Promise<LegalHoldPageDto> {
     const page = await this.queries.execute(
       new ListLegalHoldsQuery(
@@ -63,7 +68,9 @@ export class LegalHoldsController {
   @Post('legal-holds/:id/release')
   @HttpCode(200)
   @Audited(holdPolicy('legal_hold.release', 'write', HOLD_SUBJECT))
+  @ApiOperation({ summary: 'Release a legal hold' })
   @ApiOkResponse({ type: LegalHoldDto })
+  @ApiProblems({ 404: ['AUDIT.LEGAL_HOLD_NOT_FOUND'], 409: ['AUDIT.LEGAL_HOLD_ALREADY_RELEASED'] })
   async release(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', AuditIdPipe) id: string,

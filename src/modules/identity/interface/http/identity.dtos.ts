@@ -25,14 +25,14 @@ export class LoginDto {
   @MaxLength(320)
   email!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'correct-horse-battery-staple' })
   @IsString()
   @MaxLength(MAX_PASSWORD_LENGTH)
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'Jx0f3mQ8uV2nYcRkP5sWbL7tHdA9eG1i' })
   @IsString()
   @MinLength(16)
   @MaxLength(200)
@@ -57,7 +57,7 @@ export class CreateUserDto {
   @MaxLength(200)
   displayName!: string;
 
-  @ApiProperty({ minLength: 12 })
+  @ApiProperty({ minLength: 12, example: 'a-long-enough-passphrase-2026' })
   @IsString()
   @MaxLength(MAX_PASSWORD_LENGTH)
   password!: string;

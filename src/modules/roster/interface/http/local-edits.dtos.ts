@@ -20,7 +20,11 @@ export class ContactPreferencesDto {
 export class EditPersonLocalFieldsDto {
   @ApiPropertyOptional({ nullable: true }) @nullable() @IsString() @MaxLength(200) preferredFirstName?: string | null;
   @ApiPropertyOptional({ nullable: true }) @nullable() @IsString() @MaxLength(200) preferredLastName?: string | null;
-  @ApiPropertyOptional({ nullable: true }) @nullable() @IsString() @MaxLength(60) pronouns?: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'she/her' })
+  @nullable()
+  @IsString()
+  @MaxLength(60)
+  pronouns?: string | null;
   @ApiPropertyOptional({ nullable: true }) @nullable() @IsString() @MaxLength(40) phone?: string | null;
   @ApiPropertyOptional({ nullable: true }) @nullable() @IsString() @MaxLength(40) sms?: string | null;
 

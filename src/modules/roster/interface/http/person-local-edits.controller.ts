@@ -1,8 +1,9 @@
 import { Audited, AuditExempt } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { rosterAuditPolicies } from './roster-audit.policies.js';
 import { Body, Controller, Delete, Param, ParseEnumPipe, Patch } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
 import {
   ClearPersonLocalEditCommand,
@@ -28,7 +29,9 @@ export class PersonLocalEditsController {
   @Patch('students/:id')
   @Audited(rosterAuditPolicies.editStudent)
   @RequireRoles('district_admin', 'school_admin')
+  @ApiOperation({ summary: "Edit a student's locally editable fields (sticky edits survive syncs)" })
   @ApiOkResponse({ type: PersonLocalStateDto })
+  @ApiProblems({ 403: ['ROSTER.EDIT_DENIED'], 404: ['ROSTER.PERSON_NOT_FOUND'] })
   editStudent(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', RosterIdPipe) id: string,
@@ -40,7 +43,9 @@ export class PersonLocalEditsController {
   @Patch('staff/:id')
   @AuditExempt('Staff records, not education records')
   @RequireRoles('district_admin', 'school_admin')
+  @ApiOperation({ summary: "Edit a staff member's locally editable fields (sticky edits survive syncs)" })
   @ApiOkResponse({ type: PersonLocalStateDto })
+  @ApiProblems({ 403: ['ROSTER.EDIT_DENIED'], 404: ['ROSTER.PERSON_NOT_FOUND'] })
   editStaff(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', RosterIdPipe) id: string,
@@ -52,7 +57,10 @@ export class PersonLocalEditsController {
   @Delete('students/:id/local-edits/:field')
   @Audited(rosterAuditPolicies.clearStudentEdit)
   @RequireRoles('district_admin', 'sis_operator', 'school_admin')
+  @ApiOperation({ summary: "Clear a student's local edit of one field: the SIS value applies again" })
   @ApiOkResponse({ type: PersonLocalStateDto })
+  @ApiParam({ name: 'field', enum: SIS_BACKED_EDITABLE_FIELDS })
+  @ApiProblems({ 403: ['ROSTER.EDIT_DENIED'], 404: ['ROSTER.PERSON_NOT_FOUND', 'ROSTER.NO_LOCAL_EDIT'] })
   clearStudentEdit(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', RosterIdPipe) id: string,
@@ -64,7 +72,10 @@ export class PersonLocalEditsController {
   @Delete('staff/:id/local-edits/:field')
   @AuditExempt('Staff records, not education records')
   @RequireRoles('district_admin', 'sis_operator', 'school_admin')
+  @ApiOperation({ summary: "Clear a staff member's local edit of one field: the SIS value applies again" })
   @ApiOkResponse({ type: PersonLocalStateDto })
+  @ApiParam({ name: 'field', enum: SIS_BACKED_EDITABLE_FIELDS })
+  @ApiProblems({ 403: ['ROSTER.EDIT_DENIED'], 404: ['ROSTER.PERSON_NOT_FOUND', 'ROSTER.NO_LOCAL_EDIT'] })
   clearStaffEdit(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', RosterIdPipe) id: string,

@@ -1,8 +1,9 @@
 import { Audited } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { rosterAuditPolicies } from './roster-audit.policies.js';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthenticatedUser } from '../../../identity/index.js';
 import { GetStudentQuery } from '../../application/queries/get-student.query.js';
 import { ListStudentsQuery } from '../../application/queries/list-students.query.js';
@@ -17,7 +18,9 @@ export class StudentsController {
 
   @Get()
   @Audited(rosterAuditPolicies.listStudents)
+  @ApiOperation({ summary: 'Search or list the active students you may see' })
   @ApiOkResponse({ type: StudentPageDto, description: 'Active students you may see: by name, or best match first' })
+  @ApiProblems({ 400: ['ROSTER.INVALID_CURSOR', 'ROSTER.INVALID_PAGE_SIZE'] })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListStudentsQueryDto): Promise<StudentPageDto> {
     const page = await this.queries.execute(
       new ListStudentsQuery(user, {
@@ -32,7 +35,9 @@ export class StudentsController {
 
   @Get(':id')
   @Audited(rosterAuditPolicies.readStudent)
-  @ApiOkResponse({ type: StudentDetailDto, description: '403 ROSTER.ACCESS_DENIED outside your scope' })
+  @ApiOperation({ summary: 'One student with enrollments and contacts (audited read)' })
+  @ApiOkResponse({ type: StudentDetailDto, description: 'The student, if within your school scope' })
+  @ApiProblems({ 403: ['ROSTER.ACCESS_DENIED'], 404: ['ROSTER.STUDENT_NOT_FOUND'] })
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', RosterIdPipe) id: string): Promise<StudentDetailDto> {
     return StudentDetailDto.fromDetail(await this.queries.execute(new GetStudentQuery(user, id)));
   }

@@ -1,13 +1,8 @@
 import { AuditExempt } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRoles } from '../../../identity/index.js';
 import { TestConnectionCommand } from '../../application/commands/test-connection.command.js';
 import { GetConnectionHealthQuery } from '../../application/queries/connection-health.query.js';
@@ -28,16 +23,21 @@ export class ConnectionHealthController {
   /** Answers within the connection's request timeout with a verdict per check; a failed check is still a 200. */
   @Post(':id/test')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Test a connection now: reachability, sign-in, a read (a failed check is still a 200)' })
   @ApiOkResponse({ type: ConnectionTestDto })
-  @ApiNotFoundResponse({ description: 'SIS_SYNC.CONNECTION_NOT_FOUND' })
-  @ApiUnprocessableEntityResponse({ description: 'SIS_SYNC.CONNECTION_NOT_TESTABLE (CSV-upload connections)' })
+  @ApiProblems({
+    404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
+    422: ['SIS_SYNC.CONNECTION_NOT_TESTABLE'],
+    503: ['SIS_SYNC.SECRET_UNREADABLE'],
+  })
   async test(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionTestDto> {
     return ConnectionTestDto.from(await this.commands.execute(new TestConnectionCommand(id)));
   }
 
   @Get(':id/health')
+  @ApiOperation({ summary: "How the connection's recent runs went" })
   @ApiOkResponse({ type: ConnectionHealthDto })
-  @ApiNotFoundResponse({ description: 'SIS_SYNC.CONNECTION_NOT_FOUND' })
+  @ApiProblems({ 404: ['SIS_SYNC.CONNECTION_NOT_FOUND'] })
   async health(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionHealthDto> {
     return ConnectionHealthDto.from(await this.queries.execute(new GetConnectionHealthQuery(id)));
   }

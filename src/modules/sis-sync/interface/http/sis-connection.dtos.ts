@@ -295,7 +295,7 @@ export class CreateSisConnectionDto {
   @IsIn(SIS_PROVIDERS)
   provider!: SisProvider;
 
-  @ApiPropertyOptional({ enum: ONEROSTER_VERSIONS, description: 'Required for OneRoster' })
+  @ApiPropertyOptional({ enum: ONEROSTER_VERSIONS, description: 'Required for OneRoster', example: '1.2' })
   @ValidateIf(isOneRoster)
   @IsIn(ONEROSTER_VERSIONS)
   version?: OneRosterVersion;
@@ -318,6 +318,12 @@ export class CreateSisConnectionDto {
 
   @ApiPropertyOptional({
     oneOf: [{ $ref: getSchemaPath(OAuth2AuthDto) }, { $ref: getSchemaPath(OAuth1AuthDto) }],
+    example: {
+      type: 'oauth2',
+      tokenUrl: 'https://campus.district.org/campus/oauth2/token?appName=district',
+      clientId: 'homeroom-sync',
+      clientSecret: 'the-secret-the-sis-issued',
+    },
     description:
       'Required for OneRoster and PowerSchool. oauth1 only with OneRoster 1.1; PowerSchool takes oauth2 with the ' +
       "plugin's client ID and secret.",
@@ -436,12 +442,11 @@ export class CreateSisConnectionDto {
   fieldPolicies?: FieldPoliciesDto;
 
   @ApiPropertyOptional({
-    example: 'com.district.sync.section_enrollments',
     nullable: true,
     type: String,
     description:
       'PowerSchool only: a named PowerQuery listing every section enrollment (with DCIDs), read instead of one ' +
-      'request per section. null or left out: per section.',
+      'request per section, e.g. com.district.sync.section_enrollments. null or left out: per section.',
   })
   @IsOptional()
   @IsString()

@@ -1,14 +1,14 @@
 import { AuditExempt } from '@app/audit-capture';
+import { ApiProblems } from '@app/http';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
 import { CreateConnectionCommand } from '../../application/commands/create-connection.command.js';
@@ -35,10 +35,11 @@ export class SisConnectionsController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a SIS connection (OneRoster or PowerSchool); the secret is stored encrypted' })
   @ApiCreatedResponse({ type: SisConnectionDto })
-  @ApiConflictResponse({ description: 'SIS_SYNC.CONNECTION_NAME_TAKEN' })
-  @ApiUnprocessableEntityResponse({
-    description: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS (the field is named) or SIS_SYNC.PROVIDER_NOT_SUPPORTED',
+  @ApiProblems({
+    409: ['SIS_SYNC.CONNECTION_NAME_TAKEN'],
+    422: ['SIS_SYNC.INVALID_CONNECTION_SETTINGS', 'SIS_SYNC.PROVIDER_NOT_SUPPORTED'],
   })
   async create(
     @CurrentUser() actor: AuthenticatedUser,
@@ -48,6 +49,7 @@ export class SisConnectionsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'Every SIS connection (secrets never included)' })
   @ApiOkResponse({ type: SisConnectionListDto })
   async list(): Promise<SisConnectionListDto> {
     const connections = await this.queries.execute(new ListConnectionsQuery());
@@ -55,15 +57,21 @@ export class SisConnectionsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One SIS connection (its secret never included)' })
   @ApiOkResponse({ type: SisConnectionDto })
+  @ApiProblems({ 404: ['SIS_SYNC.CONNECTION_NOT_FOUND'] })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<SisConnectionDto> {
     return SisConnectionDto.from(await this.queries.execute(new GetConnectionQuery(id)));
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change some settings of a connection; nested objects are replaced whole' })
   @ApiOkResponse({ type: SisConnectionDto })
-  @ApiConflictResponse({ description: 'SIS_SYNC.CONNECTION_NAME_TAKEN' })
-  @ApiUnprocessableEntityResponse({ description: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS (the field is named)' })
+  @ApiProblems({
+    404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
+    409: ['SIS_SYNC.CONNECTION_NAME_TAKEN'],
+    422: ['SIS_SYNC.INVALID_CONNECTION_SETTINGS', 'SIS_SYNC.PROVIDER_NOT_SUPPORTED'],
+  })
   async update(
     @CurrentUser() actor: AuthenticatedUser,
     @Param('id', ParseUUIDPipe) id: string,
@@ -74,8 +82,9 @@ export class SisConnectionsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a connection (refused while a run is queued, running or held)' })
   @ApiNoContentResponse({ description: 'Deleted: no longer listed or synced; the mirrored roster data stays' })
-  @ApiConflictResponse({ description: 'SIS_SYNC.RUN_ALREADY_ACTIVE: a run is queued, running or held' })
+  @ApiProblems({ 404: ['SIS_SYNC.CONNECTION_NOT_FOUND'], 409: ['SIS_SYNC.RUN_ALREADY_ACTIVE'] })
   async remove(@CurrentUser() actor: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.commands.execute(new DeleteConnectionCommand(actor.id, id));
   }

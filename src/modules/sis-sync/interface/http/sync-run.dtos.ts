@@ -14,6 +14,29 @@ import {
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
+/** A `HoldReason`: a mass-change threshold that tripped, or people whose ids the SIS remapped. */
+const HOLD_REASON_SCHEMA = {
+  type: 'object',
+  required: ['kind', 'entity', 'count'],
+  properties: {
+    kind: { type: 'string', enum: ['threshold', 'id_remap'] },
+    entity: { type: 'string', example: 'people' },
+    action: { type: 'string', enum: ['create', 'update', 'deactivate'], description: 'Threshold holds only' },
+    count: { type: 'integer', minimum: 0 },
+    limit: { type: 'string', example: '10%', description: 'Threshold holds only: the limit that was passed' },
+  },
+};
+
+const RESTORE_CONFLICT_SCHEMA = {
+  type: 'object',
+  required: ['entity', 'sourcedId', 'changedByRun'],
+  properties: {
+    entity: { type: 'string', example: 'people' },
+    sourcedId: { type: 'string' },
+    changedByRun: { type: 'string', format: 'uuid', nullable: true, description: 'The run that changed it later' },
+  },
+};
+
 export class StartSyncRunDto {
   @ApiPropertyOptional({ enum: ['full', 'delta'], default: 'delta' })
   @IsOptional()
@@ -106,7 +129,8 @@ export class SyncRunDto {
       'and its audit entry names the students they are',
   })
   preview!: unknown;
-  @ApiProperty({ description: 'Why a run was held' }) holdReasons!: unknown[];
+  @ApiProperty({ description: 'Why a run was held', type: 'array', items: HOLD_REASON_SCHEMA })
+  holdReasons!: unknown[];
   @ApiProperty() issueCount!: number;
   @ApiProperty({ nullable: true, type: String }) errorCode!: string | null;
   @ApiProperty({ nullable: true, type: String }) errorMessage!: string | null;
@@ -189,7 +213,12 @@ export class RestoreResultDto {
   @ApiProperty() undeleteOnly!: boolean;
   @ApiProperty({ description: 'Per entity: uncreated, reverted, undeleted, conflicts' }) counts!: unknown;
   @ApiProperty() conflictCount!: number;
-  @ApiProperty({ description: 'Records a later run changed, left as they are (first 500)' }) conflicts!: unknown[];
+  @ApiProperty({
+    description: 'Records a later run changed, left as they are (first 500)',
+    type: 'array',
+    items: RESTORE_CONFLICT_SCHEMA,
+  })
+  conflicts!: unknown[];
 }
 
 /** The preview without its sample sourcedIds. */

@@ -23,7 +23,18 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '@app/http';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
@@ -78,6 +89,24 @@ function syncRunAuditPolicy(
   return { action, resource, dataCategories: ['roster_sync'], subjects, mode: 'read' };
 }
 
+const VENDOR_PRESETS_SCHEMA = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['vendor', 'label', 'versions', 'basePaths', 'tokenPath', 'authTypes', 'notes', 'defaults'],
+    properties: {
+      vendor: { type: 'string', example: 'infinite-campus' },
+      label: { type: 'string', example: 'Infinite Campus' },
+      versions: { type: 'array', items: { type: 'string', enum: ['1.1', '1.2'] } },
+      basePaths: { type: 'object', additionalProperties: { type: 'string' } },
+      tokenPath: { type: 'string', nullable: true, example: '/campus/oauth2/token?appName={appName}' },
+      authTypes: { type: 'array', items: { type: 'string', enum: ['oauth2', 'oauth1'] } },
+      notes: { type: 'array', items: { type: 'string' } },
+      defaults: { type: 'object', description: 'Per version: the settings a new connection gets' },
+    },
+  },
+};
+
 @ApiTags('sis-sync')
 @ApiBearerAuth()
 @RequireRoles('district_admin', 'sis_operator')
@@ -91,7 +120,13 @@ export class SyncRunsController {
   @Post('connections/:id/sync')
   @Audited(syncRunAuditPolicy('roster_sync.start', 'sis_connection'))
   @HttpCode(202)
+  @ApiOperation({ summary: 'Start a sync run of this connection (queued; follow it on GET /sis/runs/{id})' })
   @ApiAcceptedResponse({ type: RunAcceptedDto })
+  @ApiProblems({
+    404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
+    409: ['SIS_SYNC.RUN_ALREADY_ACTIVE', 'SIS_SYNC.CONNECTION_DISABLED'],
+    503: ['QUEUE.UNAVAILABLE'],
+  })
   async start(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseUUIDPipe) connectionId: string,
@@ -114,8 +149,27 @@ export class SyncRunsController {
   @Post('imports')
   @Audited(syncRunAuditPolicy('roster_sync.import', 'sis_import'))
   @HttpCode(202)
+  @ApiOperation({ summary: 'Import a OneRoster CSV zip (multipart field "file") as a sync run' })
   @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: {
+        file: { type: 'string', format: 'binary', description: 'The OneRoster CSV package (.zip)' },
+        connectionId: { type: 'string', format: 'uuid' },
+        dryRun: { type: 'string', enum: ['true', 'false'] },
+      },
+    },
+  })
   @ApiAcceptedResponse({ type: RunAcceptedDto })
+  @ApiProblems({
+    400: ['SIS_SYNC.IMPORT_FILE_INVALID'],
+    404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
+    409: ['SIS_SYNC.RUN_ALREADY_ACTIVE', 'SIS_SYNC.CONNECTION_DISABLED'],
+    413: ['HTTP.PAYLOAD_TOO_LARGE'],
+    503: ['QUEUE.UNAVAILABLE'],
+  })
   @UseInterceptors(FileInterceptor('file', { dest: tmpdir(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1 } }))
   async import(
     @CurrentUser() user: AuthenticatedUser,
@@ -139,13 +193,17 @@ export class SyncRunsController {
   /** Where each vendor's OneRoster service lives, its auth, its rules and the defaults a connection gets. */
   @Get('vendor-presets')
   @AuditExempt('Vendor defaults, no student records')
+  @ApiOperation({ summary: "Each vendor's OneRoster paths, auth, rules and connection defaults" })
+  @ApiOkResponse({ schema: VENDOR_PRESETS_SCHEMA })
   vendorPresets(): Promise<unknown[]> {
     return this.queries.execute(new ListVendorGuidesQuery());
   }
 
   @Get('runs')
   @AuditExempt('Run states and counts (preview samples left out), no student records')
+  @ApiOperation({ summary: 'Sync runs, newest first, by connection and state' })
   @ApiOkResponse({ type: SyncRunPageDto })
+  @ApiProblems({ 400: ['SIS_SYNC.INVALID_CURSOR'] })
   async list(@Query() query: ListSyncRunsQueryDto): Promise<SyncRunPageDto> {
     const page = await this.queries.execute(
       new ListSyncRunsQuery(query.limit ?? 50, query.cursor, query.connectionId, query.state),
@@ -155,7 +213,9 @@ export class SyncRunsController {
 
   @Get('runs/:id')
   @Audited(syncRunAuditPolicy('sync_run.read', 'sync_run', { from: 'handler' }))
+  @ApiOperation({ summary: 'One run: state, counts, hold reasons and preview samples (audited read)' })
   @ApiOkResponse({ type: SyncRunDto })
+  @ApiProblems({ 404: ['SIS_SYNC.RUN_NOT_FOUND'] })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     const run = await this.queries.execute(new GetSyncRunQuery(id));
     const named = await this.queries.execute(new ListSyncRunStudentIdsQuery(run.id, 'preview'));
@@ -165,8 +225,16 @@ export class SyncRunsController {
   /** JSON, or CSV (entity, sourcedId, field, severity, message) with `Accept: text/csv`; streamed page by page. */
   @Get('runs/:id/issues')
   @Audited({ ...syncRunAuditPolicy('sync_run_issues.read', 'sync_run', { from: 'handler' }), mode: 'stream' })
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: [RunIssueDto] })
+  @ApiOperation({ summary: "The run's per-record issues: JSON, or CSV with Accept: text/csv (streamed)" })
+  @ApiExtraModels(RunIssueDto)
+  @ApiOkResponse({
+    description: 'Every issue of the run',
+    content: {
+      'application/json': { schema: { type: 'array', items: { $ref: getSchemaPath(RunIssueDto) } } },
+      'text/csv': { schema: { type: 'string' }, example: 'entity,sourcedId,field,severity,message\r\n' },
+    },
+  })
+  @ApiProblems({ 404: ['SIS_SYNC.RUN_NOT_FOUND'] })
   async issues(
     @Param('id', ParseUUIDPipe) id: string,
     @Req() request: Request,
@@ -204,7 +272,13 @@ export class SyncRunsController {
 
   @Post('runs/:id/approve')
   @Audited(syncRunAuditPolicy('sync_run.approve'))
+  @ApiOperation({ summary: 'Approve a held run: it applies its changes' })
   @ApiAcceptedResponse({ type: SyncRunDto })
+  @ApiProblems({
+    404: ['SIS_SYNC.RUN_NOT_FOUND'],
+    409: ['SIS_SYNC.RUN_STATE_CONFLICT'],
+    503: ['QUEUE.UNAVAILABLE'],
+  })
   @HttpCode(202)
   async approve(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     return SyncRunDto.from(await this.commands.execute(new ApproveSyncRunCommand(id, user.id)));
@@ -213,7 +287,9 @@ export class SyncRunsController {
   @Post('runs/:id/discard')
   @Audited(syncRunAuditPolicy('sync_run.discard'))
   @HttpCode(200)
+  @ApiOperation({ summary: 'Discard a held run: nothing is applied' })
   @ApiOkResponse({ type: SyncRunDto })
+  @ApiProblems({ 404: ['SIS_SYNC.RUN_NOT_FOUND'], 409: ['SIS_SYNC.RUN_STATE_CONFLICT'] })
   async discard(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     return SyncRunDto.from(await this.commands.execute(new DiscardSyncRunCommand(id)));
   }
@@ -222,7 +298,9 @@ export class SyncRunsController {
   @Post('runs/:id/restore')
   @Audited(syncRunAuditPolicy('sync_run.restore', 'sync_run', { from: 'handler' }))
   @HttpCode(200)
+  @ApiOperation({ summary: "Revert a run's changes (or only its deactivations); later changes are kept" })
   @ApiOkResponse({ type: RestoreResultDto })
+  @ApiProblems({ 404: ['SIS_SYNC.RUN_NOT_FOUND'], 409: ['SIS_SYNC.RUN_STATE_CONFLICT'] })
   async restore(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseUUIDPipe) id: string,
@@ -241,7 +319,9 @@ export class SyncRunsController {
   @Post('runs/:id/cancel')
   @Audited(syncRunAuditPolicy('sync_run.cancel'))
   @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a queued or running run' })
   @ApiAcceptedResponse({ type: SyncRunDto })
+  @ApiProblems({ 404: ['SIS_SYNC.RUN_NOT_FOUND'], 409: ['SIS_SYNC.RUN_STATE_CONFLICT'] })
   async cancel(@Param('id', ParseUUIDPipe) id: string): Promise<SyncRunDto> {
     return SyncRunDto.from(await this.commands.execute(new CancelSyncRunCommand(id)));
   }
