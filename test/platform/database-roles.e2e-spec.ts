@@ -132,7 +132,8 @@ describe('database roles in production', () => {
       const code = await new Promise<number | null>((resolve) => service.once('exit', resolve));
       clearTimeout(started);
       expect(code, output).toBe(1);
-      expect(output).toContain(
+      // The start-up failure is one JSON line: the message is its `msg`.
+      expect(output.replaceAll('\\"', '"')).toContain(
         `Refusing to start in production: the database role "${ownerRole}" (DATABASE_URL) owns audit_checkpoints, ` +
           'audit_disclosures, audit_event_payloads, audit_events, audit_purged_events and',
       );

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -102,6 +103,10 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
   it('keeps Redis-free routes working, fails queue routes fast with 503, and restores the schedules', async () => {
     const schedules = await schedulerIds();
     expect(schedules.length).toBeGreaterThan(0);
+    // Proves the restarted Redis is empty: the schedules it then holds were registered again, not kept.
+    const marker = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    await marker.set(`${prefix}:outage-marker`, '1');
+    marker.disconnect();
     await request(api.url).get('/health/ready').expect(200);
 
     await redis.kill();
@@ -130,7 +135,9 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
     expect(again.body.code).toBe('QUEUE.UNAVAILABLE');
 
     await redis.restart();
-    expect(await schedulerIds()).toEqual([]);
+    const restarted = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    expect(await restarted.exists(`${prefix}:outage-marker`)).toBe(0);
+    restarted.disconnect();
 
     const deadline = Date.now() + SCHEDULER_WAIT_MS;
     while ((await schedulerIds()).join() !== schedules.join()) {
