@@ -23,6 +23,27 @@ export interface JobCatalogue {
   'audit.record-sync-runs': Record<string, never>;
   /** Verifies the audit chain from the last verified checkpoint on (AUDIT_VERIFY_CRON), records and alerts. */
   'audit.verify-chain': Record<string, never>;
+  /** Sends one audit alert on one channel; retried with backoff until the receiver accepts it. */
+  'audit.deliver-alert': { alert: AuditVerificationFailedAlert; channel: 'webhook' | 'email' };
+}
+
+/**
+ * The webhook body of a failed scheduled verification of the audit chain: ids, seqs and the problem code,
+ * never an entry's content. `id` is the delivery id, the same on every retry and on every channel.
+ */
+export interface AuditVerificationFailedAlert {
+  id: string;
+  type: 'audit.verification-failed';
+  occurredAt: string;
+  summary: string;
+  verification: {
+    verifiedAt: string;
+    fromSeq: number;
+    toSeq: number;
+    checkedEntries: number;
+    firstBadSeq: number | null;
+    problem: string | null;
+  };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -50,4 +71,6 @@ export const jobDefinitions: Record<JobName, JobDefinition> = {
   'audit.record-sync-runs': { attempts: 1, backoffMs: 1_000 },
   // A verification that could not run (database away) is tried again; one that found a problem is recorded, not retried.
   'audit.verify-chain': { attempts: 3, backoffMs: 60_000 },
+  // As sis-sync.deliver-alert: about 42 minutes of retries before a dead letter.
+  'audit.deliver-alert': { attempts: 10, backoffMs: 5_000 },
 };

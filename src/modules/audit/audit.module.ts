@@ -59,6 +59,9 @@ import { RunAuditVerificationHandler } from './application/commands/run-audit-ve
 import { AuditVerificationRepository } from './application/ports/audit-verification.repository.js';
 import { GetAuditIntegrityStatusHandler } from './application/queries/get-audit-integrity-status.query.js';
 import { VerifyAuditChainJob } from './application/verify-audit-chain.job.js';
+import { DeliverAuditAlertJob } from './application/deliver-audit-alert.job.js';
+import { AuditAlerts } from './application/ports/audit-alerts.port.js';
+import { WebhookSmtpAuditAlerts } from './infrastructure/webhook-smtp.audit-alerts.js';
 import { PostgresAuditVerificationRepository } from './infrastructure/postgres-audit-verification.repository.js';
 
 /**
@@ -116,6 +119,8 @@ export class AuditModule {
       RunAuditVerificationHandler,
       GetAuditIntegrityStatusHandler,
       VerifyAuditChainJob,
+      { provide: AuditAlerts, useClass: WebhookSmtpAuditAlerts },
+      DeliverAuditAlertJob,
     ];
     const http: Provider[] = [
       AuditRouteRegistry,

@@ -1,14 +1,18 @@
 import type { JobPayload } from '@app/contracts';
-import { JobHandler, type HandlesJob, type HasConfiguredSchedule } from '@app/queue';
+import { JobHandler, JobQueue, type HandlesJob, type HasConfiguredSchedule } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
 import { AuditConfig } from '../../../config/index.js';
 import { RunAuditVerificationCommand } from './commands/run-audit-verification.command.js';
+import { AuditAlerts } from './ports/audit-alerts.port.js';
+import { verificationFailedAlert } from './verification-failed-alert.js';
 
 /**
  * Verifies the audit chain on AUDIT_VERIFY_CRON (daily by default), from the last verified checkpoint on. A
- * problem found is recorded and alerted (the `compliance` room, the alert channels, /metrics), not retried: the
- * next run looks again.
+ * problem found is recorded and alerted (the `compliance` room, /metrics, and an `audit.verification-failed`
+ * alert queued for each configured channel: ALERT_WEBHOOK_URL, SMTP_URL), not retried: the next run looks again
+ * and alerts again.
  */
 @Injectable()
 @JobHandler('audit.verify-chain', { schedule: { cron: '30 3 * * *', payload: {} } })
@@ -18,6 +22,8 @@ export class VerifyAuditChainJob implements HandlesJob<JobPayload<'audit.verify-
   constructor(
     private readonly commands: CommandBus,
     private readonly config: AuditConfig,
+    private readonly alerts: AuditAlerts,
+    private readonly queue: JobQueue,
   ) {}
 
   scheduledCron(): string {
@@ -32,6 +38,15 @@ export class VerifyAuditChainJob implements HandlesJob<JobPayload<'audit.verify-
       this.logger.error(
         `Audit chain verification FAILED at entry ${result.firstBadSeq ?? '?'}: ${result.problem ?? 'unknown problem'}`,
       );
+      // One id for the alert on every channel and every retry: receivers dedupe on it.
+      const alert = verificationFailedAlert(randomUUID(), result);
+      for (const channel of this.alerts.enabledChannels()) {
+        await this.queue.enqueue(
+          'audit.deliver-alert',
+          { alert, channel },
+          { jobId: `audit-alert-${alert.id}-${channel}` },
+        );
+      }
     }
   }
 }

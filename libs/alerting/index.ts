@@ -1,0 +1,3 @@
+export * from './alert-channel.js';
+export * from './smtp.alert-channel.js';
+export * from './webhook.alert-channel.js';
