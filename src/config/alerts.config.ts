@@ -31,8 +31,8 @@ const alertsSchema = z.object({
 });
 
 /**
- * Sync alerts (failed runs, held runs, a streak of failures) by webhook and by email. Both channels are off
- * until configured.
+ * Alerts by webhook and by email: sync alerts (failed runs, held runs, a streak of failures) and a failed
+ * scheduled verification of the audit chain (`audit.verification-failed`). Both channels are off until configured.
  *
  * `ALERT_WEBHOOK_URL` receives a JSON POST per alert, signed with `ALERT_WEBHOOK_SECRET` (required with the
  * URL): header `X-Homeroom-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. `SMTP_URL`
