@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -6,7 +6,8 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login } from '../support/auth.js';
-import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
+import { bootTestApp, type TestApp } from '../support/test-app.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 const PROMTOOL = process.env['PROMTOOL'] ?? 'promtool';
 const hasPromtool = spawnSync(PROMTOOL, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -34,51 +35,24 @@ function valueOf(exposition: string, series: string): number | undefined {
  */
 describe.skipIf(!hasPromtool)('scrapes an operator can alert on (promtool)', () => {
   let api: TestApp;
-  let worker: ChildProcess | undefined;
-  let workerOutput = '';
+  let worker: WorkerProcess | undefined;
   let workerMetricsUrl = '';
   let db: pg.Client;
 
   async function startWorker(): Promise<void> {
-    workerOutput = '';
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/worker.js')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: api.databaseUrl,
-        REDIS_URL: process.env['REDIS_URL_TEST'] || 'redis://127.0.0.1:6379',
-        REDIS_PREFIX: api.redisPrefix!,
-        JWT_SECRET: TEST_JWT_SECRET,
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: '0',
-        METRICS_STATUS_CACHE_SECONDS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    worker = await startWorkerProcess({
+      DATABASE_URL: api.databaseUrl,
+      REDIS_URL: process.env['REDIS_URL_TEST'] || 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: api.redisPrefix!,
+      METRICS_STATUS_CACHE_SECONDS: '0',
     });
-    worker = child;
-    child.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const url = /Metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(workerOutput)?.[1];
-      if (url && workerOutput.includes('Processing')) {
-        workerMetricsUrl = url;
-        return;
-      }
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${workerOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    workerMetricsUrl = worker.metricsUrl;
   }
 
   async function stopWorker(): Promise<void> {
-    const child = worker;
+    const stopping = worker;
     worker = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    });
+    await stopping?.stop();
   }
 
   beforeAll(async () => {

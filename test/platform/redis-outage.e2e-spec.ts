@@ -1,15 +1,14 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedRoster } from '../roster/seed-roster.js';
 import { createOneRosterConnection } from '../sis-sync/sync-support.js';
 import { bearer, login } from '../support/auth.js';
 import { freePort, PrivateRedisServer } from '../support/redis-server.js';
-import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
+import { bootTestApp, type TestApp } from '../support/test-app.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 const SCHEDULER_WAIT_MS = 30_000;
 
@@ -28,8 +27,7 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
   const prefix = `homeroom-test-outage-${randomBytes(4).toString('hex')}`;
   let redis: PrivateRedisServer;
   let api: TestApp;
-  let worker: ChildProcess;
-  let workerOutput = '';
+  let worker: WorkerProcess;
   let token: string;
   let connectionId: string;
   let inspector: Queue;
@@ -43,27 +41,7 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
     redis = await PrivateRedisServer.start();
     const env = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, AUTH_RATE_LIMIT_PER_MINUTE: '1000' };
     api = await bootTestApp({ role: 'api', env });
-    worker = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/worker.js')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: api.databaseUrl,
-        DATABASE_POOL_MAX: '5',
-        JWT_SECRET: TEST_JWT_SECRET,
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: '0',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    worker.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!workerOutput.includes('Processing')) {
-      if (worker.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${workerOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    worker = await startWorkerProcess({ DATABASE_URL: api.databaseUrl, DATABASE_POOL_MAX: '5', ...env });
     await seedRoster(api.databaseUrl, {
       orgs: [{ sourcedId: 'sch-north', name: 'North High' }],
       people: [{ sourcedId: 'stu-ana', givenName: 'Ana', familyName: 'Lopez', role: 'student', orgs: ['sch-north'] }],
@@ -83,19 +61,8 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
     // Shutting down is not what this suite measures: give the processes their Redis back first.
     if (redis && !redis.running) await redis.restart();
     await inspector?.close();
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.kill('SIGTERM');
-      // A worker stopped right after Redis came back can hang in BullMQ's close (seen before these changes too).
-      const stopped = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000)),
-      ]);
-      if (!stopped) {
-        worker.kill('SIGKILL');
-        await exited;
-      }
-    }
+    // A worker stopped right after Redis came back can hang in BullMQ's close (seen before these changes too).
+    await worker?.stop(15_000);
     await api?.close();
     await redis?.stop();
   }, 60_000);
@@ -142,7 +109,7 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
     const deadline = Date.now() + SCHEDULER_WAIT_MS;
     while ((await schedulerIds()).join() !== schedules.join()) {
       if (Date.now() > deadline) {
-        throw new Error(`schedules not restored: ${(await schedulerIds()).join()}\n${workerOutput.slice(-3000)}`);
+        throw new Error(`schedules not restored: ${(await schedulerIds()).join()}\n${worker.output().slice(-3000)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -154,6 +121,6 @@ describe('Redis goes away and comes back empty', { timeout: 120_000 }, () => {
     }
     const started = await startSync();
     expect(started.status, JSON.stringify(started.body)).toBe(202);
-    expect(worker.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
   });
 });

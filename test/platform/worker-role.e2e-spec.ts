@@ -1,49 +1,28 @@
 import { JobQueue } from '@app/queue';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../support/auth.js';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 /** The scaled-out shape: an API process that only enqueues, and a separate worker process that runs jobs. */
 describe('api and worker processes on PostgreSQL and Redis', () => {
   let api: TestApp;
-  let worker: ChildProcess;
-  let workerOutput = '';
+  let worker: WorkerProcess;
 
   beforeAll(async () => {
     api = await bootTestApp({ redis: true, role: 'api' });
-    worker = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/worker.js')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: api.databaseUrl,
-        REDIS_URL: process.env['REDIS_URL_TEST'] || 'redis://127.0.0.1:6379',
-        REDIS_PREFIX: api.redisPrefix!,
-        JWT_SECRET: TEST_JWT_SECRET,
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    worker = await startWorkerProcess({
+      DATABASE_URL: api.databaseUrl,
+      REDIS_URL: process.env['REDIS_URL_TEST'] || 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: api.redisPrefix!,
     });
-    worker.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!workerOutput.includes('Processing')) {
-      if (worker.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${workerOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
-    if (worker.exitCode === null) {
-      await new Promise((resolve) => {
-        worker.once('exit', resolve);
-        worker.kill('SIGTERM');
-      });
-    }
+    await worker?.stop();
     await api.close();
   });
 
@@ -62,7 +41,7 @@ describe('api and worker processes on PostgreSQL and Redis', () => {
       for (;;) {
         const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM sessions');
         if (rows[0].count === '0') break;
-        if (Date.now() > deadline) throw new Error(`the worker did not purge the sessions:\n${workerOutput}`);
+        if (Date.now() > deadline) throw new Error(`the worker did not purge the sessions:\n${worker.output()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {
@@ -71,8 +50,8 @@ describe('api and worker processes on PostgreSQL and Redis', () => {
   });
 
   it('answers liveness and readiness probes on its metrics port (the compose healthcheck)', async () => {
-    const metricsUrl = /Metrics on (http:\/\/[^\s"]+)\/metrics/.exec(workerOutput)?.[1];
-    expect(metricsUrl, workerOutput).toBeDefined();
+    const metricsUrl = worker.metricsUrl;
+    expect(metricsUrl, worker.output()).toBeDefined();
     const live = await fetch(`${metricsUrl}/health/live`);
     expect(live.status).toBe(200);
     expect(await live.json()).toEqual({ status: 'ok' });
