@@ -58,6 +58,7 @@ describe('roster read side', () => {
     testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
     url = testApp.url;
     district = await seedRoster(testApp.databaseUrl, {
+      connectionName: 'Unified SIS',
       orgs: [
         { sourcedId: 'dist', name: 'Unified District', type: 'district' },
         { sourcedId: 'sch-north', name: 'North High', identifier: 'NHS' },
@@ -251,6 +252,7 @@ describe('roster read side', () => {
         periods: [],
         school: { id: district.id('orgs', 'sch-north'), sourcedId: 'sch-north', name: 'North High' },
         course: { id: district.id('courses', 'crs-alg'), sourcedId: 'crs-alg', title: 'Algebra I', courseCode: 'ALG1' },
+        source: { connectionId: district.connectionId, connectionName: 'Unified SIS' },
       });
       const students = await get('admin', '/students?search=10042').expect(200);
       expect(students.body.items[0]).toMatchObject({
@@ -260,6 +262,7 @@ describe('roster read side', () => {
         identifier: '10042',
         grades: ['09'],
         schools: [{ id: district.id('orgs', 'sch-north'), sourcedId: 'sch-north', name: 'North High' }],
+        source: { connectionId: district.connectionId, connectionName: 'Unified SIS' },
       });
     });
 
@@ -281,6 +284,21 @@ describe('roster read side', () => {
       expect(names((await get('admin', `/students?search=nunez&schoolId=${south}`).expect(200)).body.items)).toEqual([
         'Josefina Nunes',
       ]);
+    });
+  });
+
+  describe('filters by SIS connection', () => {
+    it('lists the classes of one connection, within the scope only; an unknown one gives an empty page', async () => {
+      expect(titles((await get('admin', `/classes?connectionId=${bay.connectionId}`).expect(200)).body.items)).toEqual([
+        'Algebra I (Bay)',
+      ]);
+      const north = district.id('orgs', 'sch-north');
+      const both = await get('admin', `/classes?connectionId=${district.connectionId}&schoolId=${north}`).expect(200);
+      expect(titles(both.body.items)).toEqual(['Algebra I', 'Biology']);
+      expect((await get('rivera', `/classes?connectionId=${bay.connectionId}`).expect(200)).body.items).toEqual([]);
+      expect((await get('admin', `/classes?connectionId=${UNKNOWN_ID}`).expect(200)).body.items).toEqual([]);
+      const malformed = await get('admin', '/classes?connectionId=bay').expect(400);
+      expect(malformed.body.code).toBe('REQUEST.VALIDATION_FAILED');
     });
   });
 
@@ -535,13 +553,18 @@ describe('roster read side', () => {
       expect(response.body.code).toBe('REQUEST.VALIDATION_FAILED');
     });
 
-    it.each(['/schools', '/classes', `/classes/${UNKNOWN_ID}/roster`, '/students', `/students/${UNKNOWN_ID}`])(
-      'unauthenticated %s → 401',
-      async (path) => {
-        const response = await request(url).get(`/api/v1${path}`);
-        expect(response.status).toBe(401);
-      },
-    );
+    it.each([
+      '/schools',
+      '/classes',
+      `/classes/${UNKNOWN_ID}/roster`,
+      '/students',
+      `/students/${UNKNOWN_ID}`,
+      '/staff',
+      `/staff/${UNKNOWN_ID}`,
+    ])('unauthenticated %s → 401', async (path) => {
+      const response = await request(url).get(`/api/v1${path}`);
+      expect(response.status).toBe(401);
+    });
   });
 
   // Last: these seed more connections, which the district-wide lists above do not expect.

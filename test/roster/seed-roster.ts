@@ -46,6 +46,8 @@ export interface PersonSeed {
   middleName?: string;
   preferredFirstName?: string;
   role: PersonRole;
+  /** Further roles the person holds (OneRoster 1.2 `roles[]`, roleType secondary). */
+  secondaryRoles?: PersonRole[];
   email?: string;
   username?: string;
   identifier?: string;
@@ -75,6 +77,8 @@ export interface DemographicsSeed {
 }
 
 export interface RosterSeed {
+  /** Registers the connection (a row of `sis_connections`) under this name; without it the rows have none. */
+  connectionName?: string;
   orgs?: OrgSeed[];
   sessions?: SessionSeed[];
   courses?: CourseSeed[];
@@ -124,6 +128,13 @@ export async function seedRoster(
   };
   const json = (value: unknown) => JSON.stringify(value);
   try {
+    if (seed.connectionName !== undefined) {
+      await client.query(
+        `INSERT INTO sis_connections (id, name, provider, settings, created_at, updated_at)
+         VALUES ($1, $2, 'oneroster', '{}', now(), now())`,
+        [connectionId, seed.connectionName],
+      );
+    }
     for (const org of seed.orgs ?? []) {
       await insert('orgs', org.sourcedId, org.status ?? 'active', {
         name: org.name,
@@ -169,6 +180,13 @@ export async function seedRoster(
         phone: person.phone ?? null,
         roles: json([
           { role: person.role, roleType: 'primary', orgSourcedId: orgs[0] ?? null, beginDate: null, endDate: null },
+          ...(person.secondaryRoles ?? []).map((role) => ({
+            role,
+            roleType: 'secondary',
+            orgSourcedId: orgs[0] ?? null,
+            beginDate: null,
+            endDate: null,
+          })),
         ]),
         primary_role: person.role,
         org_sourced_ids: json(orgs),

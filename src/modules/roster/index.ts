@@ -15,9 +15,11 @@ export { GetClassRosterQuery } from './application/queries/get-class-roster.quer
 export { FindExistingStudentIdsQuery } from './application/queries/find-existing-student-ids.query.js';
 export { FindStudentIdsBySourcedIdsQuery } from './application/queries/find-student-ids-by-sourced-ids.query.js';
 export { FindStudentSchoolsQuery } from './application/queries/find-student-schools.query.js';
+export { GetStaffQuery } from './application/queries/get-staff.query.js';
 export { GetStudentQuery } from './application/queries/get-student.query.js';
 export { ListClassesQuery, type ListClassesOptions } from './application/queries/list-classes.query.js';
 export { ListSchoolsQuery, type ListSchoolsOptions } from './application/queries/list-schools.query.js';
+export { ListStaffQuery, type ListStaffOptions } from './application/queries/list-staff.query.js';
 export { ListStudentsQuery, type ListStudentsOptions } from './application/queries/list-students.query.js';
 export {
   DEMOGRAPHICS_ROLES,
@@ -33,8 +35,10 @@ export type {
   DemographicsView,
   GuardianView,
   Page,
+  RecordSourceView,
   SchoolSummaryView,
   SchoolView,
+  StaffView,
   StudentDetailView,
   StudentEnrollmentView,
   StudentView,
@@ -47,4 +51,5 @@ export {
   RosterClassNotFoundError,
   RosterStudentNotFoundError,
 } from './domain/roster.errors.js';
+export { STAFF_ROLES, type StaffRole } from './domain/staff-roles.js';
 export { RosterModule } from './roster.module.js';

@@ -11,9 +11,11 @@ import { GetClassRosterHandler } from './application/queries/get-class-roster.qu
 import { FindExistingStudentIdsHandler } from './application/queries/find-existing-student-ids.query.js';
 import { FindStudentIdsBySourcedIdsHandler } from './application/queries/find-student-ids-by-sourced-ids.query.js';
 import { FindStudentSchoolsHandler } from './application/queries/find-student-schools.query.js';
+import { GetStaffHandler } from './application/queries/get-staff.query.js';
 import { GetStudentHandler } from './application/queries/get-student.query.js';
 import { ListClassesHandler } from './application/queries/list-classes.query.js';
 import { ListSchoolsHandler } from './application/queries/list-schools.query.js';
+import { ListStaffHandler } from './application/queries/list-staff.query.js';
 import { ListStudentsHandler } from './application/queries/list-students.query.js';
 import { ResolveSchoolScopeHandler } from './application/queries/resolve-school-scope.query.js';
 import { PostgresPersonLocalEdits } from './infrastructure/postgres-person-local-edits.js';
@@ -22,11 +24,12 @@ import { PostgresRosterReadModel } from './infrastructure/postgres-roster-read-m
 import { ClassesController } from './interface/http/classes.controller.js';
 import { PersonLocalEditsController } from './interface/http/person-local-edits.controller.js';
 import { SchoolsController } from './interface/http/schools.controller.js';
+import { StaffController } from './interface/http/staff.controller.js';
 import { StudentsController } from './interface/http/students.controller.js';
 
 /**
  * The district's roster mirror. `RosterMirror` (the write side) is exported for the sync engine; the read side
- * (schools, classes, rosters, students) answers on the QueryBus in every process role, and over HTTP where
+ * (schools, classes, rosters, students, staff) answers on the QueryBus in every process role, and over HTTP where
  * HTTP is served.
  */
 @Module({})
@@ -44,6 +47,8 @@ export class RosterModule {
       GetClassRosterHandler,
       ListStudentsHandler,
       GetStudentHandler,
+      ListStaffHandler,
+      GetStaffHandler,
       FindExistingStudentIdsHandler,
       FindStudentSchoolsHandler,
       ResolveSchoolScopeHandler,
@@ -54,7 +59,7 @@ export class RosterModule {
       // The sync engine (module sis-sync) writes the mirror through the exported port.
       global: true,
       controllers: servesHttp
-        ? [SchoolsController, ClassesController, StudentsController, PersonLocalEditsController]
+        ? [SchoolsController, ClassesController, StudentsController, StaffController, PersonLocalEditsController]
         : [],
       providers,
       exports: [RosterMirror],

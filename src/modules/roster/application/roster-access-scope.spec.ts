@@ -5,6 +5,7 @@ import {
   rosterAccessScope,
   scopeCoversClass,
   scopeCoversSchool,
+  scopeCoversStaff,
   scopeCoversStudent,
   type ClassAccessFacts,
   type StudentAccessFacts,
@@ -96,6 +97,37 @@ describe('rosterAccessScope', () => {
   it('never matches a teacher without an email against teachers without one', () => {
     const scope = rosterAccessScope(viewer(['teacher'], [], '  '));
     expect(scopeCoversClass(scope, { school: null, teacherEmails: [''] })).toBe(false);
+  });
+});
+
+describe('scopeCoversStaff', () => {
+  const rivera = { schools: [north], email: 'Ms.Rivera@District.TEST' };
+  const chen = { schools: [south], email: 'mr.chen@district.test' };
+  const noEmail = { schools: [], email: null };
+
+  it('gives district roles every staff member', () => {
+    expect(scopeCoversStaff(rosterAccessScope(viewer(['compliance_officer'])), noEmail)).toBe(true);
+  });
+
+  it('gives a school admin the staff of their schools only', () => {
+    const scope = rosterAccessScope(viewer(['school_admin'], [north.id], 'north.admin@district.test'));
+    expect(scopeCoversStaff(scope, rivera)).toBe(true);
+    expect(scopeCoversStaff(scope, chen)).toBe(false);
+    expect(scopeCoversStaff(scope, noEmail)).toBe(false);
+  });
+
+  it('gives a teacher their own records only (email, case-insensitively), not colleagues of their school', () => {
+    const scope = rosterAccessScope(viewer(['teacher'], [north.id], 'ms.rivera@district.test'));
+    expect(scopeCoversStaff(scope, rivera)).toBe(true);
+    expect(scopeCoversStaff(scope, { schools: [north], email: 'colleague@district.test' })).toBe(false);
+    expect(scopeCoversStaff(scope, noEmail)).toBe(false);
+  });
+
+  it('gives a user without roster roles nothing, and the union to a teaching school admin', () => {
+    expect(scopeCoversStaff(rosterAccessScope(viewer([])), rivera)).toBe(false);
+    const scope = rosterAccessScope(viewer(['teacher', 'school_admin'], [south.id], 'ms.rivera@district.test'));
+    expect(scopeCoversStaff(scope, rivera)).toBe(true);
+    expect(scopeCoversStaff(scope, chen)).toBe(true);
   });
 });
 

@@ -15,6 +15,11 @@ import type { AuthenticatedUser, Role } from '../../identity/index.js';
  *   is set; an entry that is not a local id (a legacy sourcedId) matches no school.
  * - `teacher` sees the active classes where a roster person with the teacher's email (case-insensitive) holds
  *   a current teacher enrollment, and the students currently enrolled in them.
+ * - Staff (`STAFF_ROLES`): district roles see all; a `school_admin` the staff listed in a covered school's org or
+ *   currently enrolled (teacher, aide, proctor, administrator) in one of its classes; a `teacher` only their own
+ *   staff records (same email). A teacher needs no staff directory to teach: the class roster already shows who
+ *   teaches each of their classes, so the least privilege is their own record (to check the link their scope
+ *   rests on).
  * - A user holding several roles sees the union.
  */
 export type RosterViewer = Pick<AuthenticatedUser, 'roles' | 'schoolIds' | 'email'>;
@@ -48,6 +53,12 @@ export interface StudentAccessFacts {
   classes: readonly ClassAccessFacts[];
 }
 
+/** What decides whether a staff member is visible: their active schools (orgs and classes), and their email. */
+export interface StaffAccessFacts {
+  schools: readonly SchoolReference[];
+  email: string | null;
+}
+
 export function rosterAccessScope(viewer: RosterViewer): RosterAccessScope {
   if (viewer.roles.some((role) => DISTRICT_WIDE_ROLES.includes(role))) return { kind: 'district' };
   const schoolKeys = viewer.roles.includes('school_admin')
@@ -79,6 +90,13 @@ export function scopeCoversStudent(scope: RosterAccessScope, facts: StudentAcces
     facts.schools.some((school) => scopeCoversSchool(scope, school)) ||
     facts.classes.some((attended) => scopeCoversClass(scope, attended))
   );
+}
+
+/** Mirrored by the read model's `scope_staff`. */
+export function scopeCoversStaff(scope: RosterAccessScope, facts: StaffAccessFacts): boolean {
+  if (scope.kind === 'district') return true;
+  if (facts.schools.some((school) => scopeCoversSchool(scope, school))) return true;
+  return scope.teacherEmail !== null && facts.email !== null && facts.email.toLowerCase() === scope.teacherEmail;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { EnrollmentRole, PersonRole } from '@app/contracts';
-import type { ClassAccessFacts, StudentAccessFacts } from './roster-access-scope.js';
+import type { ClassAccessFacts, StaffAccessFacts, StudentAccessFacts } from './roster-access-scope.js';
 
 /** What every mirrored record shows of its source: the local id is the only id used in URLs. */
 export interface SourcedView {
@@ -10,9 +10,19 @@ export interface SourcedView {
   dateLastModified: string | null;
 }
 
+/**
+ * The SIS connection a record came from: the same district imported under two connections gives two records
+ * with the same sourcedIds, told apart by this. The name is null when the connection's row is gone.
+ */
+export interface RecordSourceView {
+  connectionId: string;
+  connectionName: string | null;
+}
+
 export interface SchoolView extends SourcedView {
   name: string;
   identifier: string | null;
+  source: RecordSourceView;
 }
 
 export interface SchoolSummaryView {
@@ -38,6 +48,7 @@ export interface ClassView extends SourcedView {
   periods: string[];
   school: SchoolSummaryView | null;
   course: CourseSummaryView | null;
+  source: RecordSourceView;
 }
 
 export interface PersonNameView extends SourcedView {
@@ -55,6 +66,21 @@ export interface StudentView extends PersonNameView {
   email: string | null;
   grades: string[];
   schools: SchoolSummaryView[];
+  source: RecordSourceView;
+}
+
+/** An active person holding a staff role (see `STAFF_ROLES`) and no student role. */
+export interface StaffView extends PersonNameView {
+  identifier: string | null;
+  username: string | null;
+  email: string | null;
+  /** The person's primary role, which may be a non-staff role when a staff role is secondary. */
+  role: PersonRole;
+  /** Every distinct role the person holds, primary first. */
+  roles: PersonRole[];
+  /** Active schools in the person's orgs. */
+  schools: SchoolSummaryView[];
+  source: RecordSourceView;
 }
 
 export interface ClassMemberView {
@@ -115,6 +141,11 @@ export interface Page<T> {
 export interface ClassWithAccess {
   class: ClassView;
   access: ClassAccessFacts;
+}
+
+export interface StaffWithAccess {
+  staff: StaffView;
+  access: StaffAccessFacts;
 }
 
 export interface StudentWithAccess {

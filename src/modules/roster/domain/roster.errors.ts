@@ -4,8 +4,8 @@ import { DomainError } from '@app/ddd';
 export class RosterAccessDeniedError extends DomainError {
   readonly code = 'ROSTER.ACCESS_DENIED';
   readonly kind = 'forbidden' as const;
-  constructor(resource: 'class' | 'student', id: string) {
-    super(`You may not see this ${resource}`, { resource, id });
+  constructor(resource: 'class' | 'student' | 'staff', id: string) {
+    super(`You may not see this ${resource === 'staff' ? 'staff member' : resource}`, { resource, id });
   }
 }
 

@@ -6,12 +6,15 @@ import { Injectable } from '@nestjs/common';
 import { RosterConfig } from '../../../config/index.js';
 import {
   RosterReadModel,
+  type ClassFilter,
   type ClassPosition,
+  type RankedStaff,
   type RankedStudent,
   type RankedStudentPosition,
   type SchoolPosition,
   type SchoolRecord,
   type SourcedStudentReference,
+  type StaffFilter,
   type StudentFilter,
   type StudentPosition,
 } from '../application/ports/roster-read-model.port.js';
@@ -22,15 +25,19 @@ import type {
   ClassWithAccess,
   DemographicsView,
   GuardianView,
+  RecordSourceView,
   SchoolSummaryView,
   SchoolView,
   SourcedView,
+  StaffView,
+  StaffWithAccess,
   StudentEnrollmentView,
   StudentView,
   StudentWithAccess,
 } from '../application/roster-views.js';
 import { accessWindow, type AccessWindow } from '../domain/enrollment-window.js';
 import { isRosterId } from '../domain/roster-id.js';
+import { STAFF_ENROLLMENT_ROLES, STAFF_ROLES } from '../domain/staff-roles.js';
 import { joinSql, sql, SqlFragment } from './sql-fragment.js';
 
 /**
@@ -41,10 +48,38 @@ const WORD_SIMILARITY_THRESHOLD = '0.5';
 
 const IS_STUDENT = sql`(p.primary_role = 'student' OR p.roles @> '[{"role": "student"}]'::jsonb)`;
 
+/** A list of constants (never user input) as SQL string literals. */
+function literals(values: readonly string[]): string {
+  return values.map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
+}
+
+/** `STAFF_ROLES`: a staff role, primary or not, and no student role (a student who is also an aide is a student). */
+const IS_STAFF = new SqlFragment(
+  `(p.primary_role IN (${literals(STAFF_ROLES)})
+    OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.roles) AS held (membership)
+                WHERE held.membership->>'role' IN (${literals(STAFF_ROLES)})))
+   AND NOT ${IS_STUDENT.text}`,
+  [],
+);
+
+const STAFF_ENROLLMENT = new SqlFragment(`IN (${literals(STAFF_ENROLLMENT_ROLES)})`, []);
+
+/**
+ * The connection a row of alias `t` came from, and its name: the connections table belongs to module sis-sync,
+ * read here by SQL only (its id and name). A deleted connection keeps its name; a missing row gives null.
+ */
+function sourceColumns(t: string): SqlFragment {
+  return new SqlFragment(
+    `${t}.connection_id, (SELECT sc.name FROM sis_connections sc WHERE sc.id = ${t}.connection_id) AS connection_name`,
+    [],
+  );
+}
+
 const CLASS_COLUMNS = sql`c.id, c.sourced_id, c.status, c.source_modified_at, c.title, c.class_code, c.class_type,
        c.location, c.grades, c.subjects, c.periods,
        s.id AS school_id, s.sourced_id AS school_sourced_id, s.name AS school_name,
-       co.id AS course_id, co.sourced_id AS course_sourced_id, co.title AS course_title, co.course_code`;
+       co.id AS course_id, co.sourced_id AS course_sourced_id, co.title AS course_title, co.course_code,
+       ${sourceColumns('c')}`;
 
 /** A class's school counts only as an active org of type school, exactly as in `scope_schools`. */
 const CLASS_JOINS = sql`
@@ -56,12 +91,18 @@ const CLASS_JOINS = sql`
 const PERSON_NAME_COLUMNS = sql`p.id, p.sourced_id, p.status, p.source_modified_at, p.given_name, p.family_name,
        p.middle_name, p.preferred_first_name, p.preferred_last_name`;
 
-const STUDENT_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.pronouns, p.identifier, p.username, p.email, p.grades,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
+/** The active schools in person `p`'s orgs. */
+const PERSON_SCHOOLS = sql`(SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
                                   ORDER BY o.name, o.id), '[]'::jsonb)
           FROM jsonb_array_elements_text(p.org_sourced_ids) AS member(sourced_id)
           JOIN roster_orgs o ON o.connection_id = p.connection_id AND o.sourced_id = member.sourced_id
          WHERE o.type = 'school' AND o.status = 'active') AS schools`;
+
+const STUDENT_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.pronouns, p.identifier, p.username, p.email, p.grades,
+       ${PERSON_SCHOOLS}, ${sourceColumns('p')}`;
+
+const STAFF_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.identifier, p.username, p.email, p.primary_role, p.roles,
+       ${PERSON_SCHOOLS}, ${sourceColumns('p')}`;
 
 /**
  * `enrollmentGrantsAccess` for enrollment `e` of class `c` (aliases; `c` needs `connection_id` and
@@ -136,14 +177,62 @@ function coverageCtes(
   );
 }
 
+/** The schools a restricted scope covers (`scopeCoversSchool`). */
+function scopeSchools(scope: RosterAccessScope & { kind: 'restricted' }): SqlFragment {
+  // Scope entries are schools' local ids; anything else (a legacy sourcedId) matches no school.
+  const ids = scope.schoolKeys.filter(isRosterId);
+  return sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
+     WHERE o.type = 'school' AND o.status = 'active'
+       AND o.id = ANY(ARRAY[${ids}]::uuid[])`;
+}
+
+/** The one school a list is filtered by, as `scopeSchools` gives the schools of a scope. */
+function filterSchool(schoolId: string): SqlFragment {
+  return sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
+         WHERE o.id = ${schoolId}::uuid AND o.type = 'school' AND o.status = 'active'`;
+}
+
+/**
+ * `<prefix>_staff`, after `coverageCtes(prefix, …)` without taught classes: active people listed in a covered
+ * school's org or currently enrolled, other than as students, in one of its classes; plus `self`.
+ */
+function staffCte(prefix: 'scope' | 'filter', window: AccessWindow, self?: SqlFragment): SqlFragment {
+  const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
+  const classesCte = new SqlFragment(`${prefix}_classes`, []);
+  return sql`${new SqlFragment(`${prefix}_staff`, [])} AS (
+        SELECT p.id FROM ${schoolsCte} cs
+          JOIN roster_people p ON p.connection_id = cs.connection_id
+                              AND p.org_sourced_ids @> jsonb_build_array(cs.sourced_id)
+         WHERE p.status = 'active'
+        UNION
+        SELECT p.id FROM ${classesCte} cc
+          JOIN roster_enrollments e ON e.connection_id = cc.connection_id AND e.class_sourced_id = cc.sourced_id
+                                   AND e.role ${STAFF_ENROLLMENT} AND ${currentEnrollment('e', 'cc', window)}
+          JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+                              AND p.status = 'active'
+        ${self ? sql`UNION ${self}` : SqlFragment.empty})`;
+}
+
+/** `scopeCoversStaff` as CTEs ending in `scope_staff`; nothing for the district scope. */
+function staffScopeCtes(scope: RosterAccessScope, window: AccessWindow): SqlFragment {
+  if (scope.kind === 'district') return SqlFragment.empty;
+  const self =
+    scope.teacherEmail === null
+      ? undefined
+      : sql`SELECT p.id FROM roster_people p WHERE lower(p.email) = ${scope.teacherEmail} AND p.status = 'active'`;
+  return joinSql([coverageCtes('scope', window, scopeSchools(scope)), staffCte('scope', window, self)], ',\n');
+}
+
+/** The same membership rules as the staff scope, for the one school a staff list is filtered by. */
+function staffSchoolFilterCtes(schoolId: string | undefined, window: AccessWindow): SqlFragment {
+  if (schoolId === undefined) return SqlFragment.empty;
+  return joinSql([coverageCtes('filter', window, filterSchool(schoolId)), staffCte('filter', window)], ',\n');
+}
+
 /** `scopeCoversSchool` and `scopeCoversClass` as CTEs; nothing for the district scope. */
 function scopeCtes(scope: RosterAccessScope, window: AccessWindow): SqlFragment {
   if (scope.kind === 'district') return SqlFragment.empty;
-  // Scope entries are schools' local ids; anything else (a legacy sourcedId) matches no school.
-  const ids = scope.schoolKeys.filter(isRosterId);
-  const schools = sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
-     WHERE o.type = 'school' AND o.status = 'active'
-       AND o.id = ANY(ARRAY[${ids}]::uuid[])`;
+  const schools = scopeSchools(scope);
   const taught =
     scope.teacherEmail === null
       ? undefined
@@ -159,12 +248,7 @@ function scopeCtes(scope: RosterAccessScope, window: AccessWindow): SqlFragment 
 /** The same membership rules as the scope, for the one school a list is filtered by. */
 function schoolFilterCtes(schoolId: string | undefined, window: AccessWindow): SqlFragment {
   if (schoolId === undefined) return SqlFragment.empty;
-  return coverageCtes(
-    'filter',
-    window,
-    sql`SELECT o.id, o.connection_id, o.sourced_id FROM roster_orgs o
-         WHERE o.id = ${schoolId}::uuid AND o.type = 'school' AND o.status = 'active'`,
-  );
+  return coverageCtes('filter', window, filterSchool(schoolId));
 }
 
 function withClause(...ctes: SqlFragment[]): SqlFragment {
@@ -178,6 +262,17 @@ function where(conditions: SqlFragment[]): SqlFragment {
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** A filter by id that is not a local id matches nothing (the DTOs refuse it first; this keeps SQL casts safe). */
+function filterIdsWellFormed(filter: { schoolId?: string; connectionId?: string }): boolean {
+  return [filter.schoolId, filter.connectionId].every((id) => id === undefined || isRosterId(id));
+}
+
+function connectionCondition(t: 'p' | 'c', connectionId: string | undefined): SqlFragment {
+  return connectionId === undefined
+    ? SqlFragment.empty
+    : sql`${new SqlFragment(`${t}.connection_id`, [])} = ${connectionId}::uuid`;
 }
 
 @Injectable()
@@ -198,7 +293,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
   async listSchools(scope: RosterAccessScope, after: SchoolPosition | null, limit: number): Promise<SchoolView[]> {
     const rows = await this.query<SchoolRow>(sql`
       ${withClause(scopeCtes(scope, this.window()))}
-      SELECT o.id, o.sourced_id, o.status, o.source_modified_at, o.name, o.identifier
+      SELECT o.id, o.sourced_id, o.status, o.source_modified_at, o.name, o.identifier, ${sourceColumns('o')}
         FROM roster_orgs o
       ${where([
         sql`o.type = 'school' AND o.status = 'active'`,
@@ -211,16 +306,21 @@ export class PostgresRosterReadModel extends RosterReadModel {
       ])}
        ORDER BY o.name, o.id
        LIMIT ${limit}`);
-    return rows.map((row) => ({ ...sourcedView(row), name: row.name, identifier: row.identifier }));
+    return rows.map((row) => ({
+      ...sourcedView(row),
+      name: row.name,
+      identifier: row.identifier,
+      source: recordSource(row),
+    }));
   }
 
   async listClasses(
     scope: RosterAccessScope,
-    filter: { schoolId?: string },
+    filter: ClassFilter,
     after: ClassPosition | null,
     limit: number,
   ): Promise<ClassView[]> {
-    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    if (!filterIdsWellFormed(filter)) return [];
     const rows = await this.query<ClassRow>(sql`
       ${withClause(scopeCtes(scope, this.window()))}
       SELECT ${CLASS_COLUMNS}
@@ -228,6 +328,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
       ${where([
         sql`c.status = 'active'`,
         filter.schoolId === undefined ? SqlFragment.empty : sql`s.id = ${filter.schoolId}::uuid`,
+        connectionCondition('c', filter.connectionId),
         scope.kind === 'district'
           ? SqlFragment.empty
           : sql`EXISTS (SELECT 1 FROM scope_classes cc
@@ -276,7 +377,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     after: StudentPosition | null,
     limit: number,
   ): Promise<StudentView[]> {
-    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    if (!filterIdsWellFormed(filter)) return [];
     const window = this.window();
     const rows = await this.query<StudentRow>(sql`
       ${withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window))}
@@ -293,11 +394,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     return rows.map(studentView);
   }
 
-  /**
-   * Candidates: trigram word similarity (typos, transposed or missing words) or a plain substring. Ranked by
-   * word similarity, half the whole-text similarity, and a bonus when the query starts a word (1) or merely
-   * occurs (0.5), rounded so the score survives the cursor exactly.
-   */
+  /** Ranked as `rankedSearch` says. */
   async searchStudents(
     scope: RosterAccessScope,
     search: string,
@@ -305,25 +402,121 @@ export class PostgresRosterReadModel extends RosterReadModel {
     after: RankedStudentPosition | null,
     limit: number,
   ): Promise<RankedStudent[]> {
-    if (filter.schoolId !== undefined && !isRosterId(filter.schoolId)) return [];
+    if (!filterIdsWellFormed(filter)) return [];
+    const window = this.window();
+    const rows = await this.rankedSearch<StudentRow>({
+      ctes: withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window)),
+      columns: STUDENT_COLUMNS,
+      conditions: this.studentConditions(scope, filter),
+      search,
+      after,
+      limit,
+    });
+    return rows.map((row) => ({ student: studentView(row), score: String(row.score) }));
+  }
+
+  async listStaff(
+    scope: RosterAccessScope,
+    filter: StaffFilter,
+    after: StudentPosition | null,
+    limit: number,
+  ): Promise<StaffView[]> {
+    if (!filterIdsWellFormed(filter)) return [];
+    const window = this.window();
+    const rows = await this.query<StaffRow>(sql`
+      ${withClause(staffScopeCtes(scope, window), staffSchoolFilterCtes(filter.schoolId, window))}
+      SELECT ${STAFF_COLUMNS}
+        FROM roster_people p
+      ${where([
+        ...this.staffConditions(scope, filter),
+        after
+          ? sql`(p.family_name, p.given_name, p.id) > (${after.familyName}, ${after.givenName}, ${after.id}::uuid)`
+          : SqlFragment.empty,
+      ])}
+       ORDER BY p.family_name, p.given_name, p.id
+       LIMIT ${limit}`);
+    return rows.map(staffView);
+  }
+
+  async searchStaff(
+    scope: RosterAccessScope,
+    search: string,
+    filter: StaffFilter,
+    after: RankedStudentPosition | null,
+    limit: number,
+  ): Promise<RankedStaff[]> {
+    if (!filterIdsWellFormed(filter)) return [];
+    const window = this.window();
+    const rows = await this.rankedSearch<StaffRow>({
+      ctes: withClause(staffScopeCtes(scope, window), staffSchoolFilterCtes(filter.schoolId, window)),
+      columns: STAFF_COLUMNS,
+      conditions: this.staffConditions(scope, filter),
+      search,
+      after,
+      limit,
+    });
+    return rows.map((row) => ({ staff: staffView(row), score: String(row.score) }));
+  }
+
+  async findStaff(staffId: string): Promise<StaffWithAccess | null> {
+    if (!isRosterId(staffId)) return null;
+    const [row] = await this.query<StaffRow>(sql`
+      SELECT ${STAFF_COLUMNS}
+        FROM roster_people p
+       WHERE p.id = ${staffId}::uuid AND p.status = 'active' AND ${IS_STAFF}`);
+    if (!row) return null;
+    // The same membership rules as `scope_staff`: listed in a school's org, or currently enrolled in a class.
+    const taughtSchools = await this.query<{ id: string; sourced_id: string }>(sql`
+      SELECT DISTINCT s.id, s.sourced_id
+        FROM roster_people p
+        JOIN roster_enrollments e ON e.connection_id = p.connection_id AND e.user_sourced_id = p.sourced_id
+                                 AND e.role ${STAFF_ENROLLMENT}
+        JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+                             AND c.status = 'active'
+        JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+                          AND s.type = 'school' AND s.status = 'active'
+       WHERE p.id = ${staffId}::uuid AND ${currentEnrollment('e', 'c', this.window())}`);
+    const staff = staffView(row);
+    return {
+      staff,
+      access: {
+        schools: [
+          ...staff.schools.map(({ id, sourcedId }) => ({ id, sourcedId })),
+          ...taughtSchools.map((school) => ({ id: school.id, sourcedId: school.sourced_id })),
+        ],
+        email: staff.email,
+      },
+    };
+  }
+
+  /**
+   * Candidates: trigram word similarity (typos, transposed or missing words) or a plain substring. Ranked by
+   * word similarity, half the whole-text similarity, and a bonus when the query starts a word (1) or merely
+   * occurs (0.5), rounded so the score survives the cursor exactly.
+   */
+  private async rankedSearch<Row>(query: {
+    ctes: SqlFragment;
+    columns: SqlFragment;
+    conditions: SqlFragment[];
+    search: string;
+    after: RankedStudentPosition | null;
+    limit: number;
+  }): Promise<(Row & { score: string })[]> {
+    const { search, after } = query;
     const escaped = escapeLike(search);
     const anywhere = `%${escaped}%`;
     const startsText = `${escaped}%`;
     const startsWord = `% ${escaped}%`;
-    const window = this.window();
-    const query = sql`
-      ${withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window))}
+    const statement = sql`
+      ${query.ctes}
       SELECT * FROM (
-        SELECT ${STUDENT_COLUMNS},
+        SELECT ${query.columns},
                round((word_similarity(${search}, p.search_text) + similarity(${search}, p.search_text) / 2
                       + CASE WHEN p.search_text LIKE ${startsText} OR p.search_text LIKE ${startsWord} THEN 1
                              WHEN p.search_text LIKE ${anywhere} THEN 0.5
                              ELSE 0 END)::numeric, 6) AS score
           FROM roster_people p
-        ${where([
-          ...this.studentConditions(scope, filter),
-          sql`(${search} <% p.search_text OR p.search_text LIKE ${anywhere})`,
-        ])}
+        ${where([...query.conditions, sql`(${search} <% p.search_text OR p.search_text LIKE ${anywhere})`])}
       ) ranked
       ${
         after
@@ -334,8 +527,8 @@ export class PostgresRosterReadModel extends RosterReadModel {
           : SqlFragment.empty
       }
        ORDER BY ranked.score DESC, ranked.family_name, ranked.given_name, ranked.id
-       LIMIT ${limit}`;
-    const rows = await this.em.transactional(async (em) => {
+       LIMIT ${query.limit}`;
+    return this.em.transactional(async (em) => {
       const connection = em.getConnection();
       await connection.execute(
         `SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`,
@@ -343,14 +536,13 @@ export class PostgresRosterReadModel extends RosterReadModel {
         'all',
         em.getTransactionContext(),
       );
-      return connection.execute<(StudentRow & { score: string })[]>(
-        query.text,
-        [...query.params],
+      return connection.execute<(Row & { score: string })[]>(
+        statement.text,
+        [...statement.params],
         'all',
         em.getTransactionContext(),
       );
     });
-    return rows.map((row) => ({ student: studentView(row), score: String(row.score) }));
   }
 
   async findStudent(studentId: string): Promise<StudentWithAccess | null> {
@@ -533,8 +725,21 @@ export class PostgresRosterReadModel extends RosterReadModel {
   private studentConditions(scope: RosterAccessScope, filter: StudentFilter): SqlFragment[] {
     return [
       sql`p.status = 'active' AND ${IS_STUDENT}`,
+      connectionCondition('p', filter.connectionId),
       filter.schoolId === undefined ? SqlFragment.empty : sql`p.id IN (SELECT id FROM filter_students)`,
       scope.kind === 'district' ? SqlFragment.empty : sql`p.id IN (SELECT id FROM scope_students)`,
+    ];
+  }
+
+  private staffConditions(scope: RosterAccessScope, filter: StaffFilter): SqlFragment[] {
+    return [
+      sql`p.status = 'active' AND ${IS_STAFF}`,
+      connectionCondition('p', filter.connectionId),
+      filter.role === undefined
+        ? SqlFragment.empty
+        : sql`(p.primary_role = ${filter.role} OR p.roles @> jsonb_build_array(jsonb_build_object('role', ${filter.role}::text)))`,
+      filter.schoolId === undefined ? SqlFragment.empty : sql`p.id IN (SELECT id FROM filter_staff)`,
+      scope.kind === 'district' ? SqlFragment.empty : sql`p.id IN (SELECT id FROM scope_staff)`,
     ];
   }
 
@@ -550,7 +755,12 @@ interface SourcedRow {
   source_modified_at: Date | string | null;
 }
 
-interface SchoolRow extends SourcedRow {
+interface SourceColumns {
+  connection_id: string;
+  connection_name: string | null;
+}
+
+interface SchoolRow extends SourcedRow, SourceColumns {
   name: string;
   identifier: string | null;
 }
@@ -561,7 +771,7 @@ interface SchoolColumns {
   school_name: string | null;
 }
 
-interface ClassRow extends SourcedRow, SchoolColumns {
+interface ClassRow extends SourcedRow, SchoolColumns, SourceColumns {
   title: string;
   class_code: string | null;
   class_type: string | null;
@@ -589,12 +799,21 @@ interface PersonNameRow extends SourcedRow {
   preferred_last_name: string | null;
 }
 
-interface StudentRow extends PersonNameRow {
+interface StudentRow extends PersonNameRow, SourceColumns {
   pronouns: string | null;
   identifier: string | null;
   username: string | null;
   email: string | null;
   grades: string[];
+  schools: SchoolSummaryView[];
+}
+
+interface StaffRow extends PersonNameRow, SourceColumns {
+  identifier: string | null;
+  username: string | null;
+  email: string | null;
+  primary_role: PersonRole;
+  roles: { role: PersonRole }[];
   schools: SchoolSummaryView[];
 }
 
@@ -652,6 +871,10 @@ function sourcedView(row: SourcedRow): SourcedView {
   };
 }
 
+function recordSource(row: SourceColumns): RecordSourceView {
+  return { connectionId: row.connection_id, connectionName: row.connection_name };
+}
+
 function schoolSummary(row: SchoolColumns): SchoolSummaryView | null {
   if (row.school_id === null || row.school_sourced_id === null || row.school_name === null) return null;
   return { id: row.school_id, sourcedId: row.school_sourced_id, name: row.school_name };
@@ -672,6 +895,7 @@ function classView(row: ClassRow): ClassView {
       row.course_id === null || row.course_sourced_id === null || row.course_title === null
         ? null
         : { id: row.course_id, sourcedId: row.course_sourced_id, title: row.course_title, courseCode: row.course_code },
+    source: recordSource(row),
   };
 }
 
@@ -705,6 +929,20 @@ function studentView(row: StudentRow): StudentView {
     email: row.email,
     grades: row.grades,
     schools: row.schools,
+    source: recordSource(row),
+  };
+}
+
+function staffView(row: StaffRow): StaffView {
+  return {
+    ...personNameView(row),
+    identifier: row.identifier,
+    username: row.username,
+    email: row.email,
+    role: row.primary_role,
+    roles: [...new Set([row.primary_role, ...row.roles.map((membership) => membership.role)])],
+    schools: row.schools,
+    source: recordSource(row),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { StaffRole } from '../../domain/staff-roles.js';
 import type { RosterAccessScope, SchoolReference } from '../roster-access-scope.js';
 import type {
   ClassMemberView,
@@ -6,6 +7,8 @@ import type {
   DemographicsView,
   GuardianView,
   SchoolView,
+  StaffView,
+  StaffWithAccess,
   StudentEnrollmentView,
   StudentView,
   StudentWithAccess,
@@ -38,6 +41,12 @@ export interface RankedStudent {
   score: string;
 }
 
+/** Staff lists use the students' orders (by name, or by score when searching) and positions. */
+export interface RankedStaff {
+  staff: StaffView;
+  score: string;
+}
+
 /** A school of the mirror (an org of type school, in any status) and the SIS connection it came from. */
 export interface SchoolRecord {
   id: string;
@@ -54,6 +63,24 @@ export interface SourcedStudentReference {
 export interface StudentFilter {
   /** Local id of a school: students listed in its org or enrolled in one of its classes. */
   schoolId?: string;
+  /** Only the records of this SIS connection. */
+  connectionId?: string;
+}
+
+export interface ClassFilter {
+  /** Local id of a school: its classes. */
+  schoolId?: string;
+  /** Only the records of this SIS connection. */
+  connectionId?: string;
+}
+
+export interface StaffFilter {
+  /** Local id of a school: staff listed in its org or currently enrolled (not as students) in one of its classes. */
+  schoolId?: string;
+  /** Only the records of this SIS connection. */
+  connectionId?: string;
+  /** Only the people holding this role, primary or not. */
+  role?: StaffRole;
 }
 
 /**
@@ -65,7 +92,7 @@ export abstract class RosterReadModel {
 
   abstract listClasses(
     scope: RosterAccessScope,
-    filter: { schoolId?: string },
+    filter: ClassFilter,
     after: ClassPosition | null,
     limit: number,
   ): Promise<ClassView[]>;
@@ -91,6 +118,26 @@ export abstract class RosterReadModel {
   ): Promise<RankedStudent[]>;
 
   abstract findStudent(studentId: string): Promise<StudentWithAccess | null>;
+
+  /** Active people with a staff role and no student role (`STAFF_ROLES`), by name. */
+  abstract listStaff(
+    scope: RosterAccessScope,
+    filter: StaffFilter,
+    after: StudentPosition | null,
+    limit: number,
+  ): Promise<StaffView[]>;
+
+  /** As `searchStudents`, over the staff `listStaff` would list. */
+  abstract searchStaff(
+    scope: RosterAccessScope,
+    search: string,
+    filter: StaffFilter,
+    after: RankedStudentPosition | null,
+    limit: number,
+  ): Promise<RankedStaff[]>;
+
+  /** An active staff member (as `listStaff` defines them) with the facts `scopeCoversStaff` needs. */
+  abstract findStaff(staffId: string): Promise<StaffWithAccess | null>;
 
   abstract listStudentEnrollments(studentId: string): Promise<StudentEnrollmentView[]>;
 

@@ -28,6 +28,7 @@ describe('GetClassRosterHandler', () => {
         periods: [],
         school: { ...north, name: 'North High' },
         course: null,
+        source: { connectionId: 'c0000000-0000-4000-8000-000000000000', connectionName: 'District SIS' },
       },
       access: { school: north, teacherEmails: ['ms.rivera@district.test'] },
       members: [],

@@ -24,6 +24,7 @@ const student: StudentView = {
   email: null,
   grades: ['09'],
   schools: [{ ...north, name: 'North High' }],
+  source: { connectionId: 'c0000000-0000-4000-8000-000000000000', connectionName: 'District SIS' },
 };
 
 const as = (roles: RosterViewer['roles'], schoolIds: string[] = [], email = 'x@district.test'): RosterViewer => ({

@@ -13,6 +13,8 @@ import type { ClassView, Page } from '../roster-views.js';
 export interface ListClassesOptions {
   /** Local id of a school; a school outside the viewer's scope simply yields nothing. */
   schoolId?: string;
+  /** Id of a SIS connection; an unknown one simply yields nothing. */
+  connectionId?: string;
   limit?: number;
   cursor?: string;
 }
@@ -39,7 +41,7 @@ export class ListClassesHandler implements IQueryHandler<ListClassesQuery> {
     const after = classesCursor.decode(options.cursor);
     const rows = await this.roster.listClasses(
       rosterAccessScope(viewer),
-      { schoolId: options.schoolId },
+      { schoolId: options.schoolId, connectionId: options.connectionId },
       after,
       limit + 1,
     );

@@ -17,6 +17,8 @@ export interface ListStudentsOptions {
   search?: string;
   /** Local id of a school; a school outside the viewer's scope simply yields nothing. */
   schoolId?: string;
+  /** Id of a SIS connection; an unknown one simply yields nothing. */
+  connectionId?: string;
   limit?: number;
   cursor?: string;
 }
@@ -50,7 +52,7 @@ export class ListStudentsHandler implements IQueryHandler<ListStudentsQuery> {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
     assertPageSize(limit);
     const scope = rosterAccessScope(viewer);
-    const filter = { schoolId: options.schoolId };
+    const filter = { schoolId: options.schoolId, connectionId: options.connectionId };
     const search = normaliseSearchQuery(options.search ?? '');
     if (search === '') {
       const after = byNameCursor.decode(options.cursor);

@@ -5,6 +5,7 @@ import type {
   ClassWithAccess,
   DemographicsView,
   GuardianView,
+  StaffWithAccess,
   StudentEnrollmentView,
   StudentWithAccess,
 } from '../roster-views.js';
@@ -20,6 +21,7 @@ export class InMemoryRosterReadModel extends RosterReadModel {
       demographics: DemographicsView | null;
     }
   >();
+  readonly staff = new Map<string, StaffWithAccess>();
   readonly demographicsReads: string[] = [];
   readonly schools: SchoolRecord[] = [];
 
@@ -37,6 +39,18 @@ export class InMemoryRosterReadModel extends RosterReadModel {
 
   searchStudents(): Promise<never[]> {
     return Promise.resolve([]);
+  }
+
+  listStaff(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  searchStaff(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+
+  findStaff(staffId: string): Promise<StaffWithAccess | null> {
+    return Promise.resolve(this.staff.get(staffId) ?? null);
   }
 
   findClass(classId: string): Promise<ClassWithAccess | null> {

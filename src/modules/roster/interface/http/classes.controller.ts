@@ -23,7 +23,12 @@ export class ClassesController {
   @ApiProblems({ 400: ['ROSTER.INVALID_CURSOR', 'ROSTER.INVALID_PAGE_SIZE'] })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListClassesQueryDto): Promise<ClassPageDto> {
     const page = await this.queries.execute(
-      new ListClassesQuery(user, { schoolId: query.schoolId, limit: query.limit, cursor: query.cursor }),
+      new ListClassesQuery(user, {
+        schoolId: query.schoolId,
+        connectionId: query.connectionId,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
     );
     return { items: page.items.map((item) => ClassDto.from(item)), nextCursor: page.nextCursor };
   }

@@ -1,7 +1,7 @@
 import { PERSON_ROLES, type EnrollmentRole, type PersonRole } from '@app/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DEMOGRAPHICS_ROLES } from '../../application/roster-access-scope.js';
 import { DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE } from '../../application/roster-page-cursor.js';
 import type {
@@ -11,14 +11,17 @@ import type {
   CourseSummaryView,
   DemographicsView,
   GuardianView,
+  RecordSourceView,
   SchoolSummaryView,
   SchoolView,
   SourcedView,
+  StaffView,
   StudentDetailView,
   StudentEnrollmentView,
   StudentView,
 } from '../../application/roster-views.js';
 import { ROSTER_ID_PATTERN } from '../../domain/roster-id.js';
+import { STAFF_ROLES, type StaffRole } from '../../domain/staff-roles.js';
 
 const ENROLLMENT_ROLES: EnrollmentRole[] = ['student', 'teacher', 'administrator', 'proctor', 'aide', 'guardian'];
 
@@ -38,11 +41,19 @@ export class RosterPageQueryDto {
   cursor?: string;
 }
 
+const CONNECTION_FILTER_DESCRIPTION =
+  'Only the records of this SIS connection (the id of `/sis/connections`); an unknown one gives an empty page';
+
 export class ListClassesQueryDto extends RosterPageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only the classes of this school (its local id)' })
   @IsOptional()
   @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
   schoolId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  connectionId?: string;
 }
 
 export class ListStudentsQueryDto extends RosterPageQueryDto {
@@ -63,6 +74,55 @@ export class ListStudentsQueryDto extends RosterPageQueryDto {
   @IsOptional()
   @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
   schoolId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  connectionId?: string;
+}
+
+export class ListStaffQueryDto extends RosterPageQueryDto {
+  @ApiPropertyOptional({
+    description: 'Names, identifier, username or email; tolerant of typos and accents. Results come best match first.',
+    maxLength: 100,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "Only the staff of this school (its local id): listed in the school's org, or teaching, assisting, " +
+      'proctoring or administering one of its classes',
+  })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+  schoolId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
+  @IsOptional()
+  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  connectionId?: string;
+
+  @ApiPropertyOptional({ enum: STAFF_ROLES, description: 'Only the people holding this role, primary or not' })
+  @IsOptional()
+  @IsIn(STAFF_ROLES)
+  role?: StaffRole;
+}
+
+/** The SIS connection a record came from: tells apart the same district imported under two connections. */
+export class RecordSourceDto {
+  @ApiProperty({ format: 'uuid', description: 'The SIS connection the record was imported through' })
+  connectionId!: string;
+
+  @ApiProperty({ nullable: true, type: String, description: "The connection's name; null if it no longer exists" })
+  connectionName!: string | null;
+
+  static from(view: RecordSourceView): RecordSourceDto {
+    return { connectionId: view.connectionId, connectionName: view.connectionName };
+  }
 }
 
 class SourcedDto {
@@ -94,9 +154,15 @@ export class SchoolSummaryDto {
 export class SchoolDto extends SourcedDto {
   @ApiProperty() name!: string;
   @ApiProperty({ nullable: true, type: String }) identifier!: string | null;
+  @ApiProperty({ type: RecordSourceDto }) source!: RecordSourceDto;
 
   static from(view: SchoolView): SchoolDto {
-    return { ...SourcedDto.fields(view), name: view.name, identifier: view.identifier };
+    return {
+      ...SourcedDto.fields(view),
+      name: view.name,
+      identifier: view.identifier,
+      source: RecordSourceDto.from(view.source),
+    };
   }
 }
 
@@ -126,6 +192,7 @@ export class ClassDto extends SourcedDto {
   @ApiProperty({ type: [String] }) periods!: string[];
   @ApiProperty({ nullable: true, type: SchoolSummaryDto }) school!: SchoolSummaryDto | null;
   @ApiProperty({ nullable: true, type: CourseSummaryDto }) course!: CourseSummaryDto | null;
+  @ApiProperty({ type: RecordSourceDto }) source!: RecordSourceDto;
 
   static from(view: ClassView): ClassDto {
     return {
@@ -139,6 +206,7 @@ export class ClassDto extends SourcedDto {
       periods: view.periods,
       school: view.school ? SchoolSummaryDto.from(view.school) : null,
       course: view.course ? CourseSummaryDto.from(view.course) : null,
+      source: RecordSourceDto.from(view.source),
     };
   }
 }
@@ -221,6 +289,8 @@ export class StudentDto extends SourcedDto {
   @ApiProperty({ type: [SchoolSummaryDto], description: "Active schools in the student's orgs" })
   schools!: SchoolSummaryDto[];
 
+  @ApiProperty({ type: RecordSourceDto }) source!: RecordSourceDto;
+
   static from(view: StudentView): StudentDto {
     return {
       ...SourcedDto.fields(view),
@@ -235,12 +305,58 @@ export class StudentDto extends SourcedDto {
       email: view.email,
       grades: view.grades,
       schools: view.schools.map((school) => SchoolSummaryDto.from(school)),
+      source: RecordSourceDto.from(view.source),
     };
   }
 }
 
 export class StudentPageDto {
   @ApiProperty({ type: [StudentDto] }) items!: StudentDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class StaffDto extends SourcedDto {
+  @ApiProperty() givenName!: string;
+  @ApiProperty() familyName!: string;
+  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'e.g. the staff number' }) identifier!: string | null;
+  @ApiProperty({ nullable: true, type: String }) username!: string | null;
+  @ApiProperty({ nullable: true, type: String }) email!: string | null;
+  @ApiProperty({
+    type: String,
+    example: 'teacher',
+    description: 'The primary OneRoster role (a staff role, or another role beside a secondary staff role)',
+  })
+  role!: PersonRole;
+  @ApiProperty({ type: [String], example: ['teacher', 'administrator'], description: 'Every role held, primary first' })
+  roles!: PersonRole[];
+  @ApiProperty({ type: [SchoolSummaryDto], description: "Active schools in the person's orgs" })
+  schools!: SchoolSummaryDto[];
+  @ApiProperty({ type: RecordSourceDto }) source!: RecordSourceDto;
+
+  static from(view: StaffView): StaffDto {
+    return {
+      ...SourcedDto.fields(view),
+      givenName: view.givenName,
+      familyName: view.familyName,
+      middleName: view.middleName,
+      preferredFirstName: view.preferredFirstName,
+      preferredLastName: view.preferredLastName,
+      identifier: view.identifier,
+      username: view.username,
+      email: view.email,
+      role: view.role,
+      roles: view.roles,
+      schools: view.schools.map((school) => SchoolSummaryDto.from(school)),
+      source: RecordSourceDto.from(view.source),
+    };
+  }
+}
+
+export class StaffPageDto {
+  @ApiProperty({ type: [StaffDto] }) items!: StaffDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 

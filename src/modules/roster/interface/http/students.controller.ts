@@ -26,6 +26,7 @@ export class StudentsController {
       new ListStudentsQuery(user, {
         search: query.search,
         schoolId: query.schoolId,
+        connectionId: query.connectionId,
         limit: query.limit,
         cursor: query.cursor,
       }),
