@@ -626,6 +626,8 @@ describe('audit capture of student-scoped routes', () => {
       ['admin', '/schools'],
       ['admin', '/auth/me'],
       ['rivera', '/classes'],
+      ['admin', '/staff'],
+      ['rivera', '/staff'],
       ['admin', '/users'],
       ['admin', '/sis/runs'],
     ])('%s GET %s → no entry', async (caller, path) => {

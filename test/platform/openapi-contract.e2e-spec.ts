@@ -237,7 +237,7 @@ describe('OpenAPI contract', () => {
     expectStatus(await call('DELETE', `/api/v1/sis/connections/${other.id}`), 404);
   }, 180_000);
 
-  it('roster: schools, classes, students and local edits', async () => {
+  it('roster: schools, classes, students, staff and local edits', async () => {
     expectStatus(await call('GET', '/api/v1/schools'), 200);
     expectStatus(await call('GET', '/api/v1/schools?limit=0'), 400);
     const classes = expectStatus(await call('GET', '/api/v1/classes?limit=5'), 200).json as { items: { id: string }[] };
@@ -258,6 +258,12 @@ describe('OpenAPI contract', () => {
     expectStatus(await call('DELETE', `/api/v1/students/${student}/local-edits/pronouns`), 200);
     expectStatus(await call('DELETE', `/api/v1/students/${student}/local-edits/pronouns`), 404, 'ROSTER.NO_LOCAL_EDIT');
     const teacher = roster.members.find((member) => member.role === 'teacher')!.person.id;
+    expectStatus(await call('GET', `/api/v1/students?connectionId=${ids['connection']}&limit=2`), 200);
+    expectStatus(await call('GET', '/api/v1/staff?limit=2'), 200);
+    expectStatus(await call('GET', '/api/v1/staff?search=a&role=teacher'), 200);
+    expectStatus(await call('GET', '/api/v1/staff?role=student'), 400, 'REQUEST.VALIDATION_FAILED');
+    expectStatus(await call('GET', `/api/v1/staff/${teacher}`), 200);
+    expectStatus(await call('GET', `/api/v1/staff/${UNKNOWN_ID}`), 404, 'ROSTER.PERSON_NOT_FOUND');
     expectStatus(await call('PATCH', `/api/v1/staff/${teacher}`, { body: { phone: '555-0100' } }), 200);
     expectStatus(await call('DELETE', `/api/v1/staff/${teacher}/local-edits/phone`), 200);
     expectStatus(await call('PATCH', `/api/v1/staff/${UNKNOWN_ID}`, { body: {} }), 404, 'ROSTER.PERSON_NOT_FOUND');
