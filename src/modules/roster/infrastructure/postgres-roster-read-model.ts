@@ -92,7 +92,8 @@ const PERSON_NAME_COLUMNS = sql`p.id, p.sourced_id, p.status, p.source_modified_
        p.middle_name, p.preferred_first_name, p.preferred_last_name`;
 
 /** The active schools in person `p`'s orgs. */
-const PERSON_SCHOOLS = sql`(SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
+const PERSON_SCHOOLS = sql`
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
                                   ORDER BY o.name, o.id), '[]'::jsonb)
           FROM jsonb_array_elements_text(p.org_sourced_ids) AS member(sourced_id)
           JOIN roster_orgs o ON o.connection_id = p.connection_id AND o.sourced_id = member.sourced_id
