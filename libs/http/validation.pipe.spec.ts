@@ -72,7 +72,7 @@ describe('createValidationPipe', () => {
     expect(errors).toEqual([
       {
         field: 'baseUrl',
-        messages: expect.arrayContaining(['baseUrl must be a string']) as unknown as string[],
+        messages: expect.arrayContaining(['baseUrl must be a string']),
       },
       { field: 'name', messages: ['name must be longer than or equal to 1 characters'] },
     ]);
@@ -81,7 +81,7 @@ describe('createValidationPipe', () => {
 
   it('treats null as a present value (the type message, not "required")', async () => {
     expect(await fieldErrors({ provider: 'csv', name: null, auth: { clientId: 'c' } })).toEqual([
-      { field: 'name', messages: expect.arrayContaining(['name must be a string']) as unknown as string[] },
+      { field: 'name', messages: expect.arrayContaining(['name must be a string']) },
     ]);
   });
 });
