@@ -1,7 +1,8 @@
 import type { Params } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { pino } from 'pino';
+import { stripVTControlCharacters } from 'node:util';
+import { pino, type LogFn, type Logger } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from './config/index.js';
 
@@ -52,6 +53,19 @@ function accessLine(request: LoggedRequest, response: ServerResponse, responseTi
   };
 }
 
+/** Strips ANSI escape sequences from the string arguments of a log call (message and format arguments). */
+function withoutTerminalColours(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
+  const cleaned = args.map((argument: unknown) =>
+    typeof argument === 'string' ? stripVTControlCharacters(argument) : argument,
+  ) as Parameters<LogFn>;
+  method.apply(this, cleaned);
+}
+
+/** The same for a message given inside the logged object (`logger.info({ msg })`). */
+function messageWithoutTerminalColours(object: Record<string, unknown>): Record<string, unknown> {
+  return typeof object['msg'] === 'string' ? { ...object, msg: stripVTControlCharacters(object['msg']) } : object;
+}
+
 /**
  * JSON logs with the request id on every line. Bodies and headers are never logged; credentials and tokens are
  * redacted wherever they could appear.
@@ -70,6 +84,9 @@ export function createLoggerOptions(app: AppConfig): Params {
       customErrorObject: (request, response, _error, value: { responseTime: number }) =>
         accessLine(request, response, value.responseTime),
       customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
+      // Lines are JSON: a library's terminal colours (MikroORM's grey `[migrator]`) would arrive as \u001b[90m….
+      hooks: { logMethod: withoutTerminalColours },
+      formatters: { log: messageWithoutTerminalColours },
       redact: {
         paths: [
           'req.headers.authorization',

@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { listeningMessage } from '@app/http';
+import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { createHttpApp } from './http-app.js';
 import { prepareRuntimeEnvironment, runEntrypoint, stopOnSignal } from './runtime-environment.js';
 import { printFirstRunCredentials } from './modules/identity/index.js';
@@ -13,6 +16,9 @@ async function main(): Promise<void> {
   const app = await createHttpApp(runtime, role);
   const { host, port } = runtime.configuration.app;
   await app.listen(port, host);
+  // The bound port: PORT=0 asks the system for a free one.
+  const bound = (app.getHttpServer() as { address(): AddressInfo | string | null }).address();
+  new Logger('HTTP').log(listeningMessage(host, typeof bound === 'object' && bound ? bound.port : port));
   printFirstRunCredentials(app);
   stopOnSignal(app, runtime);
 }

@@ -6,3 +6,4 @@ export * from './redis-throttler.storage.js';
 export * from './hostile-input.guard.js';
 export * from './api-problems.decorator.js';
 export * from './openapi-contract.js';
+export * from './listening-url.js';

@@ -353,6 +353,8 @@ function constrain(property: OpenApiSchema, metadata: ValidationMetadata, where:
   if (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION) return;
   if (metadata.type === ValidationTypes.NESTED_VALIDATION) return;
   if (metadata.type === ValidationTypes.WHITELIST) return;
+  // Requiredness comes from the conditional validators (isRequired); `@IsDefined` only words the message.
+  if (metadata.type === ValidationTypes.IS_DEFINED) return;
   const target = metadata.each ? (property.items ?? property) : property;
   const [first] = (metadata.constraints ?? []) as unknown[];
   const isComposite = target.$ref !== undefined || target.allOf !== undefined || target.oneOf !== undefined;

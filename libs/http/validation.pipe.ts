@@ -12,7 +12,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
+    // `value` is kept so that a missing property can be told apart (see RequestValidationError); it is never rendered.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => RequestValidationError.fromValidationErrors(errors),
   });
 }

@@ -378,6 +378,11 @@ describe('OneRosterRestClient failures and retries', () => {
     servers.splice(servers.indexOf(server), 1);
     const error = await failure(collect(client(server, { maxAttempts: 2 }).client.listPages('users')));
     expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
+    expect(error.message).toBe(
+      `GET ${server.baseUrl}/users failed after 2 attempts: connection refused (ECONNREFUSED)`,
+    );
+    const single = await failure(collect(client(server, { maxAttempts: 1 }).client.listPages('users')));
+    expect(single.message).toMatch(/ failed after 1 attempt: connection refused/);
   });
 
   it("stops at once when the caller's signal aborts", async () => {

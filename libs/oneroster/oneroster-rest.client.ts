@@ -114,8 +114,6 @@ export class OneRosterRestClient {
     this.now = options.now ?? Date.now;
     this.transport = new SisHttpTransport(options, {
       serverMessageFields: imsxMessageFields,
-      // As before the shared transport: OneRoster messages say "after N attempts" even when N is 1.
-      attemptsText: (count) => `${count} attempts`,
     });
     this.maxPagesWithoutTotal = options.maxPagesWithoutTotal ?? 100_000;
     this.onToken = options.onToken;

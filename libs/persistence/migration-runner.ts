@@ -32,9 +32,11 @@ export async function migrateDatabase(orm: MikroORM, settings: MigrationSettings
   const grants =
     settings.runtimeRole && settings.runtimeGrants ? settings.runtimeGrants(quoteIdentifier(settings.runtimeRole)) : [];
   if (!settings.migrationUrl) return applyPendingMigrations(orm, settings.url, grants);
-  const ownerOrm = await MikroORM.init(
-    buildOrmOptions({ url: settings.migrationUrl, poolMax: 1, migrations: settings.migrations }),
-  );
+  const ownerOrm = await MikroORM.init({
+    ...buildOrmOptions({ url: settings.migrationUrl, poolMax: 1, migrations: settings.migrations }),
+    // Its `[migrator]` lines go where the service's own ORM writes (the JSON logs), not to the console as text.
+    logger: orm.config.get('logger'),
+  });
   try {
     return await applyPendingMigrations(ownerOrm, settings.migrationUrl, grants);
   } finally {

@@ -36,5 +36,7 @@ export function buildOrmOptions(settings: DatabaseConnectionSettings): Options {
     ensureDatabase: false,
     allowGlobalContext: false,
     debug: settings.debug ?? false,
+    // Its messages go to the JSON logs (through the Nest logger): ANSI colour codes would be noise inside them.
+    colors: false,
   });
 }

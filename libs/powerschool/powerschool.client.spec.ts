@@ -264,6 +264,9 @@ describe('PowerSchoolClient', () => {
       .instance.serverTime()
       .catch((error: unknown) => error);
     expect(gone).toMatchObject({ code: 'SIS_SYNC.SOURCE_UNREACHABLE' });
+    expect((gone as Error).message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/ws\/v1\/time failed after 2 attempts: connection refused \(ECONNREFUSED\)$/,
+    );
   });
 
   it('posts PowerQueries with a JSON body and reads {"count": N}', async () => {

@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PERMISSIVE_ADDRESS_POLICY } from './address-policy.js';
+import { createGuardedFetch } from './guarded-fetch.js';
 import { failure, request, TestError } from './sis-http-request.fake.js';
+import { SELF_SIGNED_TLS } from './self-signed-tls.fake.js';
 import { fullJitterBackoffMs, parseRetryAfterMs } from './retry-backoff.js';
 import { parseServerUrl, positiveInteger } from './server-url.js';
 import {
@@ -320,7 +324,7 @@ describe('SisHttpTransport', () => {
     const { instance } = transport({ requestTimeoutMs: 50, maxAttempts: 2 });
     const error = await failure(instance.send(request(`${server.url}/slow`)));
     expect(error.code).toBe('SIS_SYNC.SOURCE_RETRIES_EXHAUSTED');
-    expect(error.message).toBe('GET /slow timed out after 50 ms after 2 attempts');
+    expect(error.message).toBe(`GET ${server.url}/slow failed after 2 attempts: no answer within 50 ms (timed out)`);
     expect(error.status).toBeUndefined();
     expect(error.cause).toBeDefined();
     expect(server.requests).toHaveLength(2);
@@ -340,7 +344,7 @@ describe('SisHttpTransport', () => {
     await new Promise((resolve) => server.close(resolve));
     const error = await failure(transport({ maxAttempts: 2 }).instance.send(request(`${url}/x`)));
     expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
-    expect(error.message).toBe('GET /x failed (ECONNREFUSED) after 2 attempts');
+    expect(error.message).toBe(`GET ${url}/x failed after 2 attempts: connection refused (ECONNREFUSED)`);
     expect(networkErrorCode(error.cause)).toBe('ECONNREFUSED');
   });
 
@@ -357,19 +361,23 @@ describe('SisHttpTransport', () => {
     expect(calls).toBe(3);
   });
 
-  it.each(['ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
-    'fails with UNREACHABLE at once, without retrying, on %s',
-    async (code) => {
-      const calls: unknown[] = [];
-      const { instance, sleeps, events } = transport({ fetch: failingFetch(code, calls) });
-      const error = await failure(instance.send(request('http://sis.invalid/x')));
-      expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
-      expect(error.message).toBe(`GET /x failed (${code})`);
-      expect(calls).toHaveLength(1);
-      expect(sleeps).toEqual([]);
-      expect(events).toMatchObject([{ status: 'error', willRetry: false }]);
-    },
-  );
+  it.each([
+    ['ENOTFOUND', 'host name not found (DNS)'],
+    ['ERR_INVALID_URL', 'invalid URL'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS certificate is not for this host name'],
+    ['CERT_HAS_EXPIRED', 'TLS certificate expired'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'TLS certificate not trusted: self-signed'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'TLS certificate not trusted: unknown issuer'],
+  ])('fails with UNREACHABLE at once, without retrying, on %s', async (code, cause) => {
+    const calls: unknown[] = [];
+    const { instance, sleeps, events } = transport({ fetch: failingFetch(code, calls) });
+    const error = await failure(instance.send(request('http://sis.invalid/x')));
+    expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
+    expect(error.message).toBe(`GET http://sis.invalid/x failed: ${cause} (${code})`);
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(events).toMatchObject([{ status: 'error', willRetry: false }]);
+  });
 
   it('calls an unknown network failure RETRIES_EXHAUSTED', async () => {
     const fetchFails: typeof fetch = async () => {
@@ -377,7 +385,7 @@ describe('SisHttpTransport', () => {
     };
     const error = await failure(transport({ fetch: fetchFails }).instance.send(request('http://sis.invalid/x')));
     expect(error.code).toBe('SIS_SYNC.SOURCE_RETRIES_EXHAUSTED');
-    expect(error.message).toBe('GET /x failed (network error) after 3 attempts');
+    expect(error.message).toBe('GET http://sis.invalid/x failed after 3 attempts: network error (socket hang up)');
   });
 
   it("stops at once with the signal's reason when the caller aborts, without retrying", async () => {
@@ -418,6 +426,99 @@ describe('SisHttpTransport', () => {
     expect(() => new SisHttpTransport({ maxAttempts: 1.5 }, dialect)).toThrow('maxAttempts must be');
     const defaults = new SisHttpTransport({}, dialect);
     expect([defaults.requestTimeoutMs, defaults.maxAttempts]).toEqual([30_000, 6]);
+  });
+});
+
+/** A port nothing listens on: one a server just gave back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('SisHttpTransport failure messages name the server and the cause, never a secret', () => {
+  const fetches = [
+    ['the platform fetch', undefined],
+    ['the guarded fetch', createGuardedFetch(PERMISSIVE_ADDRESS_POLICY)],
+  ] as const;
+
+  it.each(fetches)('a closed port is "connection refused" with %s', async (_label, fetch) => {
+    const port = await closedPort();
+    const { instance } = transport({ fetch, maxAttempts: 2 });
+    const error = await failure(
+      instance.send(request(`http://127.0.0.1:${port}/oauth/token?client_secret=s3cret`, { method: 'POST' })),
+    );
+    expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
+    expect(error.message).toBe(
+      `POST http://127.0.0.1:${port}/oauth/token failed after 2 attempts: connection refused (ECONNREFUSED)`,
+    );
+  });
+
+  it.each(fetches)(
+    'an unresolvable host is "host name not found", without retrying, with %s',
+    async (_label, fetch) => {
+      const calls: unknown[] = [];
+      const counting: typeof globalThis.fetch = (input, init) => {
+        calls.push(input);
+        return (fetch ?? globalThis.fetch)(input, init);
+      };
+      const { instance } = transport({ fetch: counting });
+      const error = await failure(instance.send(request('https://sis.homeroom-test.invalid/ims/oneroster/users')));
+      expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
+      // A resolver without network access answers EAI_AGAIN (retried) rather than ENOTFOUND.
+      expect(error.message).toMatch(
+        /^GET https:\/\/sis\.homeroom-test\.invalid\/ims\/oneroster\/users failed(: host name not found \(DNS\) \(ENOTFOUND\)| after 3 attempts: DNS lookup failed, try again later \(EAI_AGAIN\))$/,
+      );
+    },
+  );
+
+  it.each(fetches)('a self-signed certificate is named, without retrying, with %s', async (_label, fetch) => {
+    const server = createHttpsServer(SELF_SIGNED_TLS, (_request, response) => response.end('{}'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    open.push(server);
+    const { port } = server.address() as AddressInfo;
+    const { instance, events } = transport({ fetch });
+    const error = await failure(instance.send(request(`https://127.0.0.1:${port}/ims`)));
+    expect(error.code).toBe('SIS_SYNC.SOURCE_UNREACHABLE');
+    expect(error.message).toBe(
+      `GET https://127.0.0.1:${port}/ims failed: TLS certificate not trusted: self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('https to a plain-http server is a TLS handshake failure', async () => {
+    const server = await serve(ok);
+    const { instance } = transport({ maxAttempts: 1 });
+    const error = await failure(instance.send(request(server.url.replace('http:', 'https:') + '/x')));
+    expect(error.message).toMatch(
+      /^GET https:\/\/127\.0\.0\.1:\d+\/x failed: TLS handshake failed \(ERR_SSL_[A-Z_]+\)$/,
+    );
+  });
+
+  it.each(fetches)('a connection the server drops is said so with %s', async (_label, fetch) => {
+    const server = await serve((incoming) => void incoming.socket.destroy());
+    const { instance } = transport({ fetch, maxAttempts: 2 });
+    const error = await failure(instance.send(request(`${server.url}/x`)));
+    expect(error.code).toBe('SIS_SYNC.SOURCE_RETRIES_EXHAUSTED');
+    expect(error.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/x failed after 2 attempts: connection (reset|closed) by the server \((ECONNRESET|UND_ERR_SOCKET)\)$/,
+    );
+  });
+
+  it('never shows credentials or the query string of the URL', async () => {
+    const port = await closedPort();
+    const { instance } = transport({ fetch: createGuardedFetch(PERMISSIVE_ADDRESS_POLICY), maxAttempts: 1 });
+    const error = await failure(
+      instance.send(request(`http://user:pa55word@127.0.0.1:${port}/token?client_secret=s3cret#frag`)),
+    );
+    expect(error.message).toBe(
+      `GET http://127.0.0.1:${port}/token failed after 1 attempt: connection refused (ECONNREFUSED)`,
+    );
+    expect(error.message).not.toMatch(/pa55word|s3cret|frag/);
   });
 });
 

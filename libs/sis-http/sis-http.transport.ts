@@ -108,10 +108,46 @@ const CONNECT_ERROR_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+/** What a network error code means, as the failure message says it ("connection refused (ECONNREFUSED)"). */
+const NETWORK_ERROR_MEANINGS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed by the server',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed, try again later',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+  UND_ERR_BODY_TIMEOUT: 'the answer stalled',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ERR_INVALID_URL: 'invalid URL',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is not for this host name',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  CERT_NOT_YET_VALID: 'TLS certificate not yet valid',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate not trusted: self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted: self-signed certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted: unknown issuer',
+  UNABLE_TO_GET_ISSUER_CERT: 'TLS certificate not trusted: unknown issuer',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS certificate not trusted: unknown issuer',
+  CERT_REVOKED: 'TLS certificate revoked',
+  EPROTO: 'TLS handshake failed',
+};
+/** Failures another try cannot mend: no such host, a malformed URL, a certificate the server will send again. */
 const PERMANENT_NETWORK_ERROR_CODES = new Set([
   'ENOTFOUND',
   'ERR_INVALID_URL',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_REVOKED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
   ADDRESS_REFUSED_CODE,
 ]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -212,16 +248,18 @@ export class SisHttpTransport {
         const willRetry = !permanent && failures < maxAttempts;
         report('error', willRetry);
         if (!willRetry) {
-          const what = timedOut
-            ? `timed out after ${this.requestTimeoutMs} ms`
-            : code === ADDRESS_REFUSED_CODE && error instanceof Error
+          const cause = timedOut
+            ? `no answer within ${this.requestTimeoutMs} ms (timed out)`
+            : describeNetworkError(error);
+          const what =
+            !timedOut && code === ADDRESS_REFUSED_CODE && error instanceof Error
               ? `not sent: ${error.message}`
-              : `failed (${code ?? 'network error'})`;
+              : `failed${permanent ? '' : ` after ${this.attemptsText(failures)}`}: ${cause}`;
           const unreachable =
             permanent || (!everAnswered && !timedOut && code !== undefined && CONNECT_ERROR_CODES.has(code));
           throw request.failure(
             unreachable ? 'SIS_SYNC.SOURCE_UNREACHABLE' : 'SIS_SYNC.SOURCE_RETRIES_EXHAUSTED',
-            `${request.method} ${path} ${what}${permanent ? '' : ` after ${this.attemptsText(failures)}`}`,
+            `${method} ${serverLocationOf(url)} ${what}`,
             undefined,
             { cause: error },
           );
@@ -342,6 +380,38 @@ export function pathOf(url: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * Where a request went, for messages: scheme, host, port and path; never the user info, query string or fragment
+ * (a token URL may carry an app name or a secret there).
+ */
+export function serverLocationOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/**
+ * A network failure in words with its code: `connection refused (ECONNREFUSED)`, `TLS certificate expired
+ * (CERT_HAS_EXPIRED)`; an unknown code as `network error (CODE)`; without a code, the innermost error's own message
+ * (`network error (other side closed)`), stripped of any query string and shortened.
+ */
+export function describeNetworkError(error: unknown): string {
+  const code = networkErrorCode(error);
+  if (code !== undefined) {
+    const meaning = NETWORK_ERROR_MEANINGS[code] ?? (code.startsWith('ERR_SSL_') ? 'TLS handshake failed' : undefined);
+    return `${meaning ?? 'network error'} (${code})`;
+  }
+  let innermost: unknown = error;
+  for (let depth = 0; isObject(innermost) && isObject(innermost.cause) && depth < 4; depth++) {
+    innermost = innermost.cause;
+  }
+  const message = innermost instanceof Error ? innermost.message.replace(/\?\S*/g, '').trim().slice(0, 200) : '';
+  return message ? `network error (${message})` : 'network error';
 }
 
 /** The first `code` (`ECONNRESET`, `UND_ERR_CONNECT_TIMEOUT`, …) on an error or its causes, a few levels deep. */

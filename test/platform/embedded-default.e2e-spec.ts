@@ -25,12 +25,31 @@ describe('embedded default (no DATABASE_URL, no REDIS_URL)', () => {
   let adminPassword = '';
 
   beforeAll(async () => {
-    first = await startService(dataDir);
+    // At info level: the start-up lines (migrations applied, where it listens) are what this suite checks first.
+    first = await startService(dataDir, { LOG_LEVEL: 'info' });
   }, 120_000);
 
   afterAll(async () => {
     if (first) await stopService(first);
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('logs where it listens and where the docs are, in JSON lines without ANSI escapes', async () => {
+    const service = first!;
+    const port = new URL(service.url).port;
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string; context?: string });
+    expect(lines.map((line) => line.msg)).toContain(
+      `Listening on http://127.0.0.1:${port}; API docs at http://127.0.0.1:${port}/docs, OpenAPI at http://127.0.0.1:${port}/openapi.json`,
+    );
+    // The first start applies every migration; MikroORM's migrator lines used to arrive coloured (\u001b[90m).
+    expect(lines.some((line) => line.msg?.startsWith('[migrator] Applied'))).toBe(true);
+    expect(service.output()).not.toContain('\u001b');
+    const docs = await request(service.url).get('/docs/');
+    expect(docs.status).toBe(200);
   });
 
   it('prints a generated administrator password once, logs in with it, and keeps data across a restart', async () => {

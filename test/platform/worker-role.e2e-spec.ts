@@ -52,6 +52,11 @@ describe('api and worker processes on PostgreSQL and Redis', () => {
   it('answers liveness and readiness probes on its metrics port (the compose healthcheck)', async () => {
     const metricsUrl = worker.metricsUrl;
     expect(metricsUrl, worker.output()).toBeDefined();
+    // The worker says where its probes answer, and its JSON lines carry no ANSI escapes.
+    expect(worker.output()).toContain(
+      `Metrics on ${metricsUrl}/metrics; health probes at ${metricsUrl}/health/live and ${metricsUrl}/health/ready`,
+    );
+    expect(worker.output()).not.toContain('\u001b');
     const live = await fetch(`${metricsUrl}/health/live`);
     expect(live.status).toBe(200);
     expect(await live.json()).toEqual({ status: 'ok' });

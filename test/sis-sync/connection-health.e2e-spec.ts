@@ -200,6 +200,10 @@ describe('SIS connection test and health', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(first.body).toMatchObject({ ok: false, checks: [{ check: 'reachability', ok: false }] });
     expect(first.body.checks).toHaveLength(1);
+    // The server and the cause, never the secret or a query string.
+    expect(first.body.checks[0]?.detail).toBe(
+      `POST http://127.0.0.1:${closedPort}/token failed after 1 attempt: connection refused (ECONNREFUSED)`,
+    );
 
     const port = (blackHole.address() as AddressInfo).port;
     const silent = await createOneRosterConnection(app.url, token, {

@@ -399,6 +399,24 @@ describe('SIS connections', () => {
     expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
+  it('says a missing base URL is required for the provider, in one message', async () => {
+    const oneRoster = await call('district_admin', 'post', BASE, generic('No base URL', { baseUrl: undefined }));
+    expect(oneRoster.status).toBe(400);
+    expect(oneRoster.body.errors).toEqual([
+      { field: 'baseUrl', messages: ['baseUrl is required for provider oneroster'] },
+    ]);
+    expect(oneRoster.body.detail).toBe('baseUrl is required for provider oneroster');
+    const powerSchool = await call('district_admin', 'post', BASE, {
+      name: 'No PowerSchool server',
+      provider: 'powerschool',
+      auth: { type: 'oauth2', clientId: 'homeroom', clientSecret: CLIENT_SECRET },
+    });
+    expect(powerSchool.status).toBe(400);
+    expect(powerSchool.body.errors).toEqual([
+      { field: 'baseUrl', messages: ['baseUrl is required for provider powerschool'] },
+    ]);
+  });
+
   it('refuses null for settings that cannot be empty, and a provider change, on update', async () => {
     const list = await call('district_admin', 'get', BASE);
     const id = list.body.items[0].id as string;

@@ -1,4 +1,5 @@
 import { MetricsConfig } from '../../../config/index.js';
+import { listeningUrl } from '@app/http';
 import { JobQueue } from '@app/queue';
 import { MikroORM } from '@mikro-orm/core';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
@@ -73,7 +74,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       server.listen(this.config.port, this.config.host, () => resolve());
     });
     this.server = server;
-    this.logger.log(`Metrics on http://${this.config.host}:${this.port()}/metrics`);
+    const url = listeningUrl(this.config.host, this.port());
+    this.logger.log(`Metrics on ${url}/metrics; health probes at ${url}/health/live and ${url}/health/ready`);
   }
 
   private async readiness(): Promise<{ ok: boolean; checks: { database: 'up' | 'down'; queue: 'up' | 'down' } }> {

@@ -11,6 +11,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -279,6 +280,14 @@ const isOneRoster = (body: { provider?: unknown }, value: unknown): boolean =>
   body.provider === 'oneroster' || value !== undefined;
 const hasEndpoint = (body: { provider?: unknown }, value: unknown): boolean =>
   body.provider === 'oneroster' || body.provider === 'powerschool' || value !== undefined;
+/** Left out where the condition above requires it: the one message the validation pipe reports for it. */
+const RequiredForProvider = (): PropertyDecorator =>
+  IsDefined({
+    message: ({ property, object, value }) =>
+      value === null
+        ? `${property} must not be null`
+        : `${property} is required for provider ${String((object as { provider?: unknown }).provider)}`,
+  });
 
 @ApiExtraModels(OAuth2AuthDto, OAuth1AuthDto)
 export class CreateSisConnectionDto {
@@ -297,6 +306,7 @@ export class CreateSisConnectionDto {
 
   @ApiPropertyOptional({ enum: ONEROSTER_VERSIONS, description: 'Required for OneRoster', example: '1.2' })
   @ValidateIf(isOneRoster)
+  @RequiredForProvider()
   @IsIn(ONEROSTER_VERSIONS)
   version?: OneRosterVersion;
 
@@ -312,6 +322,7 @@ export class CreateSisConnectionDto {
       'production. Required for OneRoster and PowerSchool.',
   })
   @ValidateIf(hasEndpoint)
+  @RequiredForProvider()
   @IsString()
   @MaxLength(SETTING_LIMITS.url.maxLength)
   baseUrl?: string;
@@ -329,6 +340,7 @@ export class CreateSisConnectionDto {
       "plugin's client ID and secret.",
   })
   @ValidateIf(hasEndpoint)
+  @RequiredForProvider()
   @IsObject()
   @ValidateNested()
   @Type(() => SisAuthDto, {
