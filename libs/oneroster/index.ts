@@ -4,6 +4,7 @@ export * from './oneroster-csv.columns.js';
 export * from './oneroster-csv.reader.js';
 export * from './oneroster-entities.js';
 export * from './oneroster-filter.js';
+export * from './oneroster-ignored-values.js';
 export * from './oneroster-normalise.js';
 export * from './oneroster-rest.client.js';
 export * from './oneroster-school-scope.js';

@@ -219,6 +219,67 @@ describe('openOneRosterCsvZip', () => {
     expect(error.message).toContain(message);
   });
 
+  it('reports every structural problem of the package at once: manifest values, missing files and headers', async () => {
+    const usersHeader = ONEROSTER_CSV_COLUMNS['1.1'].users!.join(',');
+    const path = await buildZip({
+      'manifest.csv': [
+        'propertyName,value',
+        'oneroster.version,1.1',
+        'file.orgs,bulk',
+        'file.users,full',
+        'file.classes,bulk',
+        'file.courses,bulk',
+        'file.enrollments,bulk',
+      ].join('\n'),
+      'orgs.csv': 'sourcedId,status,dateLastModified,Name,type,identifier,parentSourcedId\n',
+      'users.csv': `${usersHeader.replace('givenName', 'firstName')}\n`,
+      'classes.csv': `${ONEROSTER_CSV_COLUMNS['1.1'].classes!.join(',')},notes\n`,
+      'enrollments.csv': `${ONEROSTER_CSV_COLUMNS['1.1'].enrollments!.join(',')}\n`,
+    });
+    const error = await openFailure(path);
+    expect(error.problems.map((problem) => [problem.file, problem.field])).toEqual([
+      ['manifest.csv', 'file.users'],
+      ['courses.csv', undefined],
+      ['orgs.csv', 'name'],
+      ['classes.csv', 'notes'],
+      // A file whose mode is not valid is still checked when the zip holds it.
+      ['users.csv', 'givenName'],
+    ]);
+    expect(error.problems[0].message).toContain('file.users is "full" but must be bulk, delta or absent');
+    expect(error.problems[1].message).toContain('no courses.csv');
+    expect(error.problems[2].message).toContain('column 4 should be "name" but is "Name"');
+    expect(error.problems[4].message).toContain('users.csv: the header does not match');
+    expect(error.message).toBe(
+      'The package has 5 structural problems (in manifest.csv, courses.csv, orgs.csv, classes.csv, users.csv), ' +
+        'each reported on its own; nothing was read from it',
+    );
+  });
+
+  it('reports a manifest with several bad values at once, and reads no header without a known version', async () => {
+    const path = await buildZip({
+      'manifest.csv': 'propertyName,value\noneroster.version,1.0\nfile.orgs,full\nfile.users,bulk,extra\n',
+      'orgs.csv': 'not,a,header\n',
+    });
+    const error = await openFailure(path);
+    expect(error.problems.map((problem) => problem.message)).toEqual([
+      'manifest.csv line 4: expected 2 fields, found 3',
+      'manifest.csv: oneroster.version "1.0" is not supported (1.1 or 1.2)',
+      'manifest.csv: file.orgs is "full" but must be bulk, delta or absent',
+    ]);
+    expect(error.message).toContain('3 structural problems (in manifest.csv)');
+  });
+
+  it('keeps the error of a package with one structural problem as it is', async () => {
+    const path = await buildZip({
+      'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
+      'orgs.csv': `${ORGS_HEADER},notes\n`,
+    });
+    const error = await openFailure(path);
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0].message).toBe(error.message);
+    expect(error.file).toBe('orgs.csv');
+  });
+
   it('refuses an entry whose compression ratio betrays a zip bomb', async () => {
     const path = await buildZip({
       'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
@@ -312,6 +373,70 @@ describe('openOneRosterCsvZip', () => {
       // The first column still names the record: it is present, only unreadable.
       { file: 'orgs.csv', line: 5, sourcedId: 'o4', field: null, message: 'The row has 5 fields but the header has 7' },
     ]);
+    await csvPackage.close();
+  });
+
+  it('accepts rows with empty fields beyond the header, with one warning per file counting them', async () => {
+    const path = await buildZip({
+      'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
+      'orgs.csv': [
+        ORGS_HEADER,
+        'o1,,,North,school,,d1,',
+        'o2,,,South,school,,d1',
+        'o3,,,East,school,,d1, ,',
+        'o4,,,West,school,,d1,""',
+      ].join('\n'),
+    });
+    const csvPackage = await openOneRosterCsvZip(path);
+    const { rows, issues } = await readAll(csvPackage, 'orgs');
+    expect(rows.map((row) => [row.line, row.values.sourcedId, row.values.parentSourcedId])).toEqual([
+      [2, 'o1', 'd1'],
+      [3, 'o2', 'd1'],
+      [4, 'o3', 'd1'],
+      [5, 'o4', 'd1'],
+    ]);
+    expect(Object.keys(rows[0].values)).toEqual(ONEROSTER_CSV_COLUMNS['1.1'].orgs);
+    expect(issues).toEqual([
+      {
+        file: 'orgs.csv',
+        line: 2,
+        sourcedId: null,
+        field: null,
+        severity: 'warning',
+        message:
+          '3 rows have empty fields beyond the 7 columns of the header (the first at line 2); the empty fields were ignored and the rows kept',
+      },
+    ]);
+    await csvPackage.close();
+  });
+
+  it('still rejects a row whose fields beyond the header are not empty, and says so', async () => {
+    const path = await buildZip({
+      'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
+      'orgs.csv': [ORGS_HEADER, 'o1,,,North,school,,d1,', 'o2,,,South,Annex,school,,d1'].join('\n'),
+    });
+    const csvPackage = await openOneRosterCsvZip(path);
+    const { rows, issues } = await readAll(csvPackage, 'orgs');
+    expect(rows.map((row) => row.values.sourcedId)).toEqual(['o1']);
+    expect(issues).toEqual([
+      {
+        file: 'orgs.csv',
+        line: 3,
+        sourcedId: 'o2',
+        field: null,
+        message: 'The row has 8 fields but the header has 7, and the fields beyond the header are not empty',
+      },
+      {
+        file: 'orgs.csv',
+        line: 2,
+        sourcedId: null,
+        field: null,
+        severity: 'warning',
+        message:
+          '1 row has empty fields beyond the 7 columns of the header (the first at line 2); the empty fields were ignored and the row kept',
+      },
+    ]);
+    expect(JSON.stringify(issues)).not.toContain('Annex');
     await csvPackage.close();
   });
 

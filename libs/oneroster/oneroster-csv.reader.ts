@@ -45,14 +45,20 @@ export interface OneRosterCsvRow {
   values: Readonly<Record<string, string>>;
 }
 
-/** A row the reader skipped (wrong field count, missing delta lifecycle field, not UTF-8). */
+/**
+ * A row the reader skipped (wrong field count, missing delta lifecycle field, not UTF-8), or, with `severity:
+ * 'warning'`, something it tolerated and kept (empty fields beyond the header, counted once per file).
+ */
 export interface OneRosterCsvRowIssue {
   file: string;
+  /** The row's line; for a warning about several rows, the first of them. */
   line: number;
   /** The row's sourcedId when its fields could be told apart. */
   sourcedId: string | null;
   field: string | null;
   message: string;
+  /** Absent for a skipped row (an error); `warning` when nothing was skipped. */
+  severity?: 'error' | 'warning';
 }
 
 export interface OneRosterCsvRowsOptions {
@@ -80,8 +86,9 @@ const METADATA_PREFIX = 'metadata.';
 
 /**
  * Opens a OneRoster CSV package (a zip with `manifest.csv` and the data files at its root) and validates its
- * structure up front: manifest, version, file modes, present files, headers and size limits. Rows are then
- * streamed on demand, so memory stays flat whatever the package size.
+ * structure up front: manifest, version, file modes, present files, headers and size limits. Past a readable
+ * manifest, every structural problem is found before failing (`OneRosterError.problems`), so one upload reports
+ * them all. Rows are then streamed on demand, so memory stays flat whatever the package size.
  */
 export async function openOneRosterCsvZip(
   path: string,
@@ -154,32 +161,55 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
       throw invalid('The zip has no manifest.csv at its root: it is not a OneRoster CSV package', { file: MANIFEST });
     }
     this.checkEntry(MANIFEST, manifestEntry, limits);
-    await this.readManifest(manifestEntry);
+    // Past this point every problem is collected, and the package fails with all of them: one upload tells the
+    // district everything to fix in its structure (manifest values, missing files, headers).
+    const problems: OneRosterError[] = [];
+    const collect = async (check: () => void | Promise<void>): Promise<boolean> => {
+      try {
+        await check();
+        return true;
+      } catch (error) {
+        if (!(error instanceof OneRosterError)) throw error;
+        problems.push(error);
+        return false;
+      }
+    };
+    const { version, invalidModes } = await this.readManifest(manifestEntry, problems);
+    if (version === undefined) throw structuralFailure(problems);
+    this.version = version;
 
+    // A file whose mode is not valid is still checked when the zip holds it: its header may need fixing too.
+    const toCheck = ONEROSTER_CSV_FILES.filter(
+      (file) => this.files[file] !== 'absent' || (invalidModes.has(file) && this.entries.has(`${file}.csv`)),
+    );
+    const readable: OneRosterCsvFile[] = [];
     let totalBytes = manifestEntry.uncompressedSize;
-    for (const file of ONEROSTER_CSV_FILES) {
-      if (this.files[file] === 'absent') continue;
+    for (const file of toCheck) {
       const fileName = `${file}.csv`;
       const entry = this.entries.get(fileName);
       if (!entry) {
-        throw invalid(
-          `The manifest lists ${fileName} as ${this.files[file]} but the zip has no ${fileName} at its root`,
-          {
+        problems.push(
+          invalid(`The manifest lists ${fileName} as ${this.files[file]} but the zip has no ${fileName} at its root`, {
             file: fileName,
-          },
+          }),
         );
+        continue;
       }
-      this.checkEntry(fileName, entry, limits);
+      if (!(await collect(() => this.checkEntry(fileName, entry, limits)))) continue;
       totalBytes += entry.uncompressedSize;
       if (totalBytes > limits.maxTotalUncompressedBytes) {
-        throw invalid(`The package would inflate past the limit of ${limits.maxTotalUncompressedBytes} bytes`, {
-          file: fileName,
-        });
+        // A guard against absurd packages: nothing more of this one is read.
+        problems.push(
+          invalid(`The package would inflate past the limit of ${limits.maxTotalUncompressedBytes} bytes`, {
+            file: fileName,
+          }),
+        );
+        throw structuralFailure(problems);
       }
+      readable.push(file);
     }
-    for (const file of ONEROSTER_CSV_FILES) {
-      if (this.files[file] !== 'absent') await this.readHeader(file);
-    }
+    for (const file of readable) await collect(() => this.readHeader(file));
+    if (problems.length > 0) throw structuralFailure(problems);
   }
 
   async *rows(file: OneRosterCsvFile, options: OneRosterCsvRowsOptions = {}): AsyncGenerator<OneRosterCsvRow[]> {
@@ -192,20 +222,28 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
       options.onIssue?.({ file: fileName, line, sourcedId, field, message });
     let header: string[] | undefined;
     let batch: OneRosterCsvRow[] = [];
+    // Rows with empty fields beyond the header (a trailing comma some exports write): kept, and counted.
+    let padded = 0;
+    let firstPaddedLine = 0;
     for await (const { record, line } of this.records(fileName)) {
       if (header === undefined) {
         header = this.validatedHeader(file, record);
         continue;
       }
       if (record.length !== header.length) {
-        // The first column is the sourcedId: the row is present even when its other fields cannot be told apart.
-        report(
-          line,
-          null,
-          `The row has ${record.length} fields but the header has ${header.length}`,
-          sourcedIdOf({ sourcedId: record[0] ?? '' }),
-        );
-        continue;
+        const extraFilled = record.length > header.length && !extraFieldsEmpty(record, header.length);
+        if (record.length < header.length || extraFilled) {
+          // The first column is the sourcedId: the row is present even when its other fields cannot be told apart.
+          report(
+            line,
+            null,
+            `The row has ${record.length} fields but the header has ${header.length}` +
+              (extraFilled ? ', and the fields beyond the header are not empty' : ''),
+            sourcedIdOf({ sourcedId: record[0] ?? '' }),
+          );
+          continue;
+        }
+        if (padded++ === 0) firstPaddedLine = line;
       }
       const values: Record<string, string> = {};
       header.forEach((column, index) => {
@@ -228,6 +266,19 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
         yield batch;
         batch = [];
       }
+    }
+    if (padded > 0) {
+      options.onIssue?.({
+        file: fileName,
+        line: firstPaddedLine,
+        sourcedId: null,
+        field: null,
+        severity: 'warning',
+        message:
+          `${padded} ${padded === 1 ? 'row has' : 'rows have'} empty fields beyond the ${header!.length} columns of ` +
+          `the header (the first at line ${firstPaddedLine}); the empty fields were ignored and the ` +
+          `${padded === 1 ? 'row' : 'rows'} kept`,
+      });
     }
     if (batch.length > 0) yield batch;
   }
@@ -263,7 +314,15 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
     }
   }
 
-  private async readManifest(entry: Entry): Promise<void> {
+  /**
+   * Reads the manifest. A header that is not `propertyName,value` or a file that cannot be parsed fails at once;
+   * other problems are added to `problems` and reading goes on. The version is left unset when it is missing or
+   * not supported (the headers cannot be checked without it).
+   */
+  private async readManifest(
+    entry: Entry,
+    problems: OneRosterError[],
+  ): Promise<{ version: OneRosterVersion | undefined; invalidModes: ReadonlySet<OneRosterCsvFile> }> {
     const manifest: Record<string, string> = {};
     let headerSeen = false;
     for await (const { record, line } of this.records(MANIFEST, entry)) {
@@ -278,15 +337,21 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
         continue;
       }
       if (record.length !== 2) {
-        throw invalid(`manifest.csv line ${line}: expected 2 fields, found ${record.length}`, { file: MANIFEST, line });
+        problems.push(
+          invalid(`manifest.csv line ${line}: expected 2 fields, found ${record.length}`, { file: MANIFEST, line }),
+        );
+        continue;
       }
       const [property, value] = [record[0].trim(), record[1].trim()];
       if (Object.hasOwn(manifest, property)) {
-        throw invalid(`manifest.csv line ${line}: ${property} is listed twice`, {
-          file: MANIFEST,
-          line,
-          field: property,
-        });
+        problems.push(
+          invalid(`manifest.csv line ${line}: ${property} is listed twice`, {
+            file: MANIFEST,
+            line,
+            field: property,
+          }),
+        );
+        continue;
       }
       manifest[property] = value;
     }
@@ -294,32 +359,45 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
 
     const version = manifest['oneroster.version'];
     if (version === undefined) {
-      throw invalid('manifest.csv has no oneroster.version', { file: MANIFEST, field: 'oneroster.version' });
+      problems.push(invalid('manifest.csv has no oneroster.version', { file: MANIFEST, field: 'oneroster.version' }));
+    } else if (!isOneRosterVersion(version)) {
+      problems.push(
+        invalid(`manifest.csv: oneroster.version "${version}" is not supported (1.1 or 1.2)`, {
+          file: MANIFEST,
+          field: 'oneroster.version',
+        }),
+      );
     }
-    if (!isOneRosterVersion(version)) {
-      throw invalid(`manifest.csv: oneroster.version "${version}" is not supported (1.1 or 1.2)`, {
-        file: MANIFEST,
-        field: 'oneroster.version',
-      });
-    }
+    const known = version !== undefined && isOneRosterVersion(version);
     const files = Object.fromEntries(ONEROSTER_CSV_FILES.map((file) => [file, 'absent'])) as Record<
       OneRosterCsvFile,
       OneRosterFileMode
     >;
-    for (const name of MANIFEST_FILE_NAMES[version]) {
+    const invalidModes = new Set<OneRosterCsvFile>();
+    // Without a known version, every file.* entry is checked: its mode is wrong whatever the version.
+    const names = known
+      ? MANIFEST_FILE_NAMES[version]
+      : Object.keys(manifest)
+          .filter((property) => property.startsWith('file.'))
+          .map((property) => property.slice('file.'.length));
+    for (const name of names) {
       const mode = manifest[`file.${name}`];
       if (mode === undefined) continue;
       if (mode !== 'bulk' && mode !== 'delta' && mode !== 'absent') {
-        throw invalid(`manifest.csv: file.${name} is "${mode}" but must be bulk, delta or absent`, {
-          file: MANIFEST,
-          field: `file.${name}`,
-        });
+        problems.push(
+          invalid(`manifest.csv: file.${name} is "${mode}" but must be bulk, delta or absent`, {
+            file: MANIFEST,
+            field: `file.${name}`,
+          }),
+        );
+        if (isOneRosterCsvFile(name)) invalidModes.add(name);
+        continue;
       }
       if (isOneRosterCsvFile(name)) files[name] = mode;
     }
-    this.version = version;
     this.files = files;
     this.manifest = manifest;
+    return { version: known ? version : undefined, invalidModes };
   }
 
   private async readHeader(file: OneRosterCsvFile): Promise<void> {
@@ -385,6 +463,20 @@ class ZipOneRosterCsvPackage implements OneRosterCsvPackage {
   }
 }
 
+/** The package's structural problems as one error: the only one as it is, or all of them counted. */
+function structuralFailure(problems: readonly OneRosterError[]): OneRosterError {
+  if (problems.length === 1) return problems[0];
+  const files = [...new Set(problems.map((problem) => problem.file).filter((file) => file !== undefined))];
+  return new OneRosterError(
+    'SIS_SYNC.CSV_INVALID',
+    `The package has ${problems.length} structural problems` +
+      (files.length > 0 ? ` (in ${files.join(', ')})` : '') +
+      ', each reported on its own; nothing was read from it',
+    {},
+    { problems: problems.flatMap((problem) => problem.problems) },
+  );
+}
+
 function headerProblem(found: string[], expected: readonly string[]): { message: string; field: string } | null {
   for (let index = 0; index < expected.length; index++) {
     if (found[index] !== expected[index]) {
@@ -402,6 +494,12 @@ function headerProblem(found: string[], expected: readonly string[]): { message:
     }
   }
   return null;
+}
+
+/** True when every field past the header's columns is blank (`a,b,` or `a,b,,""` under a two-column header). */
+function extraFieldsEmpty(record: readonly string[], columns: number): boolean {
+  for (let index = columns; index < record.length; index++) if (record[index].trim() !== '') return false;
+  return true;
 }
 
 function sourcedIdOf(values: Record<string, string>): string | null {

@@ -537,3 +537,75 @@ describe('OneRosterSchoolScope', () => {
     expect(new OneRosterSchoolScope([]).includes('orgs', org('sch-9', 'school'))).toBe(true);
   });
 });
+
+describe('a dateLastModified that is not ISO 8601', () => {
+  it('keeps a REST record without the timestamp and says what was ignored, by shape only', () => {
+    const result = normaliseRestRecord(
+      'orgs',
+      { sourcedId: 'o-1', status: 'active', dateLastModified: '1/05/2023', name: 'North', type: 'school' },
+      '1.1',
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.record).toMatchObject({ sourcedId: 'o-1', name: 'North', dateLastModified: null });
+    expect(result.ignored).toEqual([
+      { field: 'dateLastModified', problem: 'is not an ISO 8601 date-time', shape: '9/99/9999' },
+    ]);
+    expect(JSON.stringify(result.ignored)).not.toContain('2023');
+  });
+
+  it('keeps a CSV user row without the timestamp', () => {
+    const result = normaliseCsvRow(
+      'people',
+      csvRow('1.1', 'users', {
+        sourcedId: 't-1',
+        dateLastModified: 'Jan 5, 2023',
+        enabledUser: 'true',
+        orgSourcedIds: 'sch-1',
+        role: 'teacher',
+        username: 'tt',
+        givenName: 'Tess',
+        familyName: 'Teach',
+      }),
+      { version: '1.1' },
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.record).toMatchObject({ sourcedId: 't-1', primaryRole: 'teacher', dateLastModified: null });
+    expect(result.ignored).toEqual([
+      { field: 'dateLastModified', problem: 'is not an ISO 8601 date-time', shape: 'aaa 9, 9999' },
+    ]);
+  });
+
+  it('reports nothing for a valid or blank timestamp', () => {
+    const valid = normaliseRestRecord(
+      'orgs',
+      { sourcedId: 'o-1', dateLastModified: '2023-01-05T00:00:00Z', name: 'North', type: 'school' },
+      '1.1',
+    );
+    const blank = normaliseRestRecord('orgs', { sourcedId: 'o-2', name: 'South', type: 'school' }, '1.1');
+    expect(valid).toEqual({
+      ok: true,
+      record: expect.objectContaining({ dateLastModified: '2023-01-05T00:00:00.000Z' }),
+    });
+    expect(blank.ok && blank.ignored).toBeUndefined();
+  });
+
+  it('still rejects the bad dates that matter (enrollment dates, birthDate)', () => {
+    const enrollment = normaliseRestRecord(
+      'enrollments',
+      {
+        sourcedId: 'e-1',
+        class: { sourcedId: 'k' },
+        school: { sourcedId: 's' },
+        user: { sourcedId: 'u' },
+        role: 'student',
+        beginDate: 'soon',
+      },
+      '1.1',
+    );
+    expect(enrollment).toMatchObject({ ok: false, issue: { field: 'beginDate' } });
+    const demographics = normaliseRestRecord('demographics', { sourcedId: 'd-1', birthDate: '31/31/2010' }, '1.1');
+    expect(demographics).toMatchObject({ ok: false, issue: { field: 'birthDate' } });
+  });
+});

@@ -18,6 +18,7 @@ import {
   type SourceRecordBase,
   type SourceStatus,
 } from '@app/contracts';
+import { shapeOf, type OneRosterIgnoredValue } from './oneroster-ignored-values.js';
 import type { OneRosterVersion } from './oneroster-version.js';
 import { booleanOf, calendarDateOf, instantOf, listOf, schoolYearOf, textOf, userIdsOf } from './oneroster-values.js';
 
@@ -29,7 +30,12 @@ export interface OneRosterRecordIssue {
   message: string;
 }
 
-export type NormaliseResult<T> = { ok: true; record: T } | { ok: false; issue: OneRosterRecordIssue };
+/**
+ * `ignored`: bad values the record was kept without (a `dateLastModified` that is not ISO 8601 is read as absent),
+ * for the caller to report once per entity (`IgnoredValueTally`). Absent when there are none.
+ */
+export type NormaliseResult<T> =
+  { ok: true; record: T; ignored?: OneRosterIgnoredValue[] } | { ok: false; issue: OneRosterRecordIssue };
 
 /** One row of 1.2 `roles.csv`, ready to be joined onto its user. */
 export interface OneRosterCsvRole {
@@ -264,6 +270,8 @@ interface BuildContext {
   binding: 'rest' | 'csv';
   /** 1.2 role memberships (REST `roles[]`, or joined from roles.csv); undefined for the 1.1 `role` + `orgs` shape. */
   memberships?: PersonRoleMembership[];
+  /** Filled by `build` with the values it ignored. */
+  ignored?: OneRosterIgnoredValue[];
 }
 
 /** Builds what a record of `E` has beyond the `SourceRecordBase` fields (`build` joins the two). */
@@ -393,7 +401,8 @@ export function normaliseRestRecord<E extends RosterEntity>(
   const source = raw as Record<string, unknown>;
   const sourcedId =
     typeof source.sourcedId === 'string' && source.sourcedId.trim() !== '' ? source.sourcedId.trim() : null;
-  return attempt(entity, sourcedId, () => {
+  const context: BuildContext = { version, binding: 'rest' };
+  return attempt(entity, sourcedId, context, () => {
     const references = REST_REFERENCES[entity];
     const renames: Readonly<Record<string, string>> = REST_RENAMES[entity] ?? {};
     const known = REST_KNOWN[entity];
@@ -409,11 +418,10 @@ export function normaliseRestRecord<E extends RosterEntity>(
       else if (!dropped.has(name)) metadata[name] = value;
     }
     if (isPlainObject(source.metadata)) Object.assign(metadata, source.metadata);
-    let memberships: PersonRoleMembership[] | undefined;
     if (entity === 'people' && (Array.isArray(source.roles) || (source.role === undefined && version === '1.2'))) {
-      memberships = restMemberships(source.roles);
+      context.memberships = restMemberships(source.roles);
     }
-    return build(entity, new FlatFields(flat), metadata, { version, binding: 'rest', memberships });
+    return build(entity, new FlatFields(flat), metadata, context);
   });
 }
 
@@ -427,21 +435,22 @@ export function normaliseCsvRow<E extends RosterEntity>(
   context: { version: OneRosterVersion; memberships?: PersonRoleMembership[] },
 ): NormaliseResult<RosterRecord<E>> {
   const sourcedId = textOf(values.sourcedId) ?? null;
-  return attempt(entity, sourcedId, () => {
+  const buildContext: BuildContext = { version: context.version, binding: 'csv' };
+  return attempt(entity, sourcedId, buildContext, () => {
     const metadata: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(values)) {
       if (column.startsWith(METADATA_PREFIX) && value.trim() !== '')
         metadata[column.slice(METADATA_PREFIX.length)] = value;
     }
-    const memberships = entity === 'people' && context.version === '1.2' ? (context.memberships ?? []) : undefined;
-    return build(entity, new FlatFields(values), metadata, { version: context.version, binding: 'csv', memberships });
+    if (entity === 'people' && context.version === '1.2') buildContext.memberships = context.memberships ?? [];
+    return build(entity, new FlatFields(values), metadata, buildContext);
   });
 }
 
 /** A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`. */
 export function normaliseCsvRole(values: Readonly<Record<string, string>>): NormaliseResult<OneRosterCsvRole> {
   const sourcedId = textOf(values.sourcedId) ?? null;
-  return attempt('people', sourcedId, () => {
+  return attempt('people', sourcedId, undefined, () => {
     const f = new FlatFields(values);
     f.requiredText('sourcedId');
     return {
@@ -473,7 +482,7 @@ function build<E extends RosterEntity>(
   const base: SourceRecordBase = {
     sourcedId: fields.requiredText('sourcedId'),
     status: statusOf(fields),
-    dateLastModified: fields.instant('dateLastModified'),
+    dateLastModified: lenientInstant(fields, 'dateLastModified', context),
     metadata,
   };
   // Joined with Object.assign: an object spread of `base` into each builder's literal cost V8 more than the
@@ -481,13 +490,31 @@ function build<E extends RosterEntity>(
   return Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
 }
 
-function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T): NormaliseResult<T> {
+function attempt<T>(
+  entity: RosterEntity,
+  sourcedId: string | null,
+  context: BuildContext | undefined,
+  run: () => T,
+): NormaliseResult<T> {
   try {
-    return { ok: true, record: run() };
+    const record = run();
+    return context?.ignored === undefined ? { ok: true, record } : { ok: true, record, ignored: context.ignored };
   } catch (error) {
     if (!(error instanceof RecordProblem)) throw error;
     return { ok: false, issue: { entity, sourcedId, field: error.field, message: error.message } };
   }
+}
+
+/**
+ * An instant the record can do without: one that is not ISO 8601 (`1/05/2023`) is read as absent and noted in
+ * `context.ignored` (by shape), instead of dropping the record.
+ */
+function lenientInstant(fields: FlatFields, name: string, context: BuildContext): string | null {
+  const raw = fields.raw(name);
+  const instant = instantOf(raw);
+  if (instant !== undefined) return instant;
+  (context.ignored ??= []).push({ field: name, problem: 'is not an ISO 8601 date-time', shape: shapeOf(raw) });
+  return null;
 }
 
 /** Blank (bulk CSV) is active; OneRoster 1.0's `inactive` is treated as a deletion. */

@@ -130,6 +130,40 @@ function expectedCounts(dataset: OneRosterDataset, version: '1.1' | '1.2'): Reco
   };
 }
 
+/** The files of a bulk package with some lines of one file rewritten (`edit` sees each data line, header excluded). */
+function editedFiles(
+  dataset: OneRosterDataset,
+  version: '1.1' | '1.2',
+  file: string,
+  edit: (line: string) => string,
+): { name: string; content: string }[] {
+  const files = buildOneRosterCsvFiles(dataset, { version, mode: 'bulk' });
+  const text = files.get(file);
+  if (text === undefined) throw new Error(`${file} is not in the package`);
+  const [header, ...lines] = text.split('\r\n');
+  files.set(file, [header, ...lines.map((line) => (line === '' ? line : edit(line)))].join('\r\n'));
+  return [...files].map(([name, content]) => ({ name, content }));
+}
+
+/** The user sourcedIds of a package's enrollments.csv rows with `role`, by class (the rows have no quoted fields). */
+function enrolledAs(files: readonly { name: string; content: string }[], role: string): Map<string, string> {
+  const [header, ...lines] = files.find((entry) => entry.name === 'enrollments.csv')!.content.split('\r\n');
+  const columns = header.split(',');
+  const byUser = new Map<string, string>();
+  for (const line of lines.filter((text) => text !== '')) {
+    const fields = line.split(',');
+    if (fields[columns.indexOf('role')] === role) {
+      byUser.set(fields[columns.indexOf('userSourcedId')], fields[columns.indexOf('classSourcedId')]);
+    }
+  }
+  return byUser;
+}
+
+/** Sets the dateLastModified (third field) of a data line whose first three fields are unquoted. */
+function withDateLastModified(line: string, value: string): string {
+  return line.replace(/^([^,"]*),([^,"]*),([^,"]*),/, `$1,$2,${value},`);
+}
+
 describe('OneRoster CSV import over HTTP', () => {
   let app: TestApp;
   let token: string;
@@ -449,6 +483,130 @@ describe('OneRoster CSV import over HTTP', () => {
     // The API and worker of this test process together, the 256 MB field included: the limit keeps it to megabytes.
     expect(growth).toBeLessThan(300 * 1024 ** 2);
   }, 120_000);
+
+  it('a users row with an empty field beyond the header keeps its teacher on the class, with one warning (§4)', async () => {
+    const dataset = generateDistrict({ seed: 'csv-trailing-fields', ...DISTRICT });
+    const connectionId = await connection();
+    const pristine = editedFiles(dataset, '1.1', 'users.csv', (line) => line);
+    const [teacherId, classId] = [...enrolledAs(pristine, 'teacher')][0];
+    const padded = new Set([teacherId, [...enrolledAs(pristine, 'student').keys()][0]]);
+    // `The row has 19 fields but the header has 18`, as a public district sample has it.
+    const files = editedFiles(dataset, '1.1', 'users.csv', (line) =>
+      padded.has(line.split(',')[0]) ? `${line},` : line,
+    );
+    const path = join(dir, 'trailing-fields.zip');
+    await writeZip(path, files);
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    // Warnings only: the run is a plain success.
+    expect(run.state, JSON.stringify(run)).toBe('succeeded');
+    const expected = expectedCounts(dataset, '1.1');
+    expect(run.counts['people']?.['created']).toBe(expected['people']);
+    expect(run.counts['enrollments']?.['created']).toBe(expected['enrollments']);
+    const teaching = await sql(
+      app.databaseUrl,
+      `SELECT e.status FROM roster_enrollments e
+         JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
+        WHERE e.connection_id = $1 AND e.user_sourced_id = $2 AND e.class_sourced_id = $3 AND p.status = 'active'`,
+      [connectionId, teacherId, classId],
+    );
+    expect(teaching).toEqual([{ status: 'active' }]);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    expect(run.issueCount).toBe(1);
+    expect(issues.body).toMatchObject([
+      {
+        entity: 'people',
+        sourcedId: null,
+        severity: 'warning',
+        message: expect.stringMatching(/^users\.csv: 2 rows have empty fields beyond the 18 columns of the header/),
+      },
+    ]);
+  });
+
+  it('a non-ISO dateLastModified (1/05/2023) keeps the user, without the timestamp, and warns by shape (§4)', async () => {
+    const dataset = generateDistrict({ seed: 'csv-us-date', ...DISTRICT });
+    const connectionId = await connection();
+    const pristine = editedFiles(dataset, '1.2', 'users.csv', (line) => line);
+    const [teacherId, classId] = [...enrolledAs(pristine, 'teacher')][0];
+    const students = [...enrolledAs(pristine, 'student').keys()].slice(0, 2);
+    const stamped = new Map([
+      [teacherId, '1/05/2023'],
+      [students[0], '1/05/2023'],
+      [students[1], '2023-01-05T10:00:00Z'],
+    ]);
+    const files = editedFiles(dataset, '1.2', 'users.csv', (line) => {
+      const value = stamped.get(line.split(',')[0]);
+      return value === undefined ? line : withDateLastModified(line, value);
+    });
+    const path = join(dir, 'us-date.zip');
+    await writeZip(path, files);
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    expect(run.state, JSON.stringify(run)).toBe('succeeded');
+    expect(run.counts['people']?.['created']).toBe(dataset.users.length);
+    const people = await sql<{ sourced_id: string; source_modified_at: Date | null }>(
+      app.databaseUrl,
+      `SELECT sourced_id, source_modified_at FROM roster_people
+        WHERE connection_id = $1 AND sourced_id = ANY($2) AND status = 'active' ORDER BY sourced_id`,
+      [connectionId, [...stamped.keys()]],
+    );
+    expect(
+      Object.fromEntries(people.map((row) => [row.sourced_id, row.source_modified_at?.toISOString() ?? null])),
+    ).toEqual({ [teacherId]: null, [students[0]]: null, [students[1]]: '2023-01-05T10:00:00.000Z' });
+    expect(
+      await sql(
+        app.databaseUrl,
+        `SELECT 1 FROM roster_enrollments WHERE connection_id = $1 AND user_sourced_id = $2 AND class_sourced_id = $3
+            AND status = 'active'`,
+        [connectionId, teacherId, classId],
+      ),
+    ).toHaveLength(1);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    expect(issues.body).toEqual([
+      expect.objectContaining({
+        entity: 'people',
+        field: 'dateLastModified',
+        severity: 'warning',
+        message:
+          '2 users.csv rows have a dateLastModified that is not an ISO 8601 date-time (shaped like 9/99/9999): ' +
+          'the dateLastModified was ignored and the records kept',
+      }),
+    ]);
+  });
+
+  it('a package with a bad manifest value and bad headers in two files reports all three in one run (§5)', async () => {
+    const dataset = generateDistrict({ seed: 'csv-structure', ...DISTRICT });
+    const connectionId = await connection();
+    const files = buildOneRosterCsvFiles(dataset, { version: '1.2', mode: 'bulk' });
+    const renameColumn = (file: string, from: string, to: string): void => {
+      const [header, ...rest] = files.get(file)!.split('\r\n');
+      const columns = header.split(',');
+      expect(columns).toContain(from);
+      files.set(file, [columns.map((column) => (column === from ? to : column)).join(','), ...rest].join('\r\n'));
+    };
+    files.set('manifest.csv', files.get('manifest.csv')!.replace('file.demographics,bulk', 'file.demographics,full'));
+    renameColumn('users.csv', 'givenName', 'firstName');
+    renameColumn('classes.csv', 'classType', 'type');
+    const path = join(dir, 'structure.zip');
+    await writeZip(
+      path,
+      [...files].map(([name, content]) => ({ name, content })),
+    );
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    expect(run.state).toBe('failed');
+    expect(run.errorCode).toBe('SIS_SYNC.CSV_INVALID');
+    expect(run.errorMessage).toMatch(
+      /^The package has 3 structural problems \(in manifest\.csv, classes\.csv, users\.csv\)/,
+    );
+    expect(run.issueCount).toBe(3);
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    expect(issues.body).toMatchObject([
+      { entity: 'run', field: 'file.demographics', severity: 'error', message: expect.stringContaining('"full"') },
+      { entity: 'run', field: 'classType', severity: 'error', message: expect.stringContaining('classes.csv') },
+      { entity: 'run', field: 'givenName', severity: 'error', message: expect.stringContaining('users.csv') },
+    ]);
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      expect(await activeCount(app.databaseUrl, table, connectionId), table).toBe(0);
+    }
+  });
 
   it('refuses teachers', async () => {
     const teacher = await userWithRole(app.url, token, 'teacher');

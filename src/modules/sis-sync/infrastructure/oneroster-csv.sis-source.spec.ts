@@ -190,6 +190,64 @@ describe('OneRosterCsvSisSource', () => {
     await source.close();
   });
 
+  it('keeps rows with empty trailing fields and with a non-ISO dateLastModified, warning once per file', async () => {
+    const users = csv('1.1', 'users', [
+      person('t-1', { orgSourcedIds: 'sch-1', role: 'teacher', dateLastModified: '1/05/2023' }),
+      person('s-1', { orgSourcedIds: 'sch-1', role: 'student', dateLastModified: '12/31/2022' }),
+      person('s-2', { orgSourcedIds: 'sch-1', role: 'student', dateLastModified: '2023-01-05T10:00:00Z' }),
+    ])
+      .split('\r\n')
+      .map((line, index) => (index === 1 || index === 2 ? `${line},` : line))
+      .join('\r\n');
+    const path = await buildZip({ 'manifest.csv': manifest('1.1', { users: 'bulk' }), 'users.csv': users });
+    const source = await OneRosterCsvSisSource.open({ zipPath: path });
+    const people = await pullAll(source, 'people');
+    expect(people.records.map((record) => [record.sourcedId, record.dateLastModified])).toEqual([
+      ['t-1', null],
+      ['s-1', null],
+      ['s-2', '2023-01-05T10:00:00.000Z'],
+    ]);
+    expect(people.issues).toEqual([
+      {
+        entity: 'people',
+        sourcedId: null,
+        field: null,
+        severity: 'warning',
+        message:
+          'users.csv: 2 rows have empty fields beyond the 18 columns of the header (the first at line 2); ' +
+          'the empty fields were ignored and the rows kept',
+      },
+      {
+        entity: 'people',
+        sourcedId: null,
+        field: 'dateLastModified',
+        severity: 'warning',
+        message:
+          '2 users.csv rows have a dateLastModified that is not an ISO 8601 date-time (shaped like 9/99/9999, ' +
+          '99/99/9999): the dateLastModified was ignored and the records kept',
+      },
+    ]);
+    expect(JSON.stringify(people.issues)).not.toMatch(/2023|2022/);
+    await source.close();
+  });
+
+  it('fails to open a package with several structural problems with one SisSourceError listing each', async () => {
+    const path = await buildZip({
+      'manifest.csv': manifest('1.1', { orgs: 'bulk', courses: 'bulk' }) + '\nfile.users,full',
+      'orgs.csv': 'sourcedId,name,type\n',
+      'users.csv': 'sourcedId\n',
+      'courses.csv': csv('1.1', 'courses', []),
+    });
+    const error = await OneRosterCsvSisSource.open({ zipPath: path }).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(SisSourceError);
+    expect((error as SisSourceError).message).toMatch(/^The package has 3 structural problems/);
+    expect((error as SisSourceError).problems).toEqual([
+      { field: 'file.users', message: expect.stringContaining('file.users is "full"') },
+      { field: 'status', message: expect.stringContaining('orgs.csv: the header does not match') },
+      { field: 'status', message: expect.stringContaining('users.csv: the header does not match') },
+    ]);
+  });
+
   it('fails to open a structurally invalid package with SIS_SYNC.CSV_INVALID', async () => {
     const path = await buildZip({
       'manifest.csv': manifest('1.1', { orgs: 'bulk' }),

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { ROSTER_ENTITIES, type PersonRoleMembership, type RosterEntity, type RosterRecord } from '@app/contracts';
 import {
+  IgnoredValueTally,
   ONEROSTER_CSV_FILES_BY_ENTITY,
   OneRosterError,
   OneRosterSchoolScope,
@@ -109,6 +110,7 @@ export class OneRosterCsvSisSource extends SisSource {
         batchSize: this.batchSize,
         onIssue: (issue) => report(rowIssue(entity, issue)),
       });
+      const ignored = new IgnoredValueTally();
       for await (const batch of rows) {
         options.signal?.throwIfAborted();
         const records: RosterRecord<E>[] = [];
@@ -126,9 +128,14 @@ export class OneRosterCsvSisSource extends SisSource {
             report({ ...result.issue, message: `${file}.csv line ${row.line}: ${reason}` });
             continue;
           }
+          ignored.add(result.ignored);
           if (this.scope.includes(entity, result.record)) records.push(result.record);
         }
         if (records.length > 0) yield records;
+      }
+      // Once per entity and run: the records were kept, only the bad values were dropped.
+      for (const { field, message } of ignored.summaries([`${file}.csv row`, `${file}.csv rows`])) {
+        report({ entity, sourcedId: null, field, message, severity: 'warning' });
       }
       if (entity === 'orgs') this.orgsSeen = true;
     } catch (error) {
@@ -197,13 +204,22 @@ function rowIssue(entity: RosterEntity, issue: OneRosterCsvRowIssue): SisRecordI
     entity,
     sourcedId: issue.sourcedId,
     field: issue.field,
-    message: `${issue.file} line ${issue.line}: ${issue.message}`,
+    // A warning counts rows of the whole file and names the first line itself.
+    message:
+      issue.severity === 'warning'
+        ? `${issue.file}: ${issue.message}`
+        : `${issue.file} line ${issue.line}: ${issue.message}`,
+    ...(issue.severity === undefined ? {} : { severity: issue.severity }),
   };
 }
 
 function toSisSourceError(error: unknown, entity?: RosterEntity): unknown {
   if (!(error instanceof OneRosterError)) return error;
-  const translated = new SisSourceError(error.code, error.message, entity, error.field);
+  const problems =
+    error.problems.length > 1
+      ? error.problems.map((problem) => ({ field: problem.field ?? null, message: problem.message }))
+      : [];
+  const translated = new SisSourceError(error.code, error.message, entity, error.field, problems);
   translated.cause = error;
   return translated;
 }

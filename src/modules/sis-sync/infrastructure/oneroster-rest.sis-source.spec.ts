@@ -97,7 +97,9 @@ afterEach(async () => {
 });
 
 /** Just enough OneRoster 1.1 to exercise the adapter: a token endpoint and paged collections. */
-async function fakeSis(options: { forbidden?: string[] } = {}): Promise<FakeSis> {
+async function fakeSis(
+  options: { forbidden?: string[]; data?: Record<string, Record<string, unknown>[]> } = {},
+): Promise<FakeSis> {
   const requests: URL[] = [];
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -115,7 +117,7 @@ async function fakeSis(options: { forbidden?: string[] } = {}): Promise<FakeSis>
     if (request.headers.authorization !== 'Bearer tok') return reply(401, {});
     const collection = url.pathname.replace('/ims/oneroster/v1p1/', '');
     if (options.forbidden?.includes(collection)) return reply(403, { imsx_description: 'scope not granted' });
-    const records = DATA[collection];
+    const records = options.data?.[collection] ?? DATA[collection];
     if (!records) return reply(404, {});
     const limit = Number(url.searchParams.get('limit'));
     const offset = Number(url.searchParams.get('offset'));
@@ -204,6 +206,36 @@ describe('OneRosterRestSisSource', () => {
     expect(events[0]).toMatchObject({ status: 200, retry: false });
     expect(sis.requests.filter((url) => url.pathname === '/oauth2/token')).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain('top-secret');
+  });
+
+  it('keeps records whose dateLastModified is not ISO 8601, with one warning per entity counting them', async () => {
+    const sis = await fakeSis({
+      data: {
+        users: [
+          { ...user('t-1', 'teacher', ['sch-1']), dateLastModified: '1/05/2023' },
+          { ...user('s-1', 'student', ['sch-1']), dateLastModified: '1/06/2023' },
+          user('s-2', 'student', ['sch-1']),
+        ],
+      },
+    });
+    const source = new OneRosterRestSisSource({ settings: settings(sis.origin), secret: 'top-secret' });
+    const people = await pullAll(source, 'people');
+    expect(people.records.map((record) => [record.sourcedId, record.dateLastModified])).toEqual([
+      ['t-1', null],
+      ['s-1', null],
+      ['s-2', '2026-01-05T10:00:00.000Z'],
+    ]);
+    expect(people.issues).toEqual([
+      {
+        entity: 'people',
+        sourcedId: null,
+        field: 'dateLastModified',
+        severity: 'warning',
+        message:
+          '2 users records have a dateLastModified that is not an ISO 8601 date-time (shaped like 9/99/9999): ' +
+          'the dateLastModified was ignored and the records kept',
+      },
+    ]);
   });
 
   it('pulls deltas with a dateLastModified filter and reports them as not a snapshot', async () => {

@@ -1,5 +1,6 @@
 import { ROSTER_ENTITIES, type RosterEntity, type RosterRecord } from '@app/contracts';
 import {
+  IgnoredValueTally,
   ONEROSTER_REST_COLLECTIONS,
   OneRosterError,
   OneRosterRestClient,
@@ -162,11 +163,13 @@ export class OneRosterRestSisSource extends SisSource {
       if (entity === 'courses' && this.scope.active && !this.orgsSeenInFull) {
         await this.learnOrgs(concurrency, options.signal);
       }
-      const pages = this.client.listPages(ONEROSTER_REST_COLLECTIONS[entity], {
+      const collection = ONEROSTER_REST_COLLECTIONS[entity];
+      const pages = this.client.listPages(collection, {
         filter,
         concurrency,
         signal: options.signal,
       });
+      const ignored = new IgnoredValueTally();
       for await (const page of pages) {
         const records: RosterRecord<E>[] = [];
         for (const raw of page) {
@@ -175,9 +178,14 @@ export class OneRosterRestSisSource extends SisSource {
             options.onIssue?.(result.issue);
             continue;
           }
+          ignored.add(result.ignored);
           if (this.scope.includes(entity, result.record)) records.push(result.record);
         }
         if (records.length > 0) yield records;
+      }
+      // Once per entity and run: the records were kept, only the bad values were dropped.
+      for (const { field, message } of ignored.summaries([`${collection} record`, `${collection} records`])) {
+        options.onIssue?.({ entity, sourcedId: null, field, message, severity: 'warning' });
       }
       if (entity === 'orgs' && filter === undefined) this.orgsSeenInFull = true;
     } catch (error) {

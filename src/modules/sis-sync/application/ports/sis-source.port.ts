@@ -79,6 +79,12 @@ export type SisSourceErrorCode =
   | 'SIS_SYNC.SOURCE_RESPONSE_TOO_LARGE'
   | 'SIS_SYNC.CSV_INVALID';
 
+/** One of several problems that failed a pull together (e.g. each structural problem of a CSV package). */
+export interface SisSourceProblem {
+  field: string | null;
+  message: string;
+}
+
 /** A pull could not be completed or trusted. The run fails and nothing from the entity is applied. */
 export class SisSourceError extends Error {
   constructor(
@@ -86,6 +92,8 @@ export class SisSourceError extends Error {
     message: string,
     readonly entity?: RosterEntity,
     readonly field?: string,
+    /** Every problem found, each recorded as an issue of the run; empty when the message is the only one. */
+    readonly problems: readonly SisSourceProblem[] = [],
   ) {
     super(message);
     this.name = 'SisSourceError';
@@ -105,4 +113,9 @@ export interface SisRecordIssue {
    * `detail`: a part of a record (a roles.csv row of a user); the record itself was read or is reported on its own.
    */
   subject?: 'record' | 'detail';
+  /**
+   * `error` (the default): the record (or detail) was skipped. `warning`: nothing was skipped, something was
+   * tolerated (an ignored bad timestamp, empty trailing fields); a warning never makes a run `succeeded_with_issues`.
+   */
+  severity?: 'error' | 'warning';
 }

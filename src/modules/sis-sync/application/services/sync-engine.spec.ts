@@ -1156,6 +1156,40 @@ describe('SyncEngine', () => {
     expect(w.metrics.settled.at(-1)).toEqual({ provider: 'oneroster', outcome: 'failed' });
   });
 
+  it('records each problem of a source error that lists several (a CSV package structure) as an issue', async () => {
+    const w = world();
+    const run = await w.start();
+    w.sources.script = {
+      data: { orgs: orgs(2) },
+      pageSize: 1,
+      failAt: {
+        entity: 'orgs',
+        page: 0,
+        error: new SisSourceError(
+          'SIS_SYNC.CSV_INVALID',
+          'The package has 2 structural problems (in manifest.csv, users.csv), each reported on its own',
+          undefined,
+          undefined,
+          [
+            { field: 'file.users', message: 'manifest.csv: file.users is "full" but must be bulk, delta or absent' },
+            { field: 'givenName', message: 'users.csv: the header does not match OneRoster 1.1' },
+          ],
+        ),
+      },
+    };
+    const settled = await w.engine().execute(run.id);
+    expect(settled).toMatchObject({
+      state: 'failed',
+      errorCode: 'SIS_SYNC.CSV_INVALID',
+      errorMessage: expect.stringContaining('2 structural problems'),
+      issueCount: 2,
+    });
+    expect(await w.runs.listIssues(run.id, 10, 0)).toMatchObject([
+      { entity: 'run', field: 'file.users', severity: 'error', message: expect.stringContaining('file.users') },
+      { entity: 'run', field: 'givenName', severity: 'error', message: expect.stringContaining('users.csv') },
+    ]);
+  });
+
   it('previews a dry run, stores the preview and applies nothing, even past the thresholds', async () => {
     const w = world();
     await w.sync({ orgs: orgs(10) });

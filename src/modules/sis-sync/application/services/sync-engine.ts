@@ -184,15 +184,19 @@ export class SyncEngine {
         return this.settle(run, 'cancelled', { errorCode: 'SIS_SYNC.RUN_CANCELLED', errorMessage: 'Cancelled' });
       }
       if (error instanceof SisSourceError) {
-        await this.runs.addIssues(run.id, [
-          {
+        // Several problems (a CSV package's structure) are each an issue; the run's message counts them.
+        const problems =
+          error.problems.length > 0 ? error.problems : [{ field: error.field ?? null, message: error.message }];
+        await this.runs.addIssues(
+          run.id,
+          problems.map((problem) => ({
             entity: error.entity ?? 'run',
             sourcedId: null,
-            field: error.field ?? null,
-            severity: 'error',
-            message: error.message,
-          },
-        ]);
+            field: problem.field,
+            severity: 'error' as const,
+            message: problem.message,
+          })),
+        );
         const latest = (await this.runs.findById(run.id)) ?? run;
         return this.fail(latest, latest.counts, error.code, error.message);
       }
@@ -434,8 +438,9 @@ export class SyncEngine {
         ? await this.mirror.personAliases(key)
         : new Map<string, string>();
     const onIssue = (issue: SisRecordIssue): void => {
-      issues.push({ ...issue, severity: 'error' });
-      if (issue.subject === 'detail' || issue.entity !== entity) return;
+      issues.push({ ...issue, severity: issue.severity ?? 'error' });
+      // A warning skipped nothing: the record was read and staged.
+      if (issue.severity === 'warning' || issue.subject === 'detail' || issue.entity !== entity) return;
       if (issue.sourcedId === null) unidentified += 1;
       else
         unreadable.push(
