@@ -128,7 +128,14 @@ export const SYNC_IMPORT_CLI = {
   arguments: '<zip>',
   description: 'Import a OneRoster CSV zip (bulk or delta files)',
   helpAfter: SYNC_EXIT_HELP,
-  options: { dryRun: DRY_RUN, json: JSON_OPTION },
+  options: {
+    connection: {
+      flags: '--connection <connectionId>',
+      description: 'into this oneroster-csv connection (default: the shared "OneRoster CSV uploads" connection)',
+    },
+    dryRun: DRY_RUN,
+    json: JSON_OPTION,
+  },
 } satisfies CliCommandDefinition;
 
 export const SYNC_CLI = {

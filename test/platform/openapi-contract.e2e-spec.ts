@@ -229,6 +229,28 @@ describe('OpenAPI contract', () => {
     const broken = await uploadImport(testApp.url, token, null, {});
     expect(broken.status).toBe(400);
 
+    // A CSV feed: created without an endpoint, fed by uploads only, tested for what can be checked.
+    const feed = expectStatus(
+      await call('POST', '/api/v1/sis/connections', {
+        body: { name: 'Contract CSV feed', provider: 'oneroster-csv', version: '1.2' },
+      }),
+      201,
+    ).json as { id: string };
+    expectStatus(
+      await call('POST', `/api/v1/sis/connections/${feed.id}/sync`, { body: {} }),
+      422,
+      'SIS_SYNC.CSV_CONNECTION_NEEDS_UPLOAD',
+    );
+    expectStatus(await call('POST', `/api/v1/sis/connections/${feed.id}/test`), 200);
+    const feedPackage = join(dir, 'feed.zip');
+    await writeOneRosterCsvZip(district, { version: '1.2', mode: 'bulk', path: feedPackage });
+    const intoRest = await uploadImport(testApp.url, token, feedPackage, { connectionId: created.id });
+    expect(intoRest.status, JSON.stringify(intoRest.body)).toBe(422);
+    expect(intoRest.body).toMatchObject({ code: 'SIS_SYNC.NOT_A_CSV_CONNECTION' });
+    const intoFeed = await uploadImport(testApp.url, token, feedPackage, { connectionId: feed.id, dryRun: true });
+    expect(intoFeed.status, JSON.stringify(intoFeed.body)).toBe(202);
+    await waitForRun(testApp.url, token, (intoFeed.body as { runId: string }).runId);
+
     const other = expectStatus(
       await call('POST', '/api/v1/sis/connections', { body: { ...connection, name: 'Contract SIS 2' } }),
       201,
@@ -362,6 +384,29 @@ describe('OpenAPI contract', () => {
     }
     expect(failures, failures.join('\n')).toEqual([]);
   }, 120_000);
+
+  it('serves /docs a document with a summary on every operation and a file upload form for imports', () => {
+    const unsummarised: string[] = [];
+    for (const [path, item] of Object.entries(contract.document.paths)) {
+      for (const [method, operation] of Object.entries<OpenApiOperationObject & { summary?: string }>(item)) {
+        if (!operation.summary?.trim()) unsummarised.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(unsummarised).toEqual([]);
+
+    const body = contract.document.paths['/api/v1/sis/imports']?.['post']?.requestBody;
+    expect(Object.keys(body?.content ?? {})).toEqual(['multipart/form-data']);
+    const form = resolveSchema(contract, body!.content['multipart/form-data'].schema!);
+    expect(form).toMatchObject({
+      type: 'object',
+      required: ['file'],
+      properties: {
+        file: { type: 'string', format: 'binary' },
+        connectionId: { type: 'string', format: 'uuid' },
+        dryRun: { type: 'string', enum: ['true', 'false'] },
+      },
+    });
+  });
 
   it('sent only documented statuses and bodies that match the document, on every operation', () => {
     const exchanges = testApp.exchanges!;

@@ -278,15 +278,48 @@ describe('SIS connections', () => {
     expect(reserved.status).toBe(409);
   });
 
-  it.each([['oneroster-csv', 'internal']])(
-    'refuses provider %s with 422 PROVIDER_NOT_SUPPORTED',
-    async (provider, reason) => {
-      const response = await call('district_admin', 'post', BASE, generic(`Provider ${provider}`, { provider }));
-      expect(response.status).toBe(422);
-      expect(response.body).toMatchObject({ code: 'SIS_SYNC.PROVIDER_NOT_SUPPORTED', field: 'provider' });
-      expect(response.body.title).toContain(reason);
-    },
-  );
+  it('creates a oneroster-csv connection (name, version, school scope, thresholds, field policies) and refuses an endpoint, credentials or a schedule with 422', async () => {
+    const feed = {
+      name: 'Charter school CSV feed',
+      provider: 'oneroster-csv',
+      version: '1.2',
+      schoolScope: ['charter-school-1'],
+      thresholds: { people: { deactivate: { maxCount: 3 } } },
+      fieldPolicies: { phone: 'local' },
+    };
+    const created = await call('district_admin', 'post', BASE, feed);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'Charter school CSV feed',
+      provider: 'oneroster-csv',
+      version: '1.2',
+      baseUrl: null,
+      schedule: null,
+      schoolScope: ['charter-school-1'],
+      fieldPolicies: { phone: 'local' },
+    });
+    expect(created.body.thresholds.people).toEqual({ deactivate: { maxCount: 3 } });
+    expect((await call('district_admin', 'get', `${BASE}/${created.body.id}`)).body.provider).toBe('oneroster-csv');
+
+    const withEndpoint = await call('district_admin', 'post', BASE, {
+      ...generic('CSV with an endpoint'),
+      provider: 'oneroster-csv',
+      schedule: { cron: '@daily', timeZone: 'America/Chicago' },
+    });
+    expect(withEndpoint.status, JSON.stringify(withEndpoint.body)).toBe(422);
+    expect(withEndpoint.body).toMatchObject({ code: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS', field: 'baseUrl' });
+    expect(withEndpoint.body.errors.map((error: { field: string }) => error.field)).toEqual([
+      'baseUrl',
+      'auth.type',
+      'schedule',
+    ]);
+    expect(withEndpoint.body.title).toContain('POST /api/v1/sis/imports');
+
+    const reserved = await call('district_admin', 'post', BASE, { ...feed, name: 'OneRoster CSV uploads' });
+    expect(reserved.status).toBe(409);
+    const unknown = await call('district_admin', 'post', BASE, generic('Provider clever', { provider: 'clever' }));
+    expect(unknown.status).toBe(400);
+  });
 
   it('creates a PowerSchool connection: token URL from the server, optional PowerQuery, no OneRoster settings', async () => {
     const powerSchool = (name: string, overrides: Record<string, unknown> = {}) => ({

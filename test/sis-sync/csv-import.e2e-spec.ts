@@ -20,6 +20,7 @@ import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
 import {
   activeCount,
+  createCsvConnection,
   createOneRosterConnection,
   importAndWait,
   MIRROR_TABLE_OF,
@@ -181,18 +182,9 @@ describe('OneRoster CSV import over HTTP', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A connection of its own, so each test's sourcedIds start from an empty mirror. */
-  function connection(): Promise<string> {
-    return createOneRosterConnection(app.url, token, {
-      name: `csv ${Math.random().toString(36).slice(2)}`,
-      baseUrl: 'https://sis.district.test/ims/oneroster/rostering/v1p2',
-      auth: {
-        type: 'oauth2',
-        tokenUrl: 'https://sis.district.test/oauth2/token',
-        clientId: 'homeroom',
-        clientSecret: 'x',
-      },
-    });
+  /** A CSV connection of its own, so each test's sourcedIds start from an empty mirror. */
+  function connection(fields: Record<string, unknown> = {}): Promise<string> {
+    return createCsvConnection(app.url, token, { name: `csv ${Math.random().toString(36).slice(2)}`, ...fields });
   }
 
   async function zip(dataset: OneRosterDataset, options: OneRosterCsvOptions): Promise<string> {
@@ -233,10 +225,112 @@ describe('OneRoster CSV import over HTTP', () => {
     expect(real.state).toBe('succeeded');
     expect(real.connectionId).toBe(dry.connectionId);
     expect(await activeCount(app.databaseUrl, 'roster_people', real.connectionId)).toBe(dataset.users.length);
+    // Not one of the CSV connections the tests before this one created: the shared one, by its reserved name.
     const connections = await request(app.url).get('/api/v1/sis/connections').set(bearer(token)).expect(200);
-    const listed = JSON.stringify(connections.body);
-    expect(listed).toContain(real.connectionId);
-    expect(listed).toContain('oneroster-csv');
+    const items = (connections.body as { items?: unknown[] }).items ?? (connections.body as unknown[]);
+    expect(items.filter((item) => (item as { provider: string }).provider === 'oneroster-csv').length).toBeGreaterThan(
+      1,
+    );
+    expect(items.find((item) => (item as { id: string }).id === real.connectionId)).toMatchObject({
+      name: 'OneRoster CSV uploads',
+      provider: 'oneroster-csv',
+    });
+  });
+
+  it('two CSV connections keep their records apart: the same file mirrors twice, a deactivation in one leaves the other', async () => {
+    const dataset = generateDistrict({ seed: 'csv-two-feeds', ...DISTRICT });
+    // No deactivation hold: the second bulk file below drops records on purpose.
+    const unheld = { thresholds: { '*': { deactivate: {}, update: {} } } };
+    const vendorA = await connection({ name: 'Vendor A feed', version: '1.2', ...unheld });
+    const charter = await connection({ name: 'Charter school feed', version: '1.2', ...unheld });
+    const path = await zip(dataset, { version: '1.2', mode: 'bulk' });
+    for (const connectionId of [vendorA, charter]) {
+      const run = await importAndWait(app.url, token, path, { connectionId });
+      expect(run.state, JSON.stringify(run)).toBe('succeeded');
+      expect(run.connectionId).toBe(connectionId);
+      expect(run.counts['people']?.['created']).toBe(dataset.users.length);
+    }
+    const charterBefore: Record<string, unknown[]> = {};
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      charterBefore[table] = await mirrorRows(app.databaseUrl, table, charter);
+      expect(charterBefore[table].length, table).toBe((await mirrorRows(app.databaseUrl, table, vendorA)).length);
+    }
+
+    // Vendor A's next bulk file no longer lists one student: only Vendor A's copy of them is deactivated.
+    const student = dataset.users.find((user) => user.roles.some((role) => role.role === 'student'))!;
+    const without = {
+      ...dataset,
+      users: dataset.users.filter((user) => user.sourcedId !== student.sourcedId),
+      enrollments: dataset.enrollments.filter((enrollment) => enrollment.userSourcedId !== student.sourcedId),
+      demographics: dataset.demographics.filter((demographic) => demographic.sourcedId !== student.sourcedId),
+    };
+    const dropped = await importAndWait(app.url, token, await zip(without, { version: '1.2', mode: 'bulk' }), {
+      connectionId: vendorA,
+    });
+    expect(dropped.state, JSON.stringify(dropped)).toBe('succeeded');
+    expect(dropped.counts['people']?.['deactivated']).toBe(1);
+    const statusOf = async (connectionId: string) =>
+      (await mirrorRows(app.databaseUrl, 'roster_people', connectionId)).find(
+        (row) => row['sourced_id'] === student.sourcedId,
+      )?.['status'];
+    expect(await statusOf(vendorA)).toBe('inactive');
+    expect(await statusOf(charter)).toBe('active');
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      expect(await mirrorRows(app.databaseUrl, table, charter), table).toEqual(charterBefore[table]);
+    }
+  });
+
+  it('a REST connection takes no upload, a CSV connection no pull: both refused up front with 422, no run recorded', async () => {
+    const rest = await createOneRosterConnection(app.url, token, {
+      name: `rest ${Math.random().toString(36).slice(2)}`,
+      baseUrl: 'https://sis.district.test/ims/oneroster/rostering/v1p2',
+      auth: {
+        type: 'oauth2',
+        tokenUrl: 'https://sis.district.test/oauth2/token',
+        clientId: 'homeroom',
+        clientSecret: 'x',
+      },
+    });
+    const csv = await connection({ name: `feed ${Math.random().toString(36).slice(2)}` });
+    const runsOf = async (connectionId: string) =>
+      (
+        (await request(app.url).get(`/api/v1/sis/runs?connectionId=${connectionId}`).set(bearer(token)).expect(200))
+          .body as { items: unknown[] }
+      ).items;
+
+    const path = await zip(generateDistrict({ seed: 'csv-wrong-target', ...DISTRICT }), {
+      version: '1.2',
+      mode: 'bulk',
+    });
+    const intoRest = await uploadImport(app.url, token, path, { connectionId: rest });
+    expect(intoRest.status, JSON.stringify(intoRest.body)).toBe(422);
+    expect(intoRest.body).toMatchObject({ code: 'SIS_SYNC.NOT_A_CSV_CONNECTION', field: 'connectionId' });
+    expect(intoRest.body.title).toContain('oneroster-csv');
+
+    const pulled = await request(app.url)
+      .post(`/api/v1/sis/connections/${csv}/sync`)
+      .set(bearer(token))
+      .send({ mode: 'full' });
+    expect(pulled.status, JSON.stringify(pulled.body)).toBe(422);
+    expect(pulled.body).toMatchObject({ code: 'SIS_SYNC.CSV_CONNECTION_NEEDS_UPLOAD' });
+    expect(pulled.body.title).toContain('upload');
+    expect(pulled.body.title).toContain('POST /api/v1/sis/imports');
+    expect(await runsOf(rest)).toEqual([]);
+    expect(await runsOf(csv)).toEqual([]);
+    const health = await request(app.url).get(`/api/v1/sis/connections/${csv}/health`).set(bearer(token)).expect(200);
+    expect(health.body).toMatchObject({ lastSuccess: null, consecutiveFailures: 0, nextScheduledRun: null });
+
+    const tested = await request(app.url).post(`/api/v1/sis/connections/${csv}/test`).set(bearer(token));
+    expect(tested.status, JSON.stringify(tested.body)).toBe(200);
+    expect(tested.body).toMatchObject({ ok: true, checks: [{ check: 'upload', ok: true }] });
+    expect(tested.body.checks[0].detail).toContain('dryRun=true');
+
+    const scheduled = await request(app.url)
+      .patch(`/api/v1/sis/connections/${csv}`)
+      .set(bearer(token))
+      .send({ schedule: { cron: '@daily', timeZone: 'America/Chicago' } });
+    expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(422);
+    expect(scheduled.body).toMatchObject({ code: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS', field: 'schedule' });
   });
 
   it.each([

@@ -14,7 +14,14 @@ import {
 } from '../fakes/oneroster/index.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
-import { activeCount, createOneRosterConnection, getRun, MIRROR_TABLE_OF, sql } from './sync-support.js';
+import {
+  activeCount,
+  createCsvConnection,
+  createOneRosterConnection,
+  getRun,
+  MIRROR_TABLE_OF,
+  sql,
+} from './sync-support.js';
 
 const bin = join(import.meta.dirname, '../../bin/homeroom.js');
 const DISTRICT = { schools: 2, students: 25, teachers: 4, classes: 5 };
@@ -168,6 +175,28 @@ describe('homeroom sync (compiled CLI)', () => {
     const missing = await homeroom(['sync', 'import', join(dir, 'no-such.zip')], env);
     expect(missing.status).not.toBe(0);
     expect(missing.output).toContain('No such file');
+  }, 400_000);
+
+  it('sync import <zip> --connection <id> mirrors into that CSV connection; a REST connection or a pull of a CSV one is refused', async () => {
+    const feed = await createCsvConnection(app.url, token, { name: 'CLI charter feed', version: '1.2' });
+    const dataset = generateDistrict({ seed: 'sync-cli-feed', ...DISTRICT });
+    const path = join(dir, 'feed.zip');
+    await writeOneRosterCsvZip(dataset, { version: '1.2', mode: 'bulk', path });
+
+    const result = await homeroom(['sync', 'import', path, '--connection', feed], env);
+    expect(result.status, result.output).toBe(0);
+    const run = await getRun(app.url, token, runIdOf(result.output));
+    expect(run).toMatchObject({ state: 'succeeded', trigger: 'import', connectionId: feed });
+    expect(await activeCount(app.databaseUrl, 'roster_people', feed)).toBe(dataset.users.length);
+
+    const runsBefore = await sql(app.databaseUrl, 'SELECT id FROM sis_sync_runs ORDER BY id');
+    const intoRest = await homeroom(['sync', 'import', path, '--connection', connectionId], env);
+    expect(intoRest.status, intoRest.output).not.toBe(0);
+    expect(intoRest.output).toContain('oneroster-csv connections only');
+    const pull = await homeroom(['sync', feed, '--full'], env);
+    expect(pull.status, pull.output).not.toBe(0);
+    expect(pull.output).toContain(`homeroom sync import <zip> --connection ${feed}`);
+    expect(await sql(app.databaseUrl, 'SELECT id FROM sis_sync_runs ORDER BY id')).toEqual(runsBefore);
   }, 400_000);
 
   it('an unknown connection id exits non-zero with a clear message and starts nothing', async () => {

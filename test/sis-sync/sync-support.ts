@@ -33,6 +33,20 @@ export async function createOneRosterConnection(
   return (response.body as { id: string }).id;
 }
 
+/** A `oneroster-csv` connection: a feed of uploaded packages (no base URL, credentials or schedule). */
+export async function createCsvConnection(
+  url: string,
+  token: string,
+  fields: Record<string, unknown>,
+): Promise<string> {
+  const response = await request(url)
+    .post('/api/v1/sis/connections')
+    .set(bearer(token))
+    .send({ provider: 'oneroster-csv', ...fields });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return (response.body as { id: string }).id;
+}
+
 export async function startRun(
   url: string,
   token: string,

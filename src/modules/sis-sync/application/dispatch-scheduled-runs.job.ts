@@ -35,7 +35,8 @@ export class DispatchScheduledRunsJob implements HandlesJob<JobPayload<'sis-sync
     const now = this.clock.now();
     for (const connection of await this.connections.list()) {
       const schedule = connection.settings.schedule;
-      if (!connection.enabled || !schedule) continue;
+      // A CSV connection's runs are uploads (the policy refuses it a schedule; a hand-edited row gets none either).
+      if (!connection.enabled || !schedule || connection.provider === 'oneroster-csv') continue;
       const cron = new CronTime(schedule.cron, schedule.timeZone);
       const since = new Date(Math.max(connection.updatedAt.getTime(), now.getTime() - DAY_MS));
       // `getNextDateFrom` reads the instant in the zone it is given (the process's zone otherwise), not the

@@ -1,4 +1,3 @@
-import { DomainError } from '@app/ddd';
 import type { SyncMode, SyncRunState, SyncTrigger } from './sync-run.js';
 
 /** How a connection's syncs are going, for `GET /sis/connections/{id}/health`. Dry runs are left out. */
@@ -44,13 +43,4 @@ export class SisTokenObtainedEvent {
     readonly expiresAt: Date | null,
     readonly observedAt: Date,
   ) {}
-}
-
-/** CSV-upload connections have nothing to reach: there is no SIS behind them to test. */
-export class ConnectionNotTestableError extends DomainError {
-  readonly code = 'SIS_SYNC.CONNECTION_NOT_TESTABLE';
-  readonly kind = 'unprocessable' as const;
-  constructor(connectionId: string, provider: string) {
-    super('This connection syncs from uploaded CSV files; there is no SIS to test', { connectionId, provider });
-  }
 }

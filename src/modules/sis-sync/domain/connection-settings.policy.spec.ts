@@ -44,11 +44,11 @@ const fieldsOf = (run: () => unknown): string[] => issuesOf(run).map((issue) => 
 
 describe('connection settings policy', () => {
   describe('providers and names', () => {
-    it('creates OneRoster and PowerSchool connections, saying why the others are refused', () => {
+    it('creates OneRoster, OneRoster CSV and PowerSchool connections, and refuses unknown providers', () => {
       expect(() => assertCreatableProvider('oneroster')).not.toThrow();
       expect(() => assertCreatableProvider('powerschool')).not.toThrow();
-      expect(() => assertCreatableProvider('oneroster-csv')).toThrow(ProviderNotSupportedError);
-      expect(() => assertCreatableProvider('oneroster-csv')).toThrow(/internal/);
+      expect(() => assertCreatableProvider('oneroster-csv')).not.toThrow();
+      expect(() => assertCreatableProvider('clever')).toThrow(ProviderNotSupportedError);
       expect(() => assertCreatableProvider('clever')).toThrow(/Unknown SIS provider/);
     });
 
@@ -58,10 +58,10 @@ describe('connection settings policy', () => {
       expect(fieldsOf(() => resolveConnectionName('x'.repeat(101)))).toEqual(['name']);
     });
 
-    it('reserves the CSV upload connection name for the CSV provider', () => {
-      expect(isReservedConnectionName(' oneroster csv UPLOADS ', 'oneroster')).toBe(true);
-      expect(isReservedConnectionName('OneRoster CSV uploads', 'oneroster-csv')).toBe(false);
-      expect(isReservedConnectionName('Campus', 'oneroster')).toBe(false);
+    it('reserves the CSV upload connection name for the connection uploads land on by default', () => {
+      expect(isReservedConnectionName(' oneroster csv UPLOADS ')).toBe(true);
+      expect(isReservedConnectionName('OneRoster CSV uploads')).toBe(true);
+      expect(isReservedConnectionName('Campus')).toBe(false);
     });
   });
 

@@ -99,21 +99,10 @@ export interface CurrentConnectionState {
   hasSecret: boolean;
 }
 
-/** `oneroster` and `powerschool` can be created over the API; says why the others cannot. */
+/** Every known provider can be created over the API (`oneroster-csv`: a feed of uploaded CSV packages). */
 export function assertCreatableProvider(provider: string): asserts provider is SisProvider {
-  if (!isSisProvider(provider)) {
+  if (!isSisProvider(provider) || !CREATABLE_PROVIDERS.includes(provider)) {
     throw new ProviderNotSupportedError(provider, `Unknown SIS provider "${provider.slice(0, 50)}"`);
-  }
-  if (CREATABLE_PROVIDERS.includes(provider)) return;
-  switch (provider) {
-    case 'oneroster-csv':
-      throw new ProviderNotSupportedError(
-        provider,
-        'The oneroster-csv provider is internal: CSV uploads record themselves against their own connection',
-      );
-    case 'oneroster':
-    case 'powerschool':
-      return;
   }
 }
 
@@ -131,9 +120,12 @@ export function resolveConnectionName(name: string): string {
   return normalised;
 }
 
-/** The CSV upload connection's name belongs to it alone (it is how the upload path finds its connection). */
-export function isReservedConnectionName(name: string, provider: SisProvider): boolean {
-  return provider !== 'oneroster-csv' && sameConnectionName(name, CSV_IMPORT_CONNECTION_NAME);
+/**
+ * The name of the connection uploads without a `connectionId` land on belongs to it alone: no other connection
+ * (of any provider, CSV feeds included) may be created with it or renamed to it.
+ */
+export function isReservedConnectionName(name: string): boolean {
+  return sameConnectionName(name, CSV_IMPORT_CONNECTION_NAME);
 }
 
 /** A new connection: vendor preset defaults for everything not given; every rule checked. */
@@ -208,7 +200,13 @@ function resolve(
   };
 
   const schedule = input.schedule !== undefined ? normaliseSchedule(input.schedule) : (previous?.schedule ?? null);
-  const peakHours = resolvePeakHours(input, previous, oldDefaults, newDefaults, presetChanged, schedule, issues);
+  // A CSV feed makes no requests: no vendor preset gives it peak hours (validate refuses any given).
+  const peakHours =
+    provider === 'oneroster-csv'
+      ? input.peakHours !== undefined
+        ? input.peakHours && { ...input.peakHours, timeZone: input.peakHours.timeZone ?? 'UTC' }
+        : null
+      : resolvePeakHours(input, previous, oldDefaults, newDefaults, presetChanged, schedule, issues);
   const { auth, secret, hasSecret } = resolveAuth(provider, input.auth, current, issues);
 
   const settings: SisConnectionSettings = {
@@ -440,9 +438,18 @@ function validate(
       }
       break;
     case 'oneroster-csv':
-      if (settings.baseUrl !== null) issue('baseUrl', 'CSV uploads have no base URL');
-      if (settings.auth.type !== 'none') issue('auth.type', 'CSV uploads have no credentials');
-      if (settings.schedule !== null) issue('schedule', 'CSV uploads are not scheduled');
+      if (settings.baseUrl !== null) {
+        issue('baseUrl', `baseUrl is not used by a oneroster-csv connection: ${CSV_FEED}`);
+      }
+      if (settings.auth.type !== 'none') {
+        issue('auth.type', `auth is not used by a oneroster-csv connection (no SIS is called): ${CSV_FEED}`);
+      }
+      if (settings.schedule !== null) {
+        issue('schedule', `a oneroster-csv connection cannot be scheduled, each run is an upload: ${CSV_FEED}`);
+      }
+      if (settings.peakHours !== null) {
+        issue('peakHours', 'peakHours is not used by a oneroster-csv connection (no SIS is called)');
+      }
       break;
   }
 
@@ -547,6 +554,9 @@ function validate(
     issue('personMergeRule', 'ic-role-prefix applies to OneRoster 1.1 only (1.2 emits one user per person)');
   }
 }
+
+/** How data reaches a CSV connection, for its refusals. */
+const CSV_FEED = 'its data arrives as uploaded OneRoster CSV packages (POST /api/v1/sis/imports with its connectionId)';
 
 /** A named PowerQuery as plugins declare them (`com.pearson.core.teachers.sectionEnrollments`). */
 const POWERQUERY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;

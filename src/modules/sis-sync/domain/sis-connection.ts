@@ -4,10 +4,11 @@ export const SIS_PROVIDERS = ['oneroster', 'oneroster-csv', 'powerschool'] as co
 export type SisProvider = (typeof SIS_PROVIDERS)[number];
 
 /**
- * Providers an administrator may create over the API. `oneroster-csv` is internal (the CSV upload path owns
- * one connection, see `CSV_IMPORT_CONNECTION_NAME`).
+ * Providers an administrator may create over the API: all of them. A `oneroster-csv` connection has no endpoint,
+ * credentials or schedule; its runs are uploads aimed at it (`POST /sis/imports` with `connectionId`). Uploads
+ * that name no connection land on the one named `CSV_IMPORT_CONNECTION_NAME`, created on first use.
  */
-export const CREATABLE_PROVIDERS: readonly SisProvider[] = ['oneroster', 'powerschool'];
+export const CREATABLE_PROVIDERS: readonly SisProvider[] = SIS_PROVIDERS;
 
 /** PowerSchool's OAuth endpoint, relative to the server (a PowerSchool connection's `baseUrl`). */
 export const POWERSCHOOL_TOKEN_PATH = '/oauth/access_token';
@@ -24,7 +25,10 @@ export type SyncAction = (typeof SYNC_ACTIONS)[number];
 export const PERSON_MERGE_RULES = ['none', 'identifier', 'ic-role-prefix'] as const;
 export type PersonMergeRule = (typeof PERSON_MERGE_RULES)[number];
 
-/** The one connection CSV uploads are recorded against (provider `oneroster-csv`, created on first use). */
+/**
+ * The connection CSV uploads that name no connection are recorded against (provider `oneroster-csv`, created on
+ * first use; the name is reserved for it).
+ */
 export const CSV_IMPORT_CONNECTION_NAME = 'OneRoster CSV uploads';
 
 /**

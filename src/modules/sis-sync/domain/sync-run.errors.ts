@@ -39,3 +39,33 @@ export class InvalidRunCursorError extends DomainError {
     super('The cursor is not one this API returned');
   }
 }
+
+/**
+ * A `oneroster-csv` connection has no SIS to pull from: each of its runs is an uploaded package. Refused before
+ * a run is recorded, so nothing fails later or counts toward the connection's failure streak.
+ */
+export class CsvConnectionNeedsUploadError extends DomainError {
+  readonly code = 'SIS_SYNC.CSV_CONNECTION_NEEDS_UPLOAD';
+  readonly kind = 'unprocessable' as const;
+  constructor(connectionId: string) {
+    super(
+      'This connection is fed by OneRoster CSV files, not pulled from a SIS: upload a package with ' +
+        `POST /api/v1/sis/imports (form fields file and connectionId=${connectionId}) or ` +
+        `homeroom sync import <zip> --connection ${connectionId}`,
+      { connectionId, field: 'connectionId' },
+    );
+  }
+}
+
+/** CSV packages go into `oneroster-csv` connections only: a REST connection's records come from its SIS. */
+export class NotACsvConnectionError extends DomainError {
+  readonly code = 'SIS_SYNC.NOT_A_CSV_CONNECTION';
+  readonly kind = 'unprocessable' as const;
+  constructor(connectionId: string, provider: string) {
+    super(
+      `CSV packages are imported into oneroster-csv connections only; this connection (provider ${provider}) ` +
+        'pulls from its SIS. Create a oneroster-csv connection for this feed, or leave connectionId out',
+      { connectionId, provider, field: 'connectionId' },
+    );
+  }
+}

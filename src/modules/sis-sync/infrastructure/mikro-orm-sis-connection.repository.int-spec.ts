@@ -58,6 +58,30 @@ function connection(name: string): SisConnection {
   };
 }
 
+function csvTemplate(): { id: string; name: string; settings: SisConnection['settings']; at: Date } {
+  return {
+    id: randomUUID(),
+    name: CSV_IMPORT_CONNECTION_NAME,
+    settings: csvImportConnectionSettings(),
+    at: new Date(),
+  };
+}
+
+/** A CSV feed as an administrator creates it over the API. */
+function csvConnection(name: string, at: Date): SisConnection {
+  const { settings } = resolveNewConnectionSettings('oneroster-csv', { version: '1.2' }, { allowHttp: false });
+  return {
+    id: randomUUID(),
+    name,
+    provider: 'oneroster-csv',
+    settings,
+    hasSecret: false,
+    enabled: true,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 describe('MikroOrmSisConnectionRepository (PostgreSQL)', () => {
   let database: TestDatabase;
   let orm: MikroORM;
@@ -217,5 +241,57 @@ describe('MikroOrmSisConnectionRepository (PostgreSQL)', () => {
         "SELECT count(*)::text AS count FROM sis_connections WHERE provider = 'oneroster-csv'",
       );
     expect(rows[0].count).toBe('1');
+  });
+
+  it("never lands uploads that name no connection on an administrator's CSV connection, even an older one", async () => {
+    const uploads = await repository().ensureCsvImportConnection(csvTemplate());
+    const feed = csvConnection('Charter school feed', new Date('2020-01-01T00:00:00Z'));
+    await repository().insert(feed, null);
+    expect(await repository().ensureCsvImportConnection(csvTemplate())).toBe(uploads);
+
+    // Deleted, the upload connection is created afresh under its name; the feed is still not it.
+    await repository().softDelete(uploads, new Date());
+    const again = await repository().ensureCsvImportConnection(csvTemplate());
+    expect(again).not.toBe(uploads);
+    expect(again).not.toBe(feed.id);
+    expect(await repository().findById(again)).toMatchObject({ name: CSV_IMPORT_CONNECTION_NAME });
+  });
+});
+
+describe('the CSV upload connection across the csv_upload_default migration', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sis_connections_upgrade');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('keeps the connection uploads landed on before the upgrade, renamed or not', async () => {
+    const index = migrations.findIndex((migration) => migration.name.includes('csv_upload_default'));
+    expect(index).toBeGreaterThan(0);
+    const before = await MikroORM.init(
+      buildOrmOptions({ url: database.url, poolMax: 2, migrations: migrations.slice(0, index) }),
+    );
+    const legacyId = randomUUID();
+    try {
+      await applyPendingMigrations(before, database.url);
+      await before.em.getConnection().execute(
+        `INSERT INTO sis_connections (id, name, provider, settings, enabled, created_at, updated_at)
+             VALUES (?, 'Uploads (renamed)', 'oneroster-csv', ?::jsonb, true, now(), now())`,
+        [legacyId, JSON.stringify(csvImportConnectionSettings())],
+      );
+    } finally {
+      await before.close(true);
+    }
+    const after = await MikroORM.init(buildOrmOptions({ url: database.url, poolMax: 2, migrations }));
+    try {
+      await applyPendingMigrations(after, database.url);
+      const upgraded = new MikroOrmSisConnectionRepository(after.em, cipher(OLD_KEY));
+      expect(await upgraded.ensureCsvImportConnection(csvTemplate())).toBe(legacyId);
+    } finally {
+      await after.close(true);
+    }
   });
 });

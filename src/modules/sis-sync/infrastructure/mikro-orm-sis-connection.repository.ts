@@ -164,29 +164,31 @@ export class MikroOrmSisConnectionRepository extends SisConnectionRepository {
     settings: SisConnectionSettings;
     at: Date;
   }): Promise<string> {
-    const existing = await this.liveCsvConnectionId();
+    const existing = await this.csvUploadDefaultId();
     if (existing) return existing;
-    // Concurrent callers race on the unique name index: one insert wins, the others do nothing and re-read.
+    // Concurrent callers race on the unique indexes (name, upload default): one insert wins, the others do
+    // nothing and re-read.
     const [inserted] = await runSql<{ id: string }>(
       this.em,
-      `INSERT INTO sis_connections (id, name, provider, settings, secret_ciphertext, enabled, created_at, updated_at)
-       VALUES ($1, $2, 'oneroster-csv', $3::jsonb, NULL, true, $4, $4)
-       ON CONFLICT (lower(name)) WHERE deleted_at IS NULL DO NOTHING
+      `INSERT INTO sis_connections
+         (id, name, provider, settings, secret_ciphertext, enabled, created_at, updated_at, csv_upload_default)
+       VALUES ($1, $2, 'oneroster-csv', $3::jsonb, NULL, true, $4, $4, true)
+       ON CONFLICT DO NOTHING
        RETURNING id`,
       [template.id, template.name, JSON.stringify(template.settings), template.at],
     );
     if (inserted) return inserted.id;
-    const winner = await this.liveCsvConnectionId();
-    // The name belongs to a connection of another provider (created before the name was reserved).
+    const winner = await this.csvUploadDefaultId();
+    // The name belongs to a connection created before it was reserved.
     if (!winner) throw new ConnectionNameTakenError();
     return winner;
   }
 
-  private async liveCsvConnectionId(): Promise<string | null> {
+  /** The live connection uploads naming no connection land on (not an administrator's CSV feed). */
+  private async csvUploadDefaultId(): Promise<string | null> {
     const [row] = await runSql<{ id: string }>(
       this.em,
-      `SELECT id FROM sis_connections WHERE provider = 'oneroster-csv' AND deleted_at IS NULL
-        ORDER BY created_at, id LIMIT 1`,
+      'SELECT id FROM sis_connections WHERE csv_upload_default AND deleted_at IS NULL',
     );
     return row?.id ?? null;
   }

@@ -53,9 +53,12 @@ class InMemorySisConnectionRepository extends SisConnectionRepository {
     this.rows.delete(id);
     return Promise.resolve();
   }
+  /** The connection uploads naming none land on (PostgreSQL flags it; an administrator's CSV feed never is). */
+  private uploadDefault: string | null = null;
+
   ensureCsvImportConnection(template: { id: string; name: string; at: Date }): Promise<string> {
-    const existing = [...this.rows.values()].find((row) => row.connection.provider === 'oneroster-csv');
-    if (existing) return Promise.resolve(existing.connection.id);
+    if (this.uploadDefault && this.rows.has(this.uploadDefault)) return Promise.resolve(this.uploadDefault);
+    this.uploadDefault = template.id;
     this.rows.set(template.id, {
       connection: {
         id: template.id,
@@ -135,13 +138,16 @@ describe('connection commands', () => {
     expect(JSON.stringify(created)).not.toContain('top-secret');
   });
 
-  it('refuses providers that cannot be created, the reserved CSV name, and http in production', async () => {
+  it('refuses unknown providers, the reserved CSV name, and http in production', async () => {
     const { create } = setup();
-    await expect(
-      create.execute(new CreateConnectionCommand('a', body({ provider: 'oneroster-csv' }))),
-    ).rejects.toBeInstanceOf(ProviderNotSupportedError);
+    await expect(create.execute(new CreateConnectionCommand('a', body({ provider: 'clever' })))).rejects.toBeInstanceOf(
+      ProviderNotSupportedError,
+    );
     await expect(
       create.execute(new CreateConnectionCommand('a', body({ name: CSV_IMPORT_CONNECTION_NAME.toUpperCase() }))),
+    ).rejects.toBeInstanceOf(ConnectionNameTakenError);
+    await expect(
+      create.execute(new CreateConnectionCommand('a', { name: CSV_IMPORT_CONNECTION_NAME, provider: 'oneroster-csv' })),
     ).rejects.toBeInstanceOf(ConnectionNameTakenError);
     await expect(
       create.execute(new CreateConnectionCommand('a', body({ baseUrl: 'http://sis.district.test/oneroster' }))),
@@ -211,8 +217,69 @@ describe('connection commands', () => {
     expect(repository.rows.get(created.id)?.connection).toEqual(created);
   });
 
+  it('creates a CSV connection: name, version, school scope, thresholds, field policies; nothing to call', async () => {
+    const { create, repository } = setup();
+    const created = await create.execute(
+      new CreateConnectionCommand('admin', {
+        name: 'Charter school feed',
+        provider: 'oneroster-csv',
+        version: '1.1',
+        vendor: 'infinite-campus',
+        schoolScope: ['charter-1'],
+        thresholds: { people: { deactivate: { maxCount: 5 } } },
+        fieldPolicies: { phone: 'local' },
+      }),
+    );
+    expect(created).toMatchObject({ name: 'Charter school feed', provider: 'oneroster-csv', hasSecret: false });
+    expect(created.settings).toMatchObject({
+      version: '1.1',
+      baseUrl: null,
+      auth: { type: 'none' },
+      schedule: null,
+      peakHours: null,
+      schoolScope: ['charter-1'],
+      fieldPolicies: { phone: 'local' },
+      personMergeRule: 'ic-role-prefix',
+    });
+    expect(created.settings.thresholds.people).toEqual({ deactivate: { maxCount: 5 } });
+    expect(created.settings.thresholds['*']?.deactivate).toEqual({ maxPercent: 10 });
+    expect(repository.rows.get(created.id)?.secret).toBeNull();
+  });
+
+  it('refuses a base URL, credentials, a schedule or peak hours on a CSV connection with one 422 naming each', async () => {
+    const { create, update, repository } = setup();
+    const refused = create.execute(
+      new CreateConnectionCommand('a', {
+        name: 'CSV with an endpoint',
+        provider: 'oneroster-csv',
+        baseUrl: 'https://sis.district.test/ims/oneroster/rostering/v1p2',
+        auth: { type: 'oauth2', tokenUrl: 'https://sis.district.test/token', clientId: 'c', clientSecret: 's' },
+        schedule: { cron: '@daily', timeZone: 'America/Chicago' },
+        peakHours: { start: '07:00', end: '16:00', concurrency: 1, timeZone: 'America/Chicago' },
+      }),
+    );
+    const error = await refused.then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(InvalidConnectionSettingsError);
+    const issues = (error as InvalidConnectionSettingsError).issues;
+    expect(issues.map((issue) => issue.field)).toEqual(['baseUrl', 'auth.type', 'schedule', 'peakHours']);
+    expect(issues[0].message).toMatch(/upload/);
+    expect(repository.rows.size).toBe(0);
+
+    const created = await create.execute(new CreateConnectionCommand('a', { name: 'Feed', provider: 'oneroster-csv' }));
+    await expect(
+      update.execute(new UpdateConnectionCommand('a', created.id, { baseUrl: 'https://sis.district.test/x' })),
+    ).rejects.toMatchObject({ code: 'SIS_SYNC.INVALID_CONNECTION_SETTINGS', details: { field: 'baseUrl' } });
+    // A vendor whose preset limits peak-hour requests still makes no requests here.
+    const revised = await update.execute(new UpdateConnectionCommand('a', created.id, { vendor: 'infinite-campus' }));
+    expect(revised.settings.peakHours).toBeNull();
+  });
+
   it('ensures one CSV upload connection', async () => {
-    const { ensureCsv, repository } = setup();
+    const { ensureCsv, repository, create } = setup();
+    await create.execute(new CreateConnectionCommand('a', { name: 'Charter feed', provider: 'oneroster-csv' }));
     const first = await ensureCsv.execute();
     expect(await ensureCsv.execute()).toBe(first);
     expect(repository.rows.get(first)?.connection).toMatchObject({

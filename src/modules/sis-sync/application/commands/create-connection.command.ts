@@ -42,7 +42,7 @@ export class CreateConnectionHandler implements ICommandHandler<CreateConnection
     const { name: rawName, provider, enabled, ...input } = draft;
     assertCreatableProvider(provider);
     const name = resolveConnectionName(rawName);
-    if (isReservedConnectionName(name, provider)) throw new ConnectionNameTakenError();
+    if (isReservedConnectionName(name)) throw new ConnectionNameTakenError();
     const { settings, secret } = resolveNewConnectionSettings(provider, input, {
       allowHttp: this.config.allowHttpSisUrls,
       hostRefusal: (host) => hostRefusal(host, this.config.addressPolicy),

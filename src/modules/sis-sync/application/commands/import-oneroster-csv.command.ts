@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { csvImportConnectionSettings } from '../../domain/connection-defaults.js';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
+import { NotACsvConnectionError } from '../../domain/sync-run.errors.js';
 import type { SyncRun } from '../../domain/sync-run.js';
 import { ImportFileStore } from '../ports/import-file.store.js';
 import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
@@ -16,7 +17,7 @@ export class ImportOneRosterCsvCommand extends Command<SyncRun> {
     readonly content: Readable,
     readonly requestedBy: string | null,
     readonly dryRun: boolean,
-    /** Mirror under this connection (its sourcedIds); default: the shared CSV-upload connection. */
+    /** Mirror under this `oneroster-csv` connection (its sourcedIds); default: the shared CSV-upload connection. */
     readonly connectionId?: string,
   ) {
     super();
@@ -56,9 +57,11 @@ export class ImportOneRosterCsvHandler implements ICommandHandler<ImportOneRoste
     }
   }
 
+  /** A CSV connection of the district's (before the file is stored: nothing to clean up when refused). */
   private async requireConnection(id: string): Promise<string> {
     const connection = await this.connections.findById(id);
     if (!connection) throw new ConnectionNotFoundError(id);
+    if (connection.provider !== 'oneroster-csv') throw new NotACsvConnectionError(id, connection.provider);
     return connection.id;
   }
 }

@@ -3,7 +3,11 @@ import { JobQueue, QueueUnavailableError } from '@app/queue';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
-import { ConnectionDisabledError } from '../../domain/sync-run.errors.js';
+import {
+  ConnectionDisabledError,
+  CsvConnectionNeedsUploadError,
+  NotACsvConnectionError,
+} from '../../domain/sync-run.errors.js';
 import type { SyncMode, SyncRun, SyncTrigger } from '../../domain/sync-run.js';
 import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
 import { SyncRunRepository } from '../ports/sync-run.repository.js';
@@ -24,7 +28,10 @@ export class StartSyncRunCommand extends Command<SyncRun> {
   }
 }
 
-/** Records a queued run (at most one active per connection) and hands it to the job queue. */
+/**
+ * Records a queued run (at most one active per connection) and hands it to the job queue. A CSV connection runs
+ * only with an uploaded file, and an uploaded file only into a CSV connection.
+ */
 @CommandHandler(StartSyncRunCommand)
 export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand, SyncRun> {
   constructor(
@@ -39,6 +46,10 @@ export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand,
     const connection = await this.connections.findById(command.connectionId);
     if (!connection) throw new ConnectionNotFoundError(command.connectionId);
     if (!connection.enabled) throw new ConnectionDisabledError(connection.id);
+    // Up front, so no run is recorded that could only fail (and count toward the connection's failure streak).
+    const csv = connection.provider === 'oneroster-csv';
+    if (csv && command.importFile === null) throw new CsvConnectionNeedsUploadError(connection.id);
+    if (!csv && command.importFile !== null) throw new NotACsvConnectionError(connection.id, connection.provider);
     const run = await this.runs.create({
       id: randomUUID(),
       connectionId: connection.id,

@@ -1,7 +1,6 @@
 import type { RosterEntity } from '@app/contracts';
 import { Clock } from '@app/ddd';
 import { describe, expect, it } from 'vitest';
-import { ConnectionNotTestableError } from '../../domain/connection-health.js';
 import { csvImportConnectionSettings } from '../../domain/connection-defaults.js';
 import type { SisConnection, SisConnectionSettings } from '../../domain/sis-connection.js';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
@@ -171,9 +170,21 @@ describe('TestConnectionHandler', () => {
     });
   });
 
-  it('refuses unknown connections and CSV-upload connections', async () => {
+  it('refuses unknown connections', async () => {
     await expect(world(async () => [], null).test()).rejects.toBeInstanceOf(ConnectionNotFoundError);
+  });
+
+  it('tells a CSV connection what can be checked: no SIS to reach, its packages by a dry-run upload', async () => {
     const csv = connection({ provider: 'oneroster-csv', settings: csvImportConnectionSettings(), hasSecret: false });
-    await expect(world(async () => [], csv).test()).rejects.toBeInstanceOf(ConnectionNotTestableError);
+    const result = await world(async () => {
+      throw new Error('a CSV connection has no source to open');
+    }, csv).test();
+    expect(result).toMatchObject({ ok: true, checks: [{ check: 'upload', ok: true }] });
+    expect(result.checks[0].detail).toContain('dryRun=true');
+    expect(result.checks[0].detail).toContain(`connectionId=${csv.id}`);
+
+    const disabled = await world(async () => [], { ...csv, enabled: false }).test();
+    expect(disabled).toMatchObject({ ok: false, checks: [{ check: 'upload', ok: false }] });
+    expect(disabled.checks[0].detail).toMatch(/disabled/);
   });
 });

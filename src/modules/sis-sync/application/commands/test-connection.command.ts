@@ -1,7 +1,6 @@
 import { Clock } from '@app/ddd';
 import { Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ConnectionNotTestableError } from '../../domain/connection-health.js';
 import type { SisConnection } from '../../domain/sis-connection.js';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
 import { ConnectionHealthRepository } from '../ports/connection-health.repository.js';
@@ -59,8 +58,7 @@ export class TestConnectionHandler implements ICommandHandler<TestConnectionComm
     const found = await this.connections.findWithSecret(connectionId);
     if (!found) throw new ConnectionNotFoundError(connectionId);
     const { connection, secret } = found;
-    if (connection.provider === 'oneroster-csv')
-      throw new ConnectionNotTestableError(connection.id, connection.provider);
+    if (connection.provider === 'oneroster-csv') return csvConnectionVerdict(connection);
 
     const started = Date.now();
     const tokens: { expiresAt: Date | null; observedAt: Date }[] = [];
@@ -128,6 +126,31 @@ export class TestConnectionHandler implements ICommandHandler<TestConnectionComm
       clearTimeout(abortTimer);
     }
   }
+}
+
+/**
+ * A CSV connection has no SIS to reach: the verdict says so, whether uploads into it are taken, and how its
+ * packages are checked (a dry-run upload validates a package and previews its changes without applying them).
+ */
+function csvConnectionVerdict(connection: SisConnection): ConnectionTestResult {
+  const upload = `POST /api/v1/sis/imports with connectionId=${connection.id}`;
+  const check: SisCheckResult = connection.enabled
+    ? {
+        check: 'upload',
+        ok: true,
+        detail:
+          'No SIS to reach: this connection is fed by OneRoster CSV packages. Check a package by uploading it with ' +
+          `dryRun=true (${upload}, or homeroom sync import <zip> --connection ${connection.id} --dry-run): ` +
+          'the run validates the manifest, headers and rows and previews the changes without applying them.',
+        durationMs: 0,
+      }
+    : {
+        check: 'upload',
+        ok: false,
+        detail: 'This connection is disabled: uploads into it are refused until it is enabled again.',
+        durationMs: 0,
+      };
+  return { ok: check.ok, checks: [check], durationMs: 0 };
 }
 
 /** A source that could not even be opened: missing settings or credentials, an unsupported provider. */

@@ -8,7 +8,7 @@ import {
   resolveRevisedConnectionSettings,
   type ConnectionSettingsInput,
 } from '../../domain/connection-settings.policy.js';
-import type { SisConnection } from '../../domain/sis-connection.js';
+import { sameConnectionName, type SisConnection } from '../../domain/sis-connection.js';
 import { ConnectionNameTakenError } from '../../domain/sis-sync.errors.js';
 import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
 
@@ -44,7 +44,8 @@ export class UpdateConnectionHandler implements ICommandHandler<UpdateConnection
     const { name: rawName, enabled, ...input } = changes;
     return this.connections.update(connectionId, (current) => {
       const name = rawName !== undefined ? resolveConnectionName(rawName) : current.name;
-      if (rawName !== undefined && isReservedConnectionName(name, current.provider)) {
+      // The upload connection keeps its own (reserved) name; no other connection may take it.
+      if (rawName !== undefined && isReservedConnectionName(name) && !sameConnectionName(name, current.name)) {
         throw new ConnectionNameTakenError();
       }
       const { settings, secret } = resolveRevisedConnectionSettings(

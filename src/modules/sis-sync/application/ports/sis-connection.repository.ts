@@ -46,8 +46,9 @@ export abstract class SisConnectionRepository {
   abstract softDelete(id: string, at: Date): Promise<void>;
 
   /**
-   * The id of the live `oneroster-csv` connection, created from `template` when there is none. Safe under
-   * concurrency: the unique name index lets exactly one insert win.
+   * The id of the live `oneroster-csv` connection uploads naming no connection land on (never one an
+   * administrator created), created from `template` when there is none. Safe under concurrency: the unique
+   * indexes let exactly one insert win.
    */
   abstract ensureCsvImportConnection(template: {
     id: string;

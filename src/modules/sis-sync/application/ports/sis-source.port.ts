@@ -26,7 +26,8 @@ export interface SisTrafficObserver {
   onToken?(event: { expiresAt: Date | null }): void;
 }
 
-export type SisCheckName = 'reachability' | 'credentials' | `permission:${string}`;
+/** `upload`: a CSV connection's verdict (no SIS to reach; whether and how its packages are taken and checked). */
+export type SisCheckName = 'reachability' | 'credentials' | 'upload' | `permission:${string}`;
 
 /** One verdict of a connection test: what was checked, whether it passed, and why not in plain words. */
 export interface SisCheckResult {

@@ -18,6 +18,7 @@ interface SyncOptions {
   dryRun?: boolean;
   remaster?: boolean;
   json?: boolean;
+  connection?: string;
 }
 
 const POLL_MS = 250;
@@ -89,9 +90,14 @@ export class SyncImportCliCommand extends RunningSyncCommand {
     if (!zip || !existsSync(zip)) throw new Error(`No such file: ${zip ?? '(none given)'}`);
     const dryRun = this.flag(options, 'dryRun');
     const run = await RequestContext.create(this.orm.em, () =>
-      this.commands.execute(new ImportOneRosterCsvCommand(createReadStream(zip), null, dryRun)),
+      this.commands.execute(new ImportOneRosterCsvCommand(createReadStream(zip), null, dryRun, options.connection)),
     );
     await this.follow(run, this.flag(options, 'json'));
+  }
+
+  @Option(SYNC_IMPORT_CLI.options.connection)
+  parseConnection(value: string): string {
+    return value;
   }
 
   @Option(SYNC_IMPORT_CLI.options.dryRun)

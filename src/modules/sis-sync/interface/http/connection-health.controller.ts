@@ -23,11 +23,15 @@ export class ConnectionHealthController {
   /** Answers within the connection's request timeout with a verdict per check; a failed check is still a 200. */
   @Post(':id/test')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Test a connection now: reachability, sign-in, a read (a failed check is still a 200)' })
+  @ApiOperation({
+    summary: 'Test a connection now: reachability, sign-in, a read (a failed check is still a 200)',
+    description:
+      'A CSV connection has no SIS to reach: its one `upload` check says whether uploads into it are taken and ' +
+      'how to check a package (a dry-run upload).',
+  })
   @ApiOkResponse({ type: ConnectionTestDto })
   @ApiProblems({
     404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
-    422: ['SIS_SYNC.CONNECTION_NOT_TESTABLE'],
     503: ['SIS_SYNC.SECRET_UNREADABLE'],
   })
   async test(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionTestDto> {

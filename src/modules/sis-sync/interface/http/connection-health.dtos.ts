@@ -6,7 +6,7 @@ import type { ConnectionHealth } from '../../domain/connection-health.js';
 export class ConnectionCheckDto {
   @ApiProperty({
     example: 'permission:demographics',
-    description: '`reachability`, `credentials` or `permission:<resource>`',
+    description: '`reachability`, `credentials` or `permission:<resource>`; `upload` for a CSV connection',
   })
   check!: string;
   @ApiProperty() ok!: boolean;

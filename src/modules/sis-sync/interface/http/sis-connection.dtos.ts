@@ -299,7 +299,10 @@ export class CreateSisConnectionDto {
 
   @ApiProperty({
     enum: SIS_PROVIDERS,
-    description: '`oneroster` or `powerschool` (`oneroster-csv` is internal and refused with 422)',
+    description:
+      '`oneroster` or `powerschool` (pulled from the SIS), or `oneroster-csv`: a feed of uploaded OneRoster CSV ' +
+      'packages (POST /sis/imports with its connectionId) with a name, version, school scope, thresholds and field ' +
+      'policies but no baseUrl, auth or schedule (refused with 422)',
   })
   @IsIn(SIS_PROVIDERS)
   provider!: SisProvider;

@@ -65,7 +65,9 @@ export class RestoreSyncRunDto {
 }
 
 export class ImportCsvFormDto {
-  @ApiPropertyOptional({ description: 'Mirror under this connection; default: the shared CSV-upload connection' })
+  @ApiPropertyOptional({
+    description: 'Mirror under this oneroster-csv connection; default: the shared CSV-upload connection',
+  })
   @IsOptional()
   @IsUUID()
   connectionId?: string;

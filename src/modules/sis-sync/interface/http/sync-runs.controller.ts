@@ -120,11 +120,15 @@ export class SyncRunsController {
   @Post('connections/:id/sync')
   @Audited(syncRunAuditPolicy('roster_sync.start', 'sis_connection'))
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start a sync run of this connection (queued; follow it on GET /sis/runs/{id})' })
+  @ApiOperation({
+    summary: 'Start a sync run of this connection (queued; follow it on GET /sis/runs/{id})',
+    description: 'A oneroster-csv connection runs only from an upload (POST /sis/imports): refused here with 422.',
+  })
   @ApiAcceptedResponse({ type: RunAcceptedDto })
   @ApiProblems({
     404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
     409: ['SIS_SYNC.RUN_ALREADY_ACTIVE', 'SIS_SYNC.CONNECTION_DISABLED'],
+    422: ['SIS_SYNC.CSV_CONNECTION_NEEDS_UPLOAD'],
     503: ['QUEUE.UNAVAILABLE'],
   })
   async start(
@@ -149,7 +153,12 @@ export class SyncRunsController {
   @Post('imports')
   @Audited(syncRunAuditPolicy('roster_sync.import', 'sis_import'))
   @HttpCode(202)
-  @ApiOperation({ summary: 'Import a OneRoster CSV zip (multipart field "file") as a sync run' })
+  @ApiOperation({
+    summary: 'Import a OneRoster CSV zip (multipart field "file") as a sync run',
+    description:
+      'Into the oneroster-csv connection `connectionId` names (422 for another provider), or without it into the ' +
+      'shared "OneRoster CSV uploads" connection.',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -157,8 +166,17 @@ export class SyncRunsController {
       required: ['file'],
       properties: {
         file: { type: 'string', format: 'binary', description: 'The OneRoster CSV package (.zip)' },
-        connectionId: { type: 'string', format: 'uuid' },
-        dryRun: { type: 'string', enum: ['true', 'false'] },
+        connectionId: {
+          type: 'string',
+          format: 'uuid',
+          description: 'A oneroster-csv connection; left out: the shared "OneRoster CSV uploads" connection',
+        },
+        dryRun: {
+          type: 'string',
+          enum: ['true', 'false'],
+          default: 'false',
+          description: 'true: validate and preview the changes, apply nothing',
+        },
       },
     },
   })
@@ -168,6 +186,7 @@ export class SyncRunsController {
     404: ['SIS_SYNC.CONNECTION_NOT_FOUND'],
     409: ['SIS_SYNC.RUN_ALREADY_ACTIVE', 'SIS_SYNC.CONNECTION_DISABLED'],
     413: ['HTTP.PAYLOAD_TOO_LARGE'],
+    422: ['SIS_SYNC.NOT_A_CSV_CONNECTION'],
     503: ['QUEUE.UNAVAILABLE'],
   })
   @UseInterceptors(FileInterceptor('file', { dest: tmpdir(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1 } }))
