@@ -14,9 +14,11 @@ interface ColumnMapping {
  * - `required`: the record cannot stand without it (a class's course and school, an enrollment's class and person,
  *   the person of demographics). The record is skipped (an error; the mirror keeps what it had), and a run's
  *   preview counts it as a `skip` (checked against the mirror plus what the same change set brings and would apply).
+ *   A required reference left empty (null) counts as missing.
  * - optional (`required: false`): descriptive and list references (a class's terms, a course's org and school
  *   year, a session's parent and org, an org's parent, a person's orgs and agents, an enrollment's school). The
- *   record is kept as received and each missing sourcedId is a warning; a record of the same change set counts.
+ *   record is kept as received and each missing sourcedId is a warning; a record of the same change set counts,
+ *   and an empty one (null, `[]`) names nothing.
  * `department`: the reference names an org that places the record in a school; a department that resolves to no
  * school (see `roster_orgs.school_sourced_id`) leaves the record in none, which is a warning.
  */
@@ -70,7 +72,8 @@ function reference(
   return {
     field,
     value: shape.list
-      ? (payload) => `coalesce(${payload}->'${field}', '[]'::jsonb)`
+      ? (payload) =>
+          `(CASE WHEN jsonb_typeof(${payload}->'${field}') = 'array' THEN ${payload}->'${field}' ELSE '[]'::jsonb END)`
       : (payload) => `(${payload}->>'${field}')`,
     ...(shape.list ? { list: true } : {}),
     entity,
