@@ -16,6 +16,7 @@ import { Migration20261207080000_school_scope_local_ids } from './Migration20261
 import { Migration20261208030000_job_queue } from './Migration20261208030000_job_queue.js';
 import { Migration20261208050000_audit_verifications } from './Migration20261208050000_audit_verifications.js';
 import { Migration20261209050000_csv_upload_default } from './Migration20261209050000_csv_upload_default.js';
+import { Migration20261209020000_org_schools } from './Migration20261209020000_org_schools.js';
 
 export { APPEND_ONLY_AUDIT_TABLES, runtimeRoleGrants } from './runtime-role-grants.js';
 
@@ -44,4 +45,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261208030000_job_queue', class: Migration20261208030000_job_queue },
   { name: 'Migration20261208050000_audit_verifications', class: Migration20261208050000_audit_verifications },
   { name: 'Migration20261209050000_csv_upload_default', class: Migration20261209050000_csv_upload_default },
+  { name: 'Migration20261209020000_org_schools', class: Migration20261209020000_org_schools },
 ];

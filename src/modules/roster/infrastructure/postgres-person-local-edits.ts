@@ -103,7 +103,11 @@ export class PostgresPersonLocalEdits extends PersonLocalEdits {
               coalesce((SELECT json_agg(json_build_object('id', o.id, 'sourcedId', o.sourced_id))
                           FROM roster_orgs o
                          WHERE o.connection_id = p.connection_id AND o.status = 'active'
-                           AND p.org_sourced_ids ? o.sourced_id), '[]') AS schools
+                           AND (p.org_sourced_ids ? o.sourced_id
+                                -- The school of a department the person is in (see roster_orgs.school_sourced_id).
+                                OR o.sourced_id IN (SELECT d.school_sourced_id FROM roster_orgs d
+                                                     WHERE d.connection_id = p.connection_id
+                                                       AND p.org_sourced_ids ? d.sourced_id))), '[]') AS schools
          FROM roster_people p WHERE p.id = $1 AND p.status = 'active'${forUpdate ? ' FOR UPDATE OF p' : ''}`,
       [id],
     );

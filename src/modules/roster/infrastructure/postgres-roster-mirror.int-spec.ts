@@ -59,7 +59,7 @@ function klass(sourcedId: string, courseSourcedId: string, fields: Partial<Class
     subjects: [],
     periods: [],
     courseSourcedId,
-    schoolSourcedId: null,
+    schoolSourcedId: 'school-1',
     termSourcedIds: [],
     ...fields,
   };
@@ -332,6 +332,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
         restore: 1,
         unchanged: 1,
         deactivate: 1,
+        skip: 0,
         activeBefore: 5,
         samples: { create: ['o7'], update: ['o2'], restore: ['o3'], deactivate: ['o6'] },
       });
@@ -356,6 +357,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
         restore: 0,
         unchanged: 0,
         deactivate: 0,
+        skip: 0,
         activeBefore: 0,
         samples: {},
       });
@@ -475,6 +477,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
         restored: [],
         unchanged: 0,
         unresolved: [],
+        warnings: [],
         conflicts: [],
       });
       expect((await rows('courses', key.connectionId)).map((item) => item.sourced_id)).toEqual(ids);
@@ -504,6 +507,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
 
     it('skips records whose references do not resolve, and reports them', async () => {
       const connectionId = randomUUID();
+      await seed(connectionId, 'orgs', [org('school-1')]);
       await seed(connectionId, 'courses', [course('math')]);
       const key = newKey(connectionId);
       await mirror().stage(key, 'classes', [klass('k-math', 'math'), klass('k-ghost', 'no-such-course')]);
@@ -536,6 +540,126 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       const elsewhere = newKey();
       await mirror().stage(elsewhere, 'classes', [klass('k-math', 'math')]);
       expect((await applyAll(elsewhere, 'classes')).unresolved).toHaveLength(1);
+    });
+
+    it('keeps records whose optional references do not resolve, and reports each missing one', async () => {
+      const connectionId = randomUUID();
+      await seed(connectionId, 'orgs', [org('school-1')]);
+      await seed(connectionId, 'courses', [course('math')]);
+      const key = newKey(connectionId);
+      // A term of the same change set counts; one nobody lists does not.
+      await mirror().stage(key, 'academicSessions', [
+        {
+          ...base,
+          sourcedId: 't1',
+          title: 'Fall',
+          type: 'term',
+          startDate: null,
+          endDate: null,
+          schoolYear: null,
+          parentSourcedId: 'no-such-year',
+          orgSourcedId: 'school-1',
+        },
+      ]);
+      await mirror().stage(key, 'classes', [klass('k1', 'math', { termSourcedIds: ['t1', 't-ghost', 't-gone'] })]);
+      const chunk = await fork().transactional((tx) => mirror(tx).applyChunk(key, 'classes', null, 100));
+      expect(chunk.created).toHaveLength(1);
+      expect(chunk.unresolved).toEqual([]);
+      expect(chunk.warnings).toEqual([
+        { sourcedId: 'k1', field: 'termSourcedIds', reference: 't-ghost', reason: 'missing' },
+        { sourcedId: 'k1', field: 'termSourcedIds', reference: 't-gone', reason: 'missing' },
+      ]);
+      const sessions = await fork().transactional((tx) => mirror(tx).applyChunk(key, 'academicSessions', null, 100));
+      expect(sessions.warnings).toEqual([
+        { sourcedId: 't1', field: 'parentSourcedId', reference: 'no-such-year', reason: 'missing' },
+      ]);
+    });
+
+    it('previews the skips the apply makes, following required references through the change set', async () => {
+      const connectionId = randomUUID();
+      await seed(connectionId, 'orgs', [org('school-1')]);
+      await seed(connectionId, 'courses', [course('math')]);
+      await seed(connectionId, 'people', [person('s1'), person('s2')]);
+      const key = newKey(connectionId);
+      await mirror().stage(key, 'courses', [course('art')]);
+      await mirror().stage(key, 'classes', [
+        klass('k-math', 'math'),
+        klass('k-art', 'art'),
+        klass('k-ghost', 'no-such-course'),
+        klass('k-nowhere', 'math', { schoolSourcedId: 'no-such-school' }),
+      ]);
+      await mirror().stage(key, 'enrollments', [
+        enrollment('e1', 'k-art', 's1'),
+        enrollment('e2', 'k-ghost', 's1'),
+        enrollment('e3', 'k-ghost', 's2'),
+        enrollment('e4', 'k-math', 'nobody'),
+        enrollment('e5', 'k-nowhere', 's2'),
+      ]);
+      const classes = await mirror().preview(key, 'classes', NO_ABSENCE);
+      expect(classes).toMatchObject({
+        create: 2,
+        skip: 2,
+        samples: { create: ['k-art', 'k-math'], skip: ['k-ghost', 'k-nowhere'] },
+      });
+      const enrollments = await mirror().preview(key, 'enrollments', NO_ABSENCE);
+      expect(enrollments).toMatchObject({
+        create: 1,
+        skip: 4,
+        samples: { create: ['e1'], skip: ['e2', 'e3', 'e4', 'e5'] },
+      });
+
+      // The apply does what the preview said.
+      await applyAll(key, 'courses');
+      const applied = await applyAll(key, 'classes');
+      expect([applied.created.length, applied.unresolved.length]).toEqual([classes.create, classes.skip]);
+      const appliedEnrollments = await applyAll(key, 'enrollments');
+      expect([appliedEnrollments.created.length, appliedEnrollments.unresolved.length]).toEqual([
+        enrollments.create,
+        enrollments.skip,
+      ]);
+    });
+
+    it('resolves departments to their school through any number of parents, and reports one of no school', async () => {
+      const connectionId = randomUUID();
+      await seed(connectionId, 'orgs', [
+        org('district', { type: 'district' }),
+        org('school-1', { parentSourcedId: 'district' }),
+        org('science', { type: 'department', parentSourcedId: 'school-1' }),
+        org('physics', { type: 'department', parentSourcedId: 'science' }),
+        org('orphan', { type: 'department', parentSourcedId: 'district' }),
+        org('loop-a', { type: 'department', parentSourcedId: 'loop-b' }),
+        org('loop-b', { type: 'department', parentSourcedId: 'loop-a' }),
+      ]);
+      await mirror().resolveOrgSchools({ changeSetId: randomUUID(), connectionId });
+      expect(
+        Object.fromEntries(
+          (await rows('orgs', connectionId)).map((item) => [item.sourced_id, item['school_sourced_id']]),
+        ),
+      ).toEqual({
+        district: null,
+        'school-1': 'school-1',
+        science: 'school-1',
+        physics: 'school-1',
+        orphan: null,
+        'loop-a': null,
+        'loop-b': null,
+      });
+      await seed(connectionId, 'courses', [course('math')]);
+      const key = newKey(connectionId);
+      await mirror().stage(key, 'classes', [
+        klass('k-physics', 'math', { schoolSourcedId: 'physics' }),
+        klass('k-orphan', 'math', { schoolSourcedId: 'orphan' }),
+      ]);
+      await mirror().stage(key, 'people', [person('s1', 'student', { orgSourcedIds: ['physics', 'orphan'] })]);
+      const classes = await fork().transactional((tx) => mirror(tx).applyChunk(key, 'classes', null, 100));
+      expect(classes.created).toHaveLength(2);
+      expect(classes.warnings).toEqual([
+        { sourcedId: 'k-orphan', field: 'schoolSourcedId', reference: 'orphan', reason: 'noSchool' },
+      ]);
+      const people = await fork().transactional((tx) => mirror(tx).applyChunk(key, 'people', null, 100));
+      expect(people.warnings).toEqual([
+        { sourcedId: 's1', field: 'orgSourcedIds', reference: 'orphan', reason: 'noSchool' },
+      ]);
     });
 
     it('restores an inactive record under its local id', async () => {
@@ -675,6 +799,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
       const connectionId = randomUUID();
       const otherConnection = randomUUID();
       for (const id of [connectionId, otherConnection]) {
+        await seed(id, 'orgs', [org('school-a'), org('school-b')]);
         await seed(id, 'courses', [course('math')]);
         await seed(id, 'classes', [
           klass('k-a', 'math', { schoolSourcedId: 'school-a' }),
@@ -791,6 +916,7 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
   describe('id remaps (Infinite Campus 1.1 → 1.2)', () => {
     it('re-keys people to their new sourcedIds, keeping local ids, demographics and enrollments', async () => {
       const connectionId = randomUUID();
+      await seed(connectionId, 'orgs', [org('school-1')]);
       await seed(connectionId, 'courses', [course('math')]);
       await seed(connectionId, 'classes', [klass('k1', 'math')]);
       await seed(connectionId, 'people', [person('s100'), person('t200', 'teacher'), person('s300')]);

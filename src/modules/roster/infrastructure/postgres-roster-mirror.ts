@@ -17,13 +17,24 @@ import {
   type ApplyOptions,
   type RestoreOptions,
   type RestoreResult,
+  type ReferenceWarning,
   type StickyConflict,
   type UnresolvedReference,
 } from '../application/ports/roster-mirror.port.js';
 import { personSearchText } from '../domain/person-search-text.js';
-import { LOCALLY_EDITABLE_PERSON_COLUMNS, MIRROR_TABLES, type MirrorTable } from './roster-mirror.tables.js';
+import {
+  LOCALLY_EDITABLE_PERSON_COLUMNS,
+  MIRROR_TABLES,
+  type MirrorReference,
+  type MirrorTable,
+} from './roster-mirror.tables.js';
 
 const SAMPLE_SIZE = 5;
+
+interface PreviewSample {
+  action: 'create' | 'update' | 'restore' | 'skip';
+  ids: string[];
+}
 /** The staged status of a record the listing holds but that could not be read (see `stageUnreadable`). */
 const UNREADABLE = 'unreadable';
 /** What a restore puts back besides the entity's own columns (never local edits, never the identity). */
@@ -272,7 +283,38 @@ export class PostgresRosterMirror extends RosterMirror {
     entity: RosterEntity,
     deactivation: DeactivationScope,
   ): Promise<EntityChangePreview> {
-    const { table } = MIRROR_TABLES[entity];
+    const { table, references } = MIRROR_TABLES[entity];
+    const { counts, samples } = references.some((reference) => reference.required)
+      ? await this.checkedChanges(key, entity)
+      : await this.changes(key, entity, table);
+    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 4);
+    const [deactivations] = await runSql<{ count: string; ids: string[] | null }>(
+      this.em,
+      `SELECT count(*) AS count, (array_agg(t.sourced_id ORDER BY t.sourced_id))[1:${SAMPLE_SIZE}] AS ids
+         FROM ${table} t WHERE ${where}`,
+      [key.changeSetId, key.connectionId, entity, ...params],
+    );
+    const preview: EntityChangePreview = {
+      create: Number(counts?.['create'] ?? 0),
+      update: Number(counts?.['update'] ?? 0),
+      restore: Number(counts?.['restore'] ?? 0),
+      deactivate: Number(deactivations?.count ?? 0),
+      unchanged: Number(counts?.['unchanged'] ?? 0),
+      skip: Number(counts?.['skip'] ?? 0),
+      activeBefore: Number(counts?.['active_before'] ?? 0),
+      samples: {},
+    };
+    for (const sample of samples) if (sample.ids.length > 0) preview.samples[sample.action] = sample.ids;
+    if (deactivations?.ids?.length) preview.samples.deactivate = deactivations.ids;
+    return preview;
+  }
+
+  /** What the apply does to an entity without required references: it writes every changed record. */
+  private async changes(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+    table: string,
+  ): Promise<{ counts: Record<string, string> | undefined; samples: PreviewSample[] }> {
     const [counts] = await runSql<Record<string, string>>(
       this.em,
       `SELECT count(*) FILTER (WHERE s.status = 'active' AND t.id IS NULL) AS create,
@@ -290,7 +332,7 @@ export class PostgresRosterMirror extends RosterMirror {
     // read from its index, instead of sorting all of them by action.
     const samples =
       create > 0 && ['update', 'restore', 'unchanged'].every((action) => Number(counts?.[action] ?? 0) === 0)
-        ? await runSql<{ action: 'create'; ids: string[] }>(
+        ? await runSql<PreviewSample>(
             this.em,
             `SELECT 'create' AS action, array(SELECT s.sourced_id FROM roster_staged_records s
                                                WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active'
@@ -298,33 +340,65 @@ export class PostgresRosterMirror extends RosterMirror {
             [key.changeSetId, entity],
           )
         : await this.changeSamples(key, entity, table);
-    const { where, params } = this.deactivationPredicate(key, entity, deactivation, 4);
-    const [deactivations] = await runSql<{ count: string; ids: string[] | null }>(
-      this.em,
-      `SELECT count(*) AS count, (array_agg(t.sourced_id ORDER BY t.sourced_id))[1:${SAMPLE_SIZE}] AS ids
-         FROM ${table} t WHERE ${where}`,
-      [key.changeSetId, key.connectionId, entity, ...params],
+    return { counts, samples };
+  }
+
+  /**
+   * What the apply does to an entity with required references: a changed record one of whose required references
+   * is not available is a skip, not a create, update or restore. Available: an active mirror record, or an active
+   * record of this change set that the apply writes (its own required references available in turn), since the
+   * apply runs in dependency order. Each distinct reference is checked once.
+   */
+  private async checkedChanges(
+    key: ChangeSetKey,
+    entity: RosterEntity,
+  ): Promise<{ counts: Record<string, string> | undefined; samples: PreviewSample[] }> {
+    const { table, references } = MIRROR_TABLES[entity];
+    const required = references.filter((reference) => reference.required);
+    const missing = required.map(
+      (reference, index) => `, missing_${index} AS MATERIALIZED (
+        SELECT d.v FROM (SELECT DISTINCT c.ref_${index} AS v FROM changed c WHERE c.action <> 'unchanged') d
+         WHERE d.v IS NOT NULL AND NOT ${availableSql(reference.entity, 'd.v', 0)})`,
     );
-    const preview: EntityChangePreview = {
-      create,
-      update: Number(counts?.['update'] ?? 0),
-      restore: Number(counts?.['restore'] ?? 0),
-      deactivate: Number(deactivations?.count ?? 0),
-      unchanged: Number(counts?.['unchanged'] ?? 0),
-      activeBefore: Number(counts?.['active_before'] ?? 0),
-      samples: {},
-    };
-    for (const sample of samples) preview.samples[sample.action] = sample.ids;
-    if (deactivations?.ids?.length) preview.samples.deactivate = deactivations.ids;
-    return preview;
+    const skipped = required
+      .map((_, index) => `c.ref_${index} IS NULL OR c.ref_${index} IN (SELECT v FROM missing_${index})`)
+      .join(' OR ');
+    const sample = (action: string): string =>
+      `array(SELECT k.sourced_id FROM classified k WHERE k.action = '${action}'
+              ORDER BY k.sourced_id LIMIT ${SAMPLE_SIZE}) AS ${action}_ids`;
+    const [row] = await runSql<Record<string, string> & Record<`${PreviewSample['action']}_ids`, string[]>>(
+      this.em,
+      `WITH changed AS MATERIALIZED (
+         SELECT s.sourced_id,
+                CASE WHEN t.id IS NULL THEN 'create' WHEN t.status = 'inactive' THEN 'restore'
+                     WHEN t.source_hash <> s.source_hash THEN 'update' ELSE 'unchanged' END AS action,
+                ${required.map((reference, index) => `${reference.value('s.payload')} AS ref_${index}`).join(', ')}
+           FROM roster_staged_records s
+           LEFT JOIN ${table} t ON t.connection_id = $3 AND t.sourced_id = s.sourced_id
+          WHERE s.run_id = $1 AND s.entity = $2 AND s.status = 'active'
+       )${missing.join('')}, classified AS MATERIALIZED (
+         SELECT c.sourced_id, CASE WHEN c.action <> 'unchanged' AND (${skipped}) THEN 'skip' ELSE c.action END AS action
+           FROM changed c
+       )
+       SELECT count(*) FILTER (WHERE action = 'create') AS create,
+              count(*) FILTER (WHERE action = 'update') AS update,
+              count(*) FILTER (WHERE action = 'restore') AS restore,
+              count(*) FILTER (WHERE action = 'unchanged') AS unchanged,
+              count(*) FILTER (WHERE action = 'skip') AS skip,
+              (SELECT count(*) FROM ${table} a WHERE a.connection_id = $3 AND a.status = 'active') AS active_before,
+              ${(['create', 'update', 'restore', 'skip'] as const).map(sample).join(', ')}
+         FROM classified`,
+      [key.changeSetId, entity, key.connectionId],
+    );
+    const samples = (['create', 'update', 'restore', 'skip'] as const).map((action) => ({
+      action,
+      ids: row?.[`${action}_ids`] ?? [],
+    }));
+    return { counts: row, samples };
   }
 
   /** The first sourcedIds of each create, update and restore of an entity's change set. */
-  private changeSamples(
-    key: ChangeSetKey,
-    entity: RosterEntity,
-    table: string,
-  ): Promise<{ action: 'create' | 'update' | 'restore'; ids: string[] }[]> {
+  private changeSamples(key: ChangeSetKey, entity: RosterEntity, table: string): Promise<PreviewSample[]> {
     return runSql(
       this.em,
       `SELECT action, (array_agg(sourced_id ORDER BY sourced_id))[1:${SAMPLE_SIZE}] AS ids
@@ -421,6 +495,7 @@ export class PostgresRosterMirror extends RosterMirror {
       processed: number;
       changes: { created: string[]; updated: string[]; restored: string[] } | null;
       unresolved: UnresolvedReference[];
+      warnings: ReferenceWarning[];
       conflicts: StickyConflict[];
     }>(this.em, buildApplySql(spec, entity === 'people' ? options : null), [
       key.changeSetId,
@@ -438,6 +513,7 @@ export class PostgresRosterMirror extends RosterMirror {
       restored: row?.changes?.restored ?? [],
       unchanged: 0,
       unresolved: row?.unresolved ?? [],
+      warnings: row?.warnings ?? [],
       conflicts: row?.conflicts ?? [],
     };
     result.unchanged =
@@ -447,6 +523,29 @@ export class PostgresRosterMirror extends RosterMirror {
       result.restored.length -
       result.unresolved.length;
     return result;
+  }
+
+  async resolveOrgSchools(key: ChangeSetKey): Promise<void> {
+    // Walks up from each school and department through departments only (a department under a district belongs to
+    // no school); depth-bounded, so a cycle of parents ends.
+    await runSql(
+      this.em,
+      `WITH RECURSIVE walk AS (
+         SELECT o.sourced_id AS org, o.sourced_id AS at, o.type, o.parent_sourced_id, 0 AS depth
+           FROM roster_orgs o WHERE o.connection_id = $1 AND o.type IN ('school', 'department')
+         UNION ALL
+         SELECT w.org, p.sourced_id, p.type, p.parent_sourced_id, w.depth + 1
+           FROM walk w JOIN roster_orgs p ON p.connection_id = $1 AND p.sourced_id = w.parent_sourced_id
+          WHERE w.type = 'department' AND w.depth < 32
+       ), resolved AS (
+         SELECT o.id, (SELECT w.at FROM walk w WHERE w.org = o.sourced_id AND w.type = 'school'
+                        ORDER BY w.depth LIMIT 1) AS school
+           FROM roster_orgs o WHERE o.connection_id = $1
+       )
+       UPDATE roster_orgs t SET school_sourced_id = r.school
+         FROM resolved r WHERE t.id = r.id AND t.school_sourced_id IS DISTINCT FROM r.school`,
+      [key.connectionId],
+    );
   }
 
   async restoreRun(key: ChangeSetKey, options: RestoreOptions): Promise<RestoreResult> {
@@ -487,6 +586,7 @@ export class PostgresRosterMirror extends RosterMirror {
         ...conflicts.map((row) => ({ entity, sourcedId: row.sourced_id, changedByRun: row.updated_by_run })),
       );
     }
+    if (result.counts.orgs) await this.resolveOrgSchools(key);
     return result;
   }
 
@@ -652,31 +752,69 @@ function localFieldRules(options: ApplyOptions | null): {
 function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): string {
   const columns = spec.columns.map((mapping) => mapping.column);
   const local = localFieldRules(localFields);
+  const required = spec.references.filter((reference) => reference.required);
+  const optional = spec.references.filter((reference) => !reference.required);
+  const departments = spec.references.filter((reference) => reference.department);
   // Each distinct reference of the chunk is looked up once (a chunk of enrollments names a few hundred people for
   // its 5,000 records), by a scalar subquery: the source key is unique, so that is one index probe, where an
   // EXISTS or a join may be planned as a hash of the whole referenced table, rebuilt for every chunk. The active
   // ones become the keys of one jsonb object, which each record tests with `?` (a binary search): no join the
   // planner could turn into a rescan per record when it misjudges the chunk's size.
-  const resolvedReferences = spec.requires.map(
+  const resolvedReferences = required.map(
     (reference, index) =>
       `, active_${index} AS MATERIALIZED (
-      SELECT jsonb_object_agg(d.v, true) AS keys FROM (SELECT DISTINCT ${reference.expression} AS v FROM chunk c) d
+      SELECT jsonb_object_agg(d.v, true) AS keys FROM (SELECT DISTINCT ${reference.value('c.p')} AS v FROM chunk c) d
        WHERE (SELECT r.status = 'active' FROM ${reference.table} r WHERE r.connection_id = $5 AND r.sourced_id = d.v)
     )`,
   );
-  const checks = spec.requires.map(
+  // Optional references: the distinct sourcedIds of the chunk that are neither an active mirror record nor an
+  // active record of this change set (which the apply writes, in dependency order or later in the same entity).
+  const missingReferences = optional.map(
     (reference, index) =>
-      `coalesce((SELECT a.keys FROM active_${index} a) ? (${reference.expression}), false) AS ok_${index}`,
+      `, missing_${index} AS MATERIALIZED (
+      SELECT d.v FROM (SELECT DISTINCT n.v FROM chunk c ${namedValues(reference, 'c.p')}) d
+       WHERE NOT coalesce((SELECT r.status = 'active' FROM ${reference.table} r
+                            WHERE r.connection_id = $5 AND r.sourced_id = d.v), false)
+         AND NOT EXISTS (SELECT 1 FROM roster_staged_records x WHERE x.run_id = $1 AND x.entity = '${reference.entity}'
+                            AND x.sourced_id = d.v AND x.status = 'active')
+    )`,
   );
-  const resolved = spec.requires.length === 0 ? 'true' : spec.requires.map((_, index) => `c.ok_${index}`).join(' AND ');
+  // Departments that resolve to no school (`roster_orgs.school_sourced_id`, refreshed after the orgs are applied).
+  const schoolless = departments.map(
+    (reference, index) =>
+      `, schoolless_${index} AS MATERIALIZED (
+      SELECT d.v FROM (SELECT DISTINCT n.v FROM chunk c ${namedValues(reference, 'c.p')}) d
+       WHERE (SELECT r.type = 'department' AND r.school_sourced_id IS NULL FROM roster_orgs r
+               WHERE r.connection_id = $5 AND r.sourced_id = d.v)
+    )`,
+  );
+  const checks = required.map(
+    (reference, index) =>
+      `coalesce((SELECT a.keys FROM active_${index} a) ? (${reference.value('c.p')}), false) AS ok_${index}`,
+  );
+  const resolved = required.length === 0 ? 'true' : required.map((_, index) => `c.ok_${index}`).join(' AND ');
   const unresolvedField =
-    spec.requires.length === 0
+    required.length === 0
       ? `NULL`
-      : `CASE ${spec.requires.map((reference, index) => `WHEN NOT c.ok_${index} THEN '${reference.field}'`).join(' ')} END`;
+      : `CASE ${required.map((reference, index) => `WHEN NOT c.ok_${index} THEN '${reference.field}'`).join(' ')} END`;
   const unresolvedReference =
-    spec.requires.length === 0
+    required.length === 0
       ? `NULL`
-      : `CASE ${spec.requires.map((reference, index) => `WHEN NOT c.ok_${index} THEN ${reference.expression}`).join(' ')} END`;
+      : `CASE ${required.map((reference, index) => `WHEN NOT c.ok_${index} THEN ${reference.value('c.p')}`).join(' ')} END`;
+  const warnings = [
+    ...optional.map(
+      (reference, index) => `SELECT c.sourced_id AS "sourcedId", '${reference.field}' AS field, n.v AS reference,
+             'missing' AS reason
+        FROM checked c ${namedValues(reference, 'c.p')}
+       WHERE ${resolved} AND n.v IN (SELECT v FROM missing_${index})`,
+    ),
+    ...departments.map(
+      (reference, index) => `SELECT c.sourced_id AS "sourcedId", '${reference.field}' AS field, n.v AS reference,
+             'noSchool' AS reason
+        FROM checked c ${namedValues(reference, 'c.p')}
+       WHERE ${resolved} AND n.v IN (SELECT v FROM schoolless_${index})`,
+    ),
+  ];
   const assignments = columns.map((column) => `${column} = ${local.assignments.get(column) ?? `EXCLUDED.${column}`}`);
   if (localFields) assignments.push(`local_overrides = ${local.overrides}`);
   return `
@@ -699,7 +837,7 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
            ? ` OR (m.t).local_overrides ?| ARRAY[${local.cleared.map((field) => `'${field}'`).join(', ')}]`
            : ''
        }
-    )${resolvedReferences.join('')}, checked AS (
+    )${resolvedReferences.join('')}${missingReferences.join('')}${schoolless.join('')}, checked AS (
       SELECT c.sourced_id, c.source_hash, c.p, c.search_text${checks.length > 0 ? ', ' + checks.join(', ') : ''} FROM chunk c
     ), prior AS (
       SELECT c.sourced_id, c.prior_status AS status, c.before FROM chunk c WHERE c.before IS NOT NULL
@@ -739,7 +877,40 @@ function buildApplySql(spec: MirrorTable, localFields: ApplyOptions | null): str
            (SELECT coalesce(json_agg(json_build_object('sourcedId', c.sourced_id, 'field', ${unresolvedField},
                                                        'reference', ${unresolvedReference})), '[]')
               FROM checked c WHERE NOT (${resolved})) AS unresolved,
+           (SELECT coalesce(json_agg(w ORDER BY w."sourcedId", w.field, w.reference), '[]') FROM (${
+             warnings.length > 0
+               ? warnings.join(' UNION ALL ')
+               : `SELECT NULL::text AS "sourcedId", NULL::text AS field, NULL::text AS reference, NULL::text AS reason WHERE false`
+           }) w) AS warnings,
            (SELECT coalesce(json_agg(conflicts), '[]') FROM conflicts) AS conflicts`;
+}
+
+/**
+ * SQL: whether sourcedId `value` of `entity` is there when the apply needs it (`$1` change set, `$3` connection): an
+ * active mirror record, or an active staged record of the change set whose required references are available.
+ */
+function availableSql(entity: RosterEntity, value: string, depth: number): string {
+  const { table, references } = MIRROR_TABLES[entity];
+  const staged = `x${depth}`;
+  const nested = references
+    .filter((reference) => reference.required)
+    .map((reference) => {
+      const named = `v${depth}`;
+      return ` AND (SELECT ${named}.v IS NOT NULL AND ${availableSql(reference.entity, `${named}.v`, depth + 1)}
+                     FROM (SELECT ${reference.value(`${staged}.payload`)} AS v) ${named})`;
+    })
+    .join('');
+  return `(coalesce((SELECT r.status = 'active' FROM ${table} r WHERE r.connection_id = $3 AND r.sourced_id = ${value}), false)
+     OR EXISTS (SELECT 1 FROM roster_staged_records ${staged}
+                 WHERE ${staged}.run_id = $1 AND ${staged}.entity = '${entity}' AND ${staged}.sourced_id = ${value}
+                   AND ${staged}.status = 'active'${nested}))`;
+}
+
+/** `CROSS JOIN LATERAL` naming each sourcedId a reference of payload `payload` gives as `n.v` (none when null). */
+function namedValues(reference: MirrorReference, payload: string): string {
+  return reference.list
+    ? `CROSS JOIN LATERAL jsonb_array_elements_text(${reference.value(payload)}) AS n(v)`
+    : `CROSS JOIN LATERAL (SELECT z.v FROM (SELECT ${reference.value(payload)} AS v) z WHERE z.v IS NOT NULL) n`;
 }
 
 function mergePeople(canonicalId: string, people: readonly PersonRecord[]): PersonRecord {

@@ -74,6 +74,10 @@ function sourceColumns(t: string): SqlFragment {
     [],
   );
 }
+/** Agents are a student's guardians only in one of these roles (a teacher listed among the agents is not one). */
+const IS_GUARDIAN = sql`(p.primary_role IN ('parent', 'guardian', 'relative')
+       OR p.roles @> '[{"role": "parent"}]'::jsonb OR p.roles @> '[{"role": "guardian"}]'::jsonb
+       OR p.roles @> '[{"role": "relative"}]'::jsonb)`;
 
 const CLASS_COLUMNS = sql`c.id, c.sourced_id, c.status, c.source_modified_at, c.title, c.class_code, c.class_type,
        c.location, c.grades, c.subjects, c.periods,
@@ -81,9 +85,23 @@ const CLASS_COLUMNS = sql`c.id, c.sourced_id, c.status, c.source_modified_at, c.
        co.id AS course_id, co.sourced_id AS course_sourced_id, co.title AS course_title, co.course_code,
        ${sourceColumns('c')}`;
 
+/**
+ * The sourcedId of the school org `orgSourcedId` (SQL) of `connection` belongs to: itself, or for a department the
+ * school resolved among its parents (`roster_orgs.school_sourced_id`, kept by the sync). Callers still require an
+ * active org of type school.
+ */
+function schoolOf(connection: string, orgSourcedId: string): SqlFragment {
+  return new SqlFragment(
+    `(SELECT coalesce(so.school_sourced_id, so.sourced_id) FROM roster_orgs so
+       WHERE so.connection_id = ${connection} AND so.sourced_id = ${orgSourcedId})`,
+    [],
+  );
+}
+
 /** A class's school counts only as an active org of type school, exactly as in `scope_schools`. */
 const CLASS_JOINS = sql`
-  LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+  LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id
+        AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
         AND s.type = 'school' AND s.status = 'active'
   LEFT JOIN roster_courses co ON co.connection_id = c.connection_id AND co.sourced_id = c.course_sourced_id
         AND co.status = 'active'`;
@@ -95,9 +113,11 @@ const PERSON_NAME_COLUMNS = sql`p.id, p.sourced_id, p.status, p.source_modified_
 const PERSON_SCHOOLS = sql`
        (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'sourcedId', o.sourced_id, 'name', o.name)
                                   ORDER BY o.name, o.id), '[]'::jsonb)
-          FROM jsonb_array_elements_text(p.org_sourced_ids) AS member(sourced_id)
-          JOIN roster_orgs o ON o.connection_id = p.connection_id AND o.sourced_id = member.sourced_id
-         WHERE o.type = 'school' AND o.status = 'active') AS schools`;
+          FROM roster_orgs o
+         WHERE o.connection_id = p.connection_id AND o.type = 'school' AND o.status = 'active'
+           AND o.sourced_id IN (SELECT ${schoolOf('p.connection_id', 'member.sourced_id')}
+                                  FROM jsonb_array_elements_text(p.org_sourced_ids) AS member(sourced_id)))
+       AS schools`;
 
 const STUDENT_COLUMNS = sql`${PERSON_NAME_COLUMNS}, p.pronouns, p.identifier, p.username, p.email, p.grades,
        ${PERSON_SCHOOLS}, ${sourceColumns('p')}`;
@@ -146,6 +166,8 @@ function coverageCtes(
   taughtClasses?: SqlFragment,
 ): SqlFragment {
   const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
+  // The covered schools and their departments: the orgs a class or person of a covered school names.
+  const orgsCte = new SqlFragment(`${prefix}_orgs`, []);
   const classesCte = new SqlFragment(`${prefix}_classes`, []);
   const taughtClassesCte = new SqlFragment(`${prefix}_taught_classes`, []);
   const taught = taughtClasses
@@ -155,15 +177,22 @@ function coverageCtes(
   return joinSql(
     [
       sql`${schoolsCte} AS (${schools})`,
+      sql`${orgsCte} AS (
+        SELECT o.connection_id, o.sourced_id FROM ${schoolsCte} cs
+          JOIN roster_orgs o ON o.connection_id = cs.connection_id
+                            AND (o.sourced_id = cs.sourced_id OR o.school_sourced_id = cs.sourced_id))`,
       taughtClasses ? sql`${taughtClassesCte} AS (${taughtClasses})` : SqlFragment.empty,
       sql`${classesCte} AS (
-        SELECT c.connection_id, c.sourced_id, c.school_sourced_id, c.term_sourced_ids FROM roster_classes c
+        SELECT c.connection_id, c.sourced_id,
+               ${schoolOf('c.connection_id', 'c.school_sourced_id')} AS school_sourced_id,
+               c.term_sourced_ids
+          FROM roster_classes c
          WHERE c.status = 'active'
-           AND (EXISTS (SELECT 1 FROM ${schoolsCte} cs
+           AND (EXISTS (SELECT 1 FROM ${orgsCte} cs
                          WHERE cs.connection_id = c.connection_id AND cs.sourced_id = c.school_sourced_id)
                 ${taught}))`,
       sql`${new SqlFragment(`${prefix}_students`, [])} AS (
-        SELECT p.id FROM ${schoolsCte} cs
+        SELECT p.id FROM ${orgsCte} cs
           JOIN roster_people p ON p.connection_id = cs.connection_id
                               AND p.org_sourced_ids @> jsonb_build_array(cs.sourced_id)
          WHERE p.status = 'active'
@@ -561,7 +590,8 @@ export class PostgresRosterReadModel extends RosterReadModel {
                                  AND e.role = 'student'
         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
                              AND c.status = 'active'
-        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id
+                               AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
                                AND s.type = 'school' AND s.status = 'active'
        WHERE p.id = ${studentId}::uuid AND ${currentEnrollment('e', 'c', window)}`);
     const student = studentView(row);
@@ -587,7 +617,8 @@ export class PostgresRosterReadModel extends RosterReadModel {
                                  AND e.status = 'active'
         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
                              AND c.status = 'active'
-        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+        LEFT JOIN roster_orgs s ON s.connection_id = c.connection_id
+                               AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
                                AND s.type = 'school' AND s.status = 'active'
        WHERE p.id = ${studentId}::uuid
        ORDER BY c.title, c.id, e.id`);
@@ -612,6 +643,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
                             AND p.status = 'active'
                             AND (student.agent_sourced_ids @> jsonb_build_array(p.sourced_id)
                                  OR p.agent_sourced_ids @> jsonb_build_array(student.sourced_id))
+                            AND ${IS_GUARDIAN}
        WHERE student.id = ${studentId}::uuid
        ORDER BY p.family_name, p.given_name, p.id`);
     return rows.map((row) => ({
@@ -703,7 +735,8 @@ export class PostgresRosterReadModel extends RosterReadModel {
        SELECT st.id AS student_id, o.id AS school_id, o.sourced_id AS school_sourced_id
          FROM students st
          CROSS JOIN LATERAL jsonb_array_elements_text(st.org_sourced_ids) AS member (sourced_id)
-         JOIN roster_orgs o ON o.connection_id = st.connection_id AND o.sourced_id = member.sourced_id
+         JOIN roster_orgs o ON o.connection_id = st.connection_id
+                           AND o.sourced_id = ${schoolOf('st.connection_id', 'member.sourced_id')}
                            AND o.type = 'school' AND o.status = 'active'
        UNION
        SELECT st.id, s.id, s.sourced_id
@@ -712,7 +745,8 @@ export class PostgresRosterReadModel extends RosterReadModel {
                                   AND e.role = 'student'
          JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
                               AND c.status = 'active'
-         JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
+         JOIN roster_orgs s ON s.connection_id = c.connection_id
+                           AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
                            AND s.type = 'school' AND s.status = 'active'
         WHERE ${currentEnrollment('e', 'c', this.window())}`);
     for (const row of rows) {

@@ -6,11 +6,31 @@ interface ColumnMapping {
   from: string;
 }
 
-/** A reference that must resolve to an active mirror record of the same connection, or the row is skipped. */
-interface RequiredReference {
+/**
+ * A reference from a record to another record of the same connection. Every reference is checked the same way and
+ * reported the same way: when the apply writes a record (creates, updates or restores it; an unchanged record is
+ * not written), each sourcedId it names must be an active record of the connection, and each one that is not is one
+ * issue for the record and field: `<field> "<sourcedId>" is not an active record of this connection`.
+ * - `required`: the record cannot stand without it (a class's course and school, an enrollment's class and person,
+ *   the person of demographics). The record is skipped (an error; the mirror keeps what it had), and a run's
+ *   preview counts it as a `skip` (checked against the mirror plus what the same change set brings and would apply).
+ *   A required reference left empty (null) counts as missing.
+ * - optional (`required: false`): descriptive and list references (a class's terms, a course's org and school
+ *   year, a session's parent and org, an org's parent, a person's orgs and agents, an enrollment's school). The
+ *   record is kept as received and each missing sourcedId is a warning; a record of the same change set counts,
+ *   and an empty one (null, `[]`) names nothing.
+ * `department`: the reference names an org that places the record in a school; a department that resolves to no
+ * school (see `roster_orgs.school_sourced_id`) leaves the record in none, which is a warning.
+ */
+export interface MirrorReference {
   field: string;
-  expression: string;
+  /** SQL over a staged payload (the argument, jsonb): the sourcedId named (text), or with `list` a jsonb array. */
+  value: (payload: string) => string;
+  list?: boolean;
+  entity: RosterEntity;
   table: string;
+  required: boolean;
+  department?: boolean;
 }
 
 /** A mirror column naming a record of another mirror table: the row cannot stay active once that record is not. */
@@ -22,8 +42,8 @@ interface ParentReference {
 export interface MirrorTable {
   table: string;
   columns: readonly ColumnMapping[];
-  requires: readonly RequiredReference[];
-  /** The mirror-column form of `requires`: what a deactivation of a parent takes along. */
+  references: readonly MirrorReference[];
+  /** The mirror-column form of the required references: what a deactivation of a parent takes along. */
   parents: readonly ParentReference[];
   /** SQL predicate over alias `t` (a mirror row) with `$scope` (text[] of school sourcedIds) for scoped absence. */
   inScope: string;
@@ -35,6 +55,34 @@ const text = (field: string): string => `p->>'${field}'`;
 const date = (field: string): string => `(p->>'${field}')::date`;
 const list = (field: string): string => `coalesce(p->'${field}', '[]'::jsonb)`;
 
+const REFERENCED: Readonly<Record<'orgs' | 'academicSessions' | 'courses' | 'classes' | 'people', string>> = {
+  orgs: 'roster_orgs',
+  academicSessions: 'roster_academic_sessions',
+  courses: 'roster_courses',
+  classes: 'roster_classes',
+  people: 'roster_people',
+};
+
+function reference(
+  field: string,
+  entity: keyof typeof REFERENCED,
+  required: boolean,
+  shape: { list?: boolean; department?: boolean } = {},
+): MirrorReference {
+  return {
+    field,
+    value: shape.list
+      ? (payload) =>
+          `(CASE WHEN jsonb_typeof(${payload}->'${field}') = 'array' THEN ${payload}->'${field}' ELSE '[]'::jsonb END)`
+      : (payload) => `(${payload}->>'${field}')`,
+    ...(shape.list ? { list: true } : {}),
+    entity,
+    table: REFERENCED[entity],
+    required,
+    ...(shape.department ? { department: true } : {}),
+  };
+}
+
 export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
   orgs: {
     table: 'roster_orgs',
@@ -44,7 +92,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'identifier', from: text('identifier') },
       { column: 'parent_sourced_id', from: text('parentSourcedId') },
     ],
-    requires: [],
+    references: [reference('parentSourcedId', 'orgs', false)],
     parents: [],
     inScope: `t.sourced_id = ANY($scope)`,
   },
@@ -59,7 +107,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'parent_sourced_id', from: text('parentSourcedId') },
       { column: 'org_sourced_id', from: text('orgSourcedId') },
     ],
-    requires: [],
+    references: [reference('parentSourcedId', 'academicSessions', false), reference('orgSourcedId', 'orgs', false)],
     parents: [],
     inScope: `t.org_sourced_id = ANY($scope)`,
   },
@@ -73,7 +121,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'org_sourced_id', from: text('orgSourcedId') },
       { column: 'school_year_sourced_id', from: text('schoolYearSourcedId') },
     ],
-    requires: [],
+    references: [reference('orgSourcedId', 'orgs', false), reference('schoolYearSourcedId', 'academicSessions', false)],
     parents: [],
     inScope: `t.org_sourced_id = ANY($scope)`,
   },
@@ -91,7 +139,11 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'school_sourced_id', from: text('schoolSourcedId') },
       { column: 'term_sourced_ids', from: list('termSourcedIds') },
     ],
-    requires: [{ field: 'courseSourcedId', expression: text('courseSourcedId'), table: 'roster_courses' }],
+    references: [
+      reference('courseSourcedId', 'courses', true),
+      reference('schoolSourcedId', 'orgs', true, { department: true }),
+      reference('termSourcedIds', 'academicSessions', false, { list: true }),
+    ],
     parents: [{ column: 'course_sourced_id', table: 'roster_courses' }],
     inScope: `t.school_sourced_id = ANY($scope)`,
   },
@@ -120,7 +172,10 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'sms', from: text('sms') },
       { column: 'search_text', from: `coalesce(c.search_text, '')` },
     ],
-    requires: [],
+    references: [
+      reference('orgSourcedIds', 'orgs', false, { list: true, department: true }),
+      reference('agentSourcedIds', 'people', false, { list: true }),
+    ],
     parents: [],
     inScope: `t.org_sourced_ids ?| $scope`,
     // Partial-index predicates: the alias lookup of every pull and the sticky-conflict check of the apply.
@@ -138,7 +193,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'city_of_birth', from: text('cityOfBirth') },
       { column: 'public_school_residence_status', from: text('publicSchoolResidenceStatus') },
     ],
-    requires: [{ field: 'sourcedId', expression: 'c.sourced_id', table: 'roster_people' }],
+    references: [reference('sourcedId', 'people', true)],
     parents: [{ column: 'sourced_id', table: 'roster_people' }],
     inScope: `EXISTS (SELECT 1 FROM roster_people pp WHERE pp.connection_id = t.connection_id
                 AND pp.sourced_id = t.sourced_id AND pp.org_sourced_ids ?| $scope)`,
@@ -154,9 +209,10 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'begin_date', from: date('beginDate') },
       { column: 'end_date', from: date('endDate') },
     ],
-    requires: [
-      { field: 'classSourcedId', expression: text('classSourcedId'), table: 'roster_classes' },
-      { field: 'userSourcedId', expression: text('userSourcedId'), table: 'roster_people' },
+    references: [
+      reference('classSourcedId', 'classes', true),
+      reference('userSourcedId', 'people', true),
+      reference('schoolSourcedId', 'orgs', false),
     ],
     parents: [
       { column: 'class_sourced_id', table: 'roster_classes' },

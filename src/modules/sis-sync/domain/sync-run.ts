@@ -53,8 +53,10 @@ export interface PreviewEntry {
   restore: number;
   deactivate: number;
   unchanged: number;
+  /** Records the apply would skip (a required reference missing); absent from previews stored before it existed. */
+  skip?: number;
   activeBefore: number;
-  samples: Partial<Record<'create' | 'update' | 'restore' | 'deactivate', string[]>>;
+  samples: Partial<Record<'create' | 'update' | 'restore' | 'deactivate' | 'skip', string[]>>;
 }
 
 export type RunPreview = Partial<Record<RosterEntity, PreviewEntry>>;

@@ -3,14 +3,20 @@ import type { RosterEntity, RosterRecord } from '@app/contracts';
 export type ChangeAction = 'create' | 'update' | 'restore' | 'deactivate' | 'unchanged';
 
 export interface EntityChangePreview {
+  /** Creates, updates and restores are the ones the apply will make: records it would skip are not among them. */
   create: number;
   update: number;
   restore: number;
   deactivate: number;
   unchanged: number;
+  /**
+   * Records the apply would skip: a required reference (see `MirrorReference`) names no active record of the
+   * connection, nor a record this change set brings and would apply.
+   */
+  skip: number;
   /** Active records of this entity in the mirror before the change (the base of percentage thresholds). */
   activeBefore: number;
-  samples: Partial<Record<Exclude<ChangeAction, 'unchanged'>, string[]>>;
+  samples: Partial<Record<Exclude<ChangeAction, 'unchanged'> | 'skip', string[]>>;
 }
 
 export interface DeactivationScope {
@@ -24,6 +30,14 @@ export interface UnresolvedReference {
   sourcedId: string;
   field: string;
   reference: string;
+}
+
+/**
+ * A record applied although one of its optional references is missing (`missing`), or names a department that
+ * resolves to no school, so no school's scope covers the record (`noSchool`).
+ */
+export interface ReferenceWarning extends UnresolvedReference {
+  reason: 'missing' | 'noSchool';
 }
 
 /** Who owns a locally editable person field during this apply (see the connection's field policies). */
@@ -50,7 +64,10 @@ export interface ApplyChunkResult {
   updated: string[];
   restored: string[];
   unchanged: number;
+  /** Records skipped: a required reference is not an active record of the connection. */
   unresolved: UnresolvedReference[];
+  /** Records applied with an optional reference missing, or in a department of no school. */
+  warnings: ReferenceWarning[];
   conflicts: StickyConflict[];
 }
 
@@ -188,6 +205,13 @@ export abstract class RosterMirror {
     options?: ApplyOptions,
     throughSourcedId?: string | null,
   ): Promise<ApplyChunkResult>;
+
+  /**
+   * Resolves every org of the connection to the school it belongs to: a school to itself, a department to the
+   * nearest school among its parents (`parentSourcedId`, any number of levels), anything else to none. Read scopes
+   * place the classes and people of a department in that school. Idempotent; call after the orgs are applied.
+   */
+  abstract resolveOrgSchools(key: ChangeSetKey): Promise<void>;
 
   /**
    * Reverts what a run changed, from its before-images. Records a later run touched are not overwritten: they

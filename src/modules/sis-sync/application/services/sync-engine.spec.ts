@@ -579,6 +579,10 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
     return aliases;
   }
 
+  resolveOrgSchools(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async preview(
     key: ChangeSetKey,
     entity: RosterEntity,
@@ -591,6 +595,7 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       restore: 0,
       deactivate: 0,
       unchanged: 0,
+      skip: 0,
       activeBefore: [...table.values()].filter((row) => row.status === 'active').length,
       samples: {},
     };
@@ -663,6 +668,7 @@ class InMemoryRosterMirror extends RosterMirror implements Transactional {
       restored: [],
       unchanged: 0,
       unresolved: [],
+      warnings: [],
       conflicts: [],
     };
     const table = this.table(key.connectionId, entity);
@@ -1204,6 +1210,7 @@ describe('SyncEngine', () => {
         restore: 0,
         deactivate: 5,
         unchanged: 4,
+        skip: 0,
         activeBefore: 10,
         samples: { create: ['o11'], update: ['o1'], deactivate: ['o10', 'o6', 'o7', 'o8', 'o9'] },
       },

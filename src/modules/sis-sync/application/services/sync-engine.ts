@@ -538,6 +538,9 @@ export class SyncEngine {
       upcoming = next && this.writeLanes > 1 ? boundsOf(next) : null;
       const total = after === null ? (pulls.get(entity)?.records ?? null) : null;
       await this.applyChunks(run, key, entity, after, bounds, entityCounts, counts, remapped, options, lease, total);
+      // Classes and people in a department belong to its school: resolved once the orgs are in (idempotent, so a
+      // run resumed past the orgs' last chunk resolves them again).
+      if (entity === 'orgs') await this.mirror.resolveOrgSchools(key);
     }
   }
 
@@ -630,12 +633,24 @@ export class SyncEngine {
         severity: 'conflict' as const,
         message: `Kept the local value of ${conflict.field} (sticky); the SIS changed it. A remaster run or clearing the local edit applies the SIS value.`,
       })),
+      // One rule for every reference (see `MirrorReference`): a missing required one skips the record (an error),
+      // a missing optional one is reported and the record kept (a warning).
       ...chunk.unresolved.map((unresolved) => ({
         entity,
         sourcedId: unresolved.sourcedId,
         field: unresolved.field,
         severity: 'error' as const,
         message: `Skipped: ${unresolved.field} "${unresolved.reference ?? ''}" is not an active record of this connection`,
+      })),
+      ...chunk.warnings.map((warning) => ({
+        entity,
+        sourcedId: warning.sourcedId,
+        field: warning.field,
+        severity: 'warning' as const,
+        message:
+          warning.reason === 'missing'
+            ? `Kept without it: ${warning.field} "${warning.reference}" is not an active record of this connection`
+            : `${warning.field} "${warning.reference}" is a department under no school: no school's scope covers this record`,
       })),
     ]);
   }

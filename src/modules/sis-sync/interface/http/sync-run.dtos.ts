@@ -127,8 +127,9 @@ export class SyncRunDto {
   @ApiProperty({
     nullable: true,
     description:
-      'Held and dry runs: counts per entity and action; reading one run (GET /sis/runs/:id) adds sample sourcedIds, ' +
-      'and its audit entry names the students they are',
+      'Held and dry runs: counts per entity and action (create, update, restore, deactivate, unchanged, and skip: ' +
+      'records the apply would skip because a required reference is missing; the other counts leave them out); ' +
+      'reading one run (GET /sis/runs/:id) adds sample sourcedIds, and its audit entry names the students they are',
   })
   preview!: unknown;
   @ApiProperty({ description: 'Why a run was held', type: 'array', items: HOLD_REASON_SCHEMA })
