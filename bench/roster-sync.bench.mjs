@@ -286,7 +286,7 @@ export async function run() {
         : '1% delta over REST (needs a finished full sync)',
       ...runFigures(delta),
     ],
-    ...(SECOND ? [['second district over REST, second connection (non-empty database)', ...runFigures(second)]] : []),
+    ...(SECOND ? [['second district over REST (a second connection)', ...runFigures(second)]] : []),
     [`CSV zip import (${megabytes(csv.bytes / 1024)} zip; POST upload → settled)`, ...runFigures(csv.csv)],
     [
       `baseline: INSERT … jsonb_array_elements, ${PAGE_SIZE}/batch`,
