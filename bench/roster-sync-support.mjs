@@ -231,9 +231,12 @@ export class SisApi {
 export function statementLabel(query) {
   const sql = query.replace(/\s+/g, ' ').trim();
   if (/^INSERT INTO roster_staged_records/i.test(sql)) return 'stage: INSERT roster_staged_records (jsonb page)';
-  if (/^WITH chunk AS/i.test(sql)) {
+  if (/^WITH (chunk|slice) AS/i.test(sql)) {
     // pg_stat_activity keeps the first 1024 bytes (track_activity_query_size): find the table early in the text.
-    const table = /FROM (roster_\w+) t JOIN chunk/i.exec(sql)?.[1] ?? /INSERT INTO (roster_\w+) AS t/i.exec(sql)?.[1];
+    const table =
+      /LATERAL \(SELECT t FROM (roster_\w+) t/i.exec(sql)?.[1] ??
+      /FROM (roster_\w+) t JOIN chunk/i.exec(sql)?.[1] ??
+      /INSERT INTO (roster_\w+) AS t/i.exec(sql)?.[1];
     return `apply: upsert chunk into ${table ?? 'a mirror table'}`;
   }
   if (/^WITH victims AS/i.test(sql)) return 'deactivate: chunk UPDATE';

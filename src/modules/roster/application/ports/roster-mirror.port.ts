@@ -154,9 +154,10 @@ export abstract class RosterMirror {
 
   /**
    * Before and while an apply touches `rows` records of an entity: refreshes the table's statistics when the
-   * planner still believes it much smaller (a table just filled by a first sync), so lookups use its indexes.
+   * planner believes the connection has far fewer rows there than it has (a first sync, a second district beside
+   * another connection's, a resumed apply), so lookups use the source key, whoever wrote the rows.
    */
-  abstract refreshMirrorStatistics(entity: RosterEntity, rows: number): Promise<void>;
+  abstract refreshMirrorStatistics(key: ChangeSetKey, entity: RosterEntity, rows: number): Promise<void>;
 
   /**
    * Merges staged people that are one person (1.1 per-role users) under one sourcedId with the others as

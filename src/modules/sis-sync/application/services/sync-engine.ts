@@ -520,6 +520,12 @@ export class SyncEngine {
       bounds.catch(() => undefined);
       return bounds;
     };
+    // A resumed apply (a crash, a restart, a lost lease) finds the chunks of the entities it applied before in the
+    // mirror, which the statistics may not have seen (a crash between a chunk and the refresh after it): the
+    // entities applied next look their records up in those tables.
+    for (const entity of ROSTER_APPLY_ORDER.slice(0, ROSTER_APPLY_ORDER.indexOf(checkpoint.entity))) {
+      if (pulls.has(entity)) await this.mirror.refreshMirrorStatistics(key, entity, pulls.get(entity)?.records ?? 0);
+    }
     let upcoming: Promise<string[]> | null = null;
     for (const [index, entity] of entities.entries()) {
       const after = entity === checkpoint.entity ? checkpoint.after : null;
@@ -532,7 +538,7 @@ export class SyncEngine {
         });
         remapped = true;
       }
-      await this.mirror.refreshMirrorStatistics(entity, pulls.get(entity)?.records ?? 0);
+      await this.mirror.refreshMirrorStatistics(key, entity, pulls.get(entity)?.records ?? 0);
       const bounds = await (upcoming ?? boundsOf(entity));
       const next = entities[index + 1];
       upcoming = next && this.writeLanes > 1 ? boundsOf(next) : null;
@@ -589,11 +595,12 @@ export class SyncEngine {
           .then(async (chunk) => {
             applied += chunk.processed;
             chunks += 1;
-            // A table that grows from empty (a first sync) keeps its empty-table statistics until analysed, and
-            // the planner may then look records up through the wrong index, scanning the table for every record;
-            // refreshing at 1, 2, 4, 8… chunks keeps the apply linear.
+            // A connection's rows that grow from none (a first sync, or a second district beside the first) are
+            // unknown to the table's statistics until analysed, and the planner may then look records up through
+            // the wrong index, scanning the connection's rows for every record; checking at 1, 2, 4, 8… chunks
+            // keeps the apply linear.
             if (chunk.created.length > 0 && (chunks & (chunks - 1)) === 0) {
-              await this.mirror.refreshMirrorStatistics(entity, applied);
+              await this.mirror.refreshMirrorStatistics(key, entity, applied);
             }
             this.publishChanges(run, entity, chunk.created, chunk.updated, chunk.restored, []);
             this.broadcaster.progress(run, { phase: 'apply', entity, processed: applied, total });
