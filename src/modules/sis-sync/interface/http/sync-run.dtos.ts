@@ -129,12 +129,22 @@ export class RunAcceptedDto {
 export class SyncRunDto {
   @ApiProperty() id!: string;
   @ApiProperty() connectionId!: string;
-  @ApiProperty({ enum: ['full', 'delta'] }) mode!: string;
+  @ApiProperty({
+    enum: ['full', 'delta'],
+    description:
+      'As pulled: a delta run asked of a SIS without a changed-since query is full; a CSV package of delta files ' +
+      'only is delta, one with any bulk file full',
+  })
+  mode!: string;
   @ApiProperty() dryRun!: boolean;
   @ApiProperty({ enum: ['manual', 'schedule', 'import', 'cli'] }) trigger!: string;
   @ApiProperty({ enum: SYNC_RUN_STATES }) state!: SyncRunState;
   @ApiProperty({ nullable: true, type: String }) requestedBy!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Which source and protocol the run read' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Which source and protocol the run read; a CSV import names the file as it was uploaded',
+  })
   source!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Delta runs: records modified since this instant' })
   deltaSince!: string | null;
