@@ -113,7 +113,9 @@ describe('SIS connections', () => {
       schedule: null,
       blackoutWindows: [],
       schoolScope: [],
-      thresholds: { '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 } } },
+      thresholds: {
+        '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 }, reject: { maxPercent: 10 } },
+      },
       deltaOverlapSeconds: 300,
       fullReconciliationDays: 7,
       personMergeRule: 'none',
@@ -141,7 +143,7 @@ describe('SIS connections', () => {
         schedule: { cron: '30 1 * * *', timeZone: 'America/Chicago' },
         blackoutWindows: [{ from: '2027-06-10', to: '2027-08-15', reason: 'Rollover' }],
         schoolScope: ['school-1', 'school-2'],
-        thresholds: { enrollments: { deactivate: { maxPercent: 5, maxCount: 200 } } },
+        thresholds: { enrollments: { deactivate: { maxPercent: 5, maxCount: 200 }, reject: { maxCount: 3 } } },
       }),
     );
     expect(response.status).toBe(201);
@@ -154,8 +156,8 @@ describe('SIS connections', () => {
       blackoutWindows: [{ from: '2027-06-10', to: '2027-08-15', reason: 'Rollover' }],
       schoolScope: ['school-1', 'school-2'],
       thresholds: {
-        enrollments: { deactivate: { maxPercent: 5, maxCount: 200 } },
-        '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 } },
+        enrollments: { deactivate: { maxPercent: 5, maxCount: 200 }, reject: { maxCount: 3 } },
+        '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 }, reject: { maxPercent: 10 } },
       },
       hasSecret: true,
     });
@@ -409,6 +411,11 @@ describe('SIS connections', () => {
       'a threshold above 100 %',
       { thresholds: { '*': { deactivate: { maxPercent: 150 } } } },
       'thresholds.*.deactivate.maxPercent',
+    ],
+    [
+      'a rejected-records threshold above 100 %',
+      { thresholds: { people: { reject: { maxPercent: 101 } } } },
+      'thresholds.people.reject.maxPercent',
     ],
     [
       'a threshold for an unknown entity',

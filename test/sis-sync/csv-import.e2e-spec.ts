@@ -28,6 +28,7 @@ import {
   sql,
   totals,
   uploadImport,
+  waitForRun,
   userWithRole,
 } from './sync-support.js';
 
@@ -700,6 +701,93 @@ describe('OneRoster CSV import over HTTP', () => {
     for (const table of Object.values(MIRROR_TABLE_OF)) {
       expect(await activeCount(app.databaseUrl, table, connectionId), table).toBe(0);
     }
+  });
+
+  it('a bulk package whose every user row is rejected is held before anything is applied, with the reason', async () => {
+    const dataset = generateDistrict({ seed: 'csv-all-users-rejected', ...DISTRICT });
+    const connectionId = await connection();
+    // roles.csv keeps its header only: no user has a role, so the source refuses every users.csv row.
+    const files = buildOneRosterCsvFiles(dataset, { version: '1.2', mode: 'bulk' });
+    const path = join(dir, 'all-users-rejected.zip');
+    await writeZip(
+      path,
+      [...files].map(([name, content]) => ({
+        name,
+        content: name === 'roles.csv' ? `${content.split('\r\n')[0]}\r\n` : content,
+      })),
+    );
+    const users = dataset.users.length;
+
+    const dry = await importAndWait(app.url, token, path, { connectionId, dryRun: true });
+    expect(dry.state, JSON.stringify(dry)).toBe('succeeded_with_issues');
+    expect(dry.holdReasons).toContainEqual(
+      expect.objectContaining({ kind: 'rejected', entity: 'people', count: users, percent: 100 }),
+    );
+
+    const run = await importAndWait(app.url, token, path, { connectionId });
+    expect(run.state, JSON.stringify(run)).toBe('held');
+    expect(run.holdReasons).toEqual([
+      {
+        kind: 'rejected',
+        entity: 'people',
+        count: users,
+        pulled: users,
+        percent: 100,
+        limit: `10% of ${users} pulled records`,
+      },
+    ]);
+    expect(run.counts['people']).toMatchObject({ pulled: users, rejected: users });
+    expect(run.counts['orgs']).toMatchObject({ pulled: dataset.orgs.length, rejected: 0 });
+    // Held in review: not even the orgs and sessions were committed.
+    for (const table of Object.values(MIRROR_TABLE_OF)) {
+      expect(await activeCount(app.databaseUrl, table, connectionId), table).toBe(0);
+    }
+    const issues = await request(app.url).get(`/api/v1/sis/runs/${run.id}/issues`).set(bearer(token)).expect(200);
+    expect(JSON.stringify(issues.body)).toContain('no active role for this user in roles.csv');
+
+    // Approvable like any hold: the approver takes what could be read.
+    await request(app.url).post(`/api/v1/sis/runs/${run.id}/approve`).set(bearer(token)).expect(202);
+    const applied = await waitForRun(app.url, token, run.id);
+    expect(applied.state, JSON.stringify(applied)).toBe('succeeded_with_issues');
+    expect(applied.counts['people']).toMatchObject({ pulled: users, rejected: users, created: 0 });
+    expect(await activeCount(app.databaseUrl, 'roster_orgs', connectionId)).toBe(
+      dataset.orgs.filter((org) => org.status === 'active').length,
+    );
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(0);
+  });
+
+  it('a run records the uploaded file name as its source and the mode the manifest gives', async () => {
+    const dataset = generateDistrict({ seed: 'csv-true-source', ...DISTRICT });
+    const connectionId = await connection();
+    const upload = async (path: string, filename: string) => {
+      const response = await request(app.url)
+        .post('/api/v1/sis/imports')
+        .set(bearer(token))
+        .field('connectionId', connectionId)
+        .attach('file', path, { filename, contentType: 'application/zip' });
+      expect(response.status, JSON.stringify(response.body)).toBe(202);
+      return waitForRun(app.url, token, (response.body as { runId: string }).runId);
+    };
+
+    const bulk = await upload(
+      await zip(dataset, { version: '1.2', mode: 'bulk' }),
+      'C:\\fakepath\\Spring roster ✓.zip',
+    );
+    expect(bulk.state, JSON.stringify(bulk)).toBe('succeeded');
+    expect(bulk).toMatchObject({ mode: 'full', source: 'OneRoster 1.2 CSV Spring roster ✓.zip' });
+
+    const user = dataset.users[0];
+    const changedAt = new Date(Date.now() + 1000).toISOString();
+    user.givenName = 'Renamed';
+    user.dateLastModified = changedAt;
+    const delta = await upload(
+      await zip(dataset, { version: '1.2', mode: 'delta', since: changedAt }),
+      // A bidi override and a zero-width space: format characters a name must not carry into a report.
+      '\u202echanges\u200b.zip',
+    );
+    expect(delta.state, JSON.stringify(delta)).toBe('succeeded');
+    expect(delta).toMatchObject({ mode: 'delta', deltaSince: null, source: 'OneRoster 1.2 CSV changes.zip' });
+    expect(delta.counts['people']).toMatchObject({ pulled: 1, rejected: 0, updated: 1 });
   });
 
   it('refuses teachers', async () => {

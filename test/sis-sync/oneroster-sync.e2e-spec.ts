@@ -357,6 +357,26 @@ describe('OneRoster REST sync', () => {
     }
   });
 
+  it('a listing whose users mostly cannot be read is held in review with the rejected share, applying nothing', async () => {
+    const server = await district('mostly-rejected');
+    const connectionId = await connect(server);
+    const users = server.dataset.users.map((user) => user.sourcedId);
+    const broken = users.slice(0, Math.ceil(users.length / 2));
+    server.updateRecords('users', broken, (user) => {
+      user.givenName = '';
+    });
+    const run = await syncAndWait(app.url, token, connectionId);
+    expect(run.state, JSON.stringify(run)).toBe('held');
+    const percent = Math.round((broken.length / users.length) * 1000) / 10;
+    expect(run.holdReasons).toEqual([
+      expect.objectContaining({ kind: 'rejected', entity: 'people', count: broken.length, percent }),
+    ]);
+    expect(run.counts['people']).toMatchObject({ pulled: users.length, rejected: broken.length });
+    expect(await activeCount(app.databaseUrl, 'roster_orgs', connectionId)).toBe(0);
+    expect(await activeCount(app.databaseUrl, 'roster_people', connectionId)).toBe(0);
+    await request(app.url).post(`/api/v1/sis/runs/${run.id}/discard`).set(bearer(token)).expect(200);
+  });
+
   it('a person who leaves the listing takes their still-listed enrollments along: none stays active', async () => {
     const server = await district('person-cascade');
     const connectionId = await connect(server);

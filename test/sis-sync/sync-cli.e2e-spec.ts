@@ -142,6 +142,8 @@ describe('homeroom sync (compiled CLI)', () => {
     expect(result.status, result.output).toBe(0);
     const runId = runIdOf(result.output);
     expect(result.output).toContain(`Run ${runId}: succeeded (dry run: nothing applied)`);
+    // The file as the operator named it, not the name it is stored under.
+    expect(result.output).toContain('Source: OneRoster 1.2 CSV district.zip\n');
     expect(result.output).toMatch(/┌/);
     expect(result.output).toContain('create');
     const peopleRow = result.output.split('\n').find((line) => line.includes("'people'"));

@@ -81,9 +81,12 @@ export function vendorDefaults(vendor: OneRosterVendor, version: OneRosterVersio
   }
 }
 
-/** Mass-change holds are on unless switched off: >10 % deactivated or >50 % updated holds the run. */
+/**
+ * Holds are on unless switched off: >10 % deactivated, >50 % updated, or >10 % of an entity's pulled records
+ * rejected holds the run.
+ */
 export const DEFAULT_THRESHOLDS: ThresholdSettings = {
-  '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 } },
+  '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 }, reject: { maxPercent: 10 } },
 };
 
 /** The internal connection CSV uploads are recorded against: no endpoint, no credentials, no schedule. */

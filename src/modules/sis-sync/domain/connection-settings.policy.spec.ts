@@ -81,7 +81,9 @@ describe('connection settings policy', () => {
         schedule: null,
         blackoutWindows: [],
         schoolScope: [],
-        thresholds: { '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 } } },
+        thresholds: {
+          '*': { deactivate: { maxPercent: 10 }, update: { maxPercent: 50 }, reject: { maxPercent: 10 } },
+        },
         deltaOverlapSeconds: 300,
         fullReconciliationDays: 7,
         personMergeRule: 'none',
@@ -155,7 +157,19 @@ describe('connection settings policy', () => {
       );
       expect(settings.thresholds).toEqual({
         people: { create: { maxCount: 500 } },
-        '*': { deactivate: {}, update: { maxPercent: 50 } },
+        '*': { deactivate: {}, update: { maxPercent: 50 }, reject: { maxPercent: 10 } },
+      });
+    });
+
+    it('takes a rejected-records limit per entity and for `*`, and `{}` switches the default off', () => {
+      const { settings } = resolveNewConnectionSettings(
+        'oneroster',
+        input({ thresholds: { people: { reject: { maxPercent: 2, maxCount: 50 } }, '*': { reject: {} } } }),
+        production,
+      );
+      expect(settings.thresholds).toEqual({
+        people: { reject: { maxPercent: 2, maxCount: 50 } },
+        '*': { reject: {}, deactivate: { maxPercent: 10 }, update: { maxPercent: 50 } },
       });
     });
 
@@ -319,6 +333,7 @@ describe('connection settings policy', () => {
       const thresholds = {
         students: { create: { maxCount: 1 } },
         people: { remove: { maxCount: 1 }, deactivate: { maxPercent: 120 }, update: { maxCount: -1, limit: 3 } },
+        orgs: { reject: { maxPercent: -1 } },
       } as unknown as ConnectionSettingsInput['thresholds'];
       expect(fieldsOf(() => resolveNewConnectionSettings('oneroster', input({ thresholds }), production))).toEqual([
         'thresholds.students',
@@ -326,6 +341,7 @@ describe('connection settings policy', () => {
         'thresholds.people.deactivate.maxPercent',
         'thresholds.people.update.maxCount',
         'thresholds.people.update.limit',
+        'thresholds.orgs.reject.maxPercent',
       ]);
     });
 

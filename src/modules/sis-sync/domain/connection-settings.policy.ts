@@ -20,7 +20,7 @@ import {
   POWERSCHOOL_TOKEN_PATH,
   type FieldPolicies,
   sameConnectionName,
-  SYNC_ACTIONS,
+  THRESHOLD_ACTIONS,
   type BlackoutWindow,
   type OneRosterVendor,
   type OneRosterVersion,
@@ -168,7 +168,7 @@ export function withDefaultHolds(thresholds: ThresholdSettings): ThresholdSettin
   const merged = structuredClone(thresholds);
   const defaults = DEFAULT_THRESHOLDS['*'] ?? {};
   const star = { ...(merged['*'] ?? {}) };
-  for (const action of SYNC_ACTIONS) {
+  for (const action of THRESHOLD_ACTIONS) {
     const rule = defaults[action];
     if (rule && star[action] === undefined) star[action] = { ...rule };
   }
@@ -661,13 +661,16 @@ function checkThresholds(thresholds: ThresholdSettings, issues: SettingIssue[]):
       continue;
     }
     if (!isPlainObject(actions)) {
-      issues.push({ field: at, message: `${at} must be an object keyed by create, update, deactivate` });
+      issues.push({ field: at, message: `${at} must be an object keyed by create, update, deactivate, reject` });
       continue;
     }
     for (const [action, rule] of Object.entries(actions)) {
       const ruleAt = `${at}.${action}`;
-      if (!(SYNC_ACTIONS as readonly string[]).includes(action)) {
-        issues.push({ field: ruleAt, message: `${ruleAt} is not an action (use create, update or deactivate)` });
+      if (!(THRESHOLD_ACTIONS as readonly string[]).includes(action)) {
+        issues.push({
+          field: ruleAt,
+          message: `${ruleAt} is not an action (use create, update, deactivate or reject)`,
+        });
         continue;
       }
       if (!isPlainObject(rule)) {

@@ -22,6 +22,13 @@ export type OneRosterVendor = (typeof ONEROSTER_VENDORS)[number];
 export const SYNC_ACTIONS = ['create', 'update', 'deactivate'] as const;
 export type SyncAction = (typeof SYNC_ACTIONS)[number];
 
+/**
+ * What a threshold rule limits: a mass change (`create`, `update`, `deactivate`) or `reject`, the records of the
+ * listing the source refused (could not read or normalise, so skipped).
+ */
+export const THRESHOLD_ACTIONS = [...SYNC_ACTIONS, 'reject'] as const;
+export type ThresholdAction = (typeof THRESHOLD_ACTIONS)[number];
+
 export const PERSON_MERGE_RULES = ['none', 'identifier', 'ic-role-prefix'] as const;
 export type PersonMergeRule = (typeof PERSON_MERGE_RULES)[number];
 
@@ -37,16 +44,20 @@ export const CSV_IMPORT_CONNECTION_NAME = 'OneRoster CSV uploads';
  */
 export interface ThresholdRule {
   maxCount?: number;
-  /** Percent of the entity's active records in the mirror (applies once the mirror holds any). */
+  /**
+   * Percent of the entity's active records in the mirror (applies once the mirror holds any); for `reject`,
+   * percent of the records pulled (read from the source, rejected ones included).
+   */
   maxPercent?: number;
 }
 
 /**
  * Per entity (or `*` for every entity) and per action. The engine uses the entity's own rule for an action
  * when there is one, else the `*` rule for that action. The connection policy always keeps a `*` rule for
- * `deactivate` and `update` (defaults: 10 % and 50 %) unless the administrator sets one explicitly.
+ * `deactivate`, `update` and `reject` (defaults: 10 %, 50 % and 10 %) unless the administrator sets one
+ * explicitly.
  */
-export type ThresholdSettings = Partial<Record<RosterEntity | '*', Partial<Record<SyncAction, ThresholdRule>>>>;
+export type ThresholdSettings = Partial<Record<RosterEntity | '*', Partial<Record<ThresholdAction, ThresholdRule>>>>;
 
 /** Dates (in the schedule's time zone) on which scheduled runs do not start, e.g. the summer rollover. */
 export interface BlackoutWindow {

@@ -74,6 +74,14 @@ describe('sync alerts', () => {
       holdReasons: [
         { kind: 'threshold', entity: 'people', action: 'deactivate', count: 20, limit: '10% of 100 active records' },
         { kind: 'id_remap', entity: 'people', count: 7 },
+        {
+          kind: 'rejected',
+          entity: 'people',
+          count: 12,
+          pulled: 40,
+          percent: 30,
+          limit: '10% of 40 pulled records',
+        },
       ],
       preview: {
         people: {

@@ -226,6 +226,15 @@ function copyHoldReason(reason: HoldReason): HoldReason {
       };
     case 'id_remap':
       return { kind: 'id_remap', entity: reason.entity, count: reason.count };
+    case 'rejected':
+      return {
+        kind: 'rejected',
+        entity: reason.entity,
+        count: reason.count,
+        pulled: reason.pulled,
+        percent: reason.percent,
+        limit: reason.limit,
+      };
   }
 }
 

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from './connection-defaults.js';
 import type { ThresholdSettings } from './sis-connection.js';
-import { exceededThresholds, isTerminal, type PreviewEntry, type RunPreview } from './sync-run.js';
+import {
+  emptyEntityCounts,
+  exceededRejectLimits,
+  exceededThresholds,
+  isTerminal,
+  uploadedFileName,
+  type EntityCounts,
+  type PreviewEntry,
+  type RunPreview,
+} from './sync-run.js';
 
 function entry(fields: Partial<PreviewEntry>): PreviewEntry {
   return { create: 0, update: 0, restore: 0, deactivate: 0, unchanged: 0, activeBefore: 100, samples: {}, ...fields };
@@ -106,6 +115,67 @@ describe('exceededThresholds', () => {
       'people:deactivate',
       'enrollments:deactivate',
     ]);
+  });
+});
+
+describe('exceededRejectLimits', () => {
+  const counts = (pulled: number, rejected: number): EntityCounts => ({ ...emptyEntityCounts(), pulled, rejected });
+
+  it('holds an entity whose rejected share of the pulled records passes the default 10 %', () => {
+    expect(
+      exceededRejectLimits(
+        { orgs: counts(3, 0), people: counts(10, 10), enrollments: counts(100, 10), courses: counts(3, 1) },
+        DEFAULT_THRESHOLDS,
+      ),
+    ).toEqual([
+      { kind: 'rejected', entity: 'people', count: 10, pulled: 10, percent: 100, limit: '10% of 10 pulled records' },
+      { kind: 'rejected', entity: 'courses', count: 1, pulled: 3, percent: 33.3, limit: '10% of 3 pulled records' },
+    ]);
+  });
+
+  it('prefers the entity rule over `*`, honours maxCount, and `{}` switches the hold off', () => {
+    const thresholds: ThresholdSettings = {
+      '*': { reject: { maxPercent: 10 } },
+      people: { reject: {} },
+      enrollments: { reject: { maxCount: 2 } },
+    };
+    expect(
+      exceededRejectLimits({ people: counts(10, 9), enrollments: counts(1000, 3), classes: counts(0, 0) }, thresholds),
+    ).toEqual([{ kind: 'rejected', entity: 'enrollments', count: 3, pulled: 1000, percent: 0.3, limit: '2 records' }]);
+  });
+
+  it('holds nothing without a reject rule or for runs recorded before rejections were counted', () => {
+    expect(exceededRejectLimits({ people: counts(10, 10) }, { '*': { deactivate: { maxPercent: 10 } } })).toEqual([]);
+    const { rejected: _rejected, ...old } = counts(10, 0);
+    expect(exceededRejectLimits({ people: old }, DEFAULT_THRESHOLDS)).toEqual([]);
+  });
+});
+
+describe('uploadedFileName', () => {
+  it.each([
+    ['roster-2026.zip', 'roster-2026.zip'],
+    ['C:\\Users\\it\\Desktop\\Spring roster.zip', 'Spring roster.zip'],
+    ['../../etc/passwd', 'passwd'],
+    ['bad\u0000name\u001b[31m\u007f.zip', 'badname[31m.zip'],
+    ['evil\u202egpj.zip', 'evilgpj.zip'],
+    ['  spaced   out\tname .zip ', 'spaced out name .zip'],
+    ['Zoë Núñez – district.zip', 'Zoë Núñez – district.zip'],
+  ])('keeps only the name of %j', (raw, expected) => {
+    expect(uploadedFileName(raw)).toBe(expected);
+  });
+
+  it('caps the length at 200 characters, keeping the extension and never splitting a character', () => {
+    const name = uploadedFileName(`${'😀'.repeat(300)}.zip`)!;
+    expect([...name]).toHaveLength(200);
+    expect(name.endsWith('….zip')).toBe(true);
+    // A lone surrogate would not survive a round trip through UTF-8.
+    expect(Buffer.from(name, 'utf8').toString('utf8')).toBe(name);
+  });
+
+  it('gives null for nothing usable', () => {
+    expect([undefined, null, '', '   ', '/', 'dir/', '\u0001\u0002'].map((raw) => uploadedFileName(raw))).toEqual(
+      Array(7).fill(null),
+    );
   });
 });
 

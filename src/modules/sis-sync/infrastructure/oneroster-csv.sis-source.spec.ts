@@ -85,7 +85,9 @@ describe('OneRosterCsvSisSource', () => {
     });
     const source = await OneRosterCsvSisSource.open({ zipPath: path });
     expect(source.entities()).toEqual(['orgs', 'enrollments']);
-    expect(source.describe()).toMatch(/^OneRoster 1\.1 CSV package-\d+\.zip$/);
+    // A mixed package is a full pull of its bulk files; the source says which files were deltas.
+    expect(source.fixedMode()).toBe('full');
+    expect(source.describe()).toMatch(/^OneRoster 1\.1 CSV package-\d+\.zip \(bulk: orgs; delta: enrollments\)$/);
 
     const orgs = await pullAll(source, 'orgs');
     expect(orgs.snapshot).toBe(true);
@@ -246,6 +248,25 @@ describe('OneRosterCsvSisSource', () => {
       { field: 'status', message: expect.stringContaining('orgs.csv: the header does not match') },
       { field: 'status', message: expect.stringContaining('users.csv: the header does not match') },
     ]);
+  });
+
+  it('gives the mode its manifest decides and names the file as it was uploaded', async () => {
+    const files = (mode: 'bulk' | 'delta') => ({
+      'manifest.csv': manifest('1.2', { orgs: mode, users: 'absent' }),
+      'orgs.csv': csv('1.2', 'orgs', [{ sourcedId: 'd-1', status: 'active', name: 'District', type: 'district' }]),
+    });
+    const delta = await OneRosterCsvSisSource.open({
+      zipPath: await buildZip(files('delta')),
+      displayName: 'Spring roster (delta).zip',
+    });
+    expect(delta.fixedMode()).toBe('delta');
+    expect(delta.describe()).toBe('OneRoster 1.2 CSV Spring roster (delta).zip');
+    await delta.close();
+
+    const bulk = await OneRosterCsvSisSource.open({ zipPath: await buildZip(files('bulk')), displayName: null });
+    expect(bulk.fixedMode()).toBe('full');
+    expect(bulk.describe()).toMatch(/^OneRoster 1\.2 CSV package-\d+\.zip$/);
+    await bulk.close();
   });
 
   it('fails to open a structurally invalid package with SIS_SYNC.CSV_INVALID', async () => {

@@ -23,6 +23,8 @@ import {
 
 export interface OneRosterCsvSisSourceOptions {
   zipPath: string;
+  /** The name the package was uploaded under, for `describe()`; default: the zip's own file name. */
+  displayName?: string | null;
   limits?: Partial<OneRosterCsvLimits>;
   /** Org sourcedIds of the schools to keep; empty or absent keeps the whole package. */
   schoolScope?: readonly string[];
@@ -47,7 +49,7 @@ export class OneRosterCsvSisSource extends SisSource {
   private constructor(
     private readonly csvPackage: OneRosterCsvPackage,
     private readonly zipPath: string,
-    options: OneRosterCsvSisSourceOptions,
+    private readonly options: OneRosterCsvSisSourceOptions,
   ) {
     super();
     this.scope = new OneRosterSchoolScope(options.schoolScope ?? []);
@@ -79,8 +81,22 @@ export class OneRosterCsvSisSource extends SisSource {
     return { snapshot: mode === 'bulk', pages: this.pages(entity, options) };
   }
 
+  /** Delta files only: a delta run; any bulk file: a full one (each bulk file a snapshot of its entity). */
+  override fixedMode(): 'full' | 'delta' {
+    const modes = Object.values(this.csvPackage.files);
+    return modes.includes('delta') && !modes.includes('bulk') ? 'delta' : 'full';
+  }
+
+  /** The package as uploaded; a package mixing bulk and delta files says which were which. */
   describe(): string {
-    return `OneRoster ${this.csvPackage.version} CSV ${basename(this.zipPath)}`;
+    const name = this.options.displayName || basename(this.zipPath);
+    const filesIn = (mode: 'bulk' | 'delta'): string[] =>
+      Object.entries(this.csvPackage.files)
+        .filter(([, fileMode]) => fileMode === mode)
+        .map(([file]) => file);
+    const [bulk, delta] = [filesIn('bulk'), filesIn('delta')];
+    const mixed = bulk.length > 0 && delta.length > 0 ? ` (bulk: ${bulk.join(', ')}; delta: ${delta.join(', ')})` : '';
+    return `OneRoster ${this.csvPackage.version} CSV ${name}${mixed}`;
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
     if (context.importFile) {
       return OneRosterCsvSisSource.open({
         zipPath: context.importFile,
+        displayName: context.importFileName ?? null,
         schoolScope: connection.settings.schoolScope,
         batchSize: CSV_PAGE,
       });

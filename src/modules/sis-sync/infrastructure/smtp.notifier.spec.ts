@@ -44,6 +44,14 @@ describe('alert emails', () => {
       errorCode: null,
       holdReasons: [
         { kind: 'threshold', entity: 'people', action: 'deactivate', count: 20, limit: '10% of 100 active records' },
+        {
+          kind: 'rejected',
+          entity: 'people',
+          count: 12,
+          pulled: 40,
+          percent: 30,
+          limit: '10% of 40 pulled records',
+        },
       ],
       preview: {
         people: {
@@ -60,6 +68,7 @@ describe('alert emails', () => {
     const email = renderAlertEmail(runHeldAlert({ id: 'a2', at, connection, run: held, linkBaseUrl: null }).alert);
     expect(email.subject).toBe('[Homeroom] Sync held for review: District SIS');
     expect(email.text).toContain('  - people: 20 to deactivate (limit 10% of 100 active records)');
+    expect(email.text).toContain('  - people: 12 of 40 records rejected, 30% (limit 10% of 40 pulled records)');
     expect(email.text).toContain('  people: 0 / 1 / 0 / 20 / 79, 100');
     expect(email.text).toContain('Apply it: POST /api/v1/sis/runs/r1/approve');
     expect(email.text).toContain('Drop it:  POST /api/v1/sis/runs/r1/discard');

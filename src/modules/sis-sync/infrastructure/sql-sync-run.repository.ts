@@ -27,6 +27,7 @@ interface RunRow {
   source_description: string | null;
   delta_since: Date | string | null;
   import_file: string | null;
+  import_file_name: string | null;
   counts: SyncRun['counts'];
   preview: SyncRun['preview'];
   hold_reasons: SyncRun['holdReasons'];
@@ -64,8 +65,8 @@ export class SqlSyncRunRepository extends SyncRunRepository {
            SELECT id FROM sis_connections WHERE id = $2 AND deleted_at IS NULL AND enabled FOR SHARE
          )
          INSERT INTO sis_sync_runs (id, connection_id, mode, dry_run, trigger, state, requested_by, import_file,
-                                    remaster, checkpoint, created_at, updated_at)
-         SELECT $1, connection.id, $3, $4, $5, 'queued', $6, $7, $9, '{"phase":"pull"}', $8, $8 FROM connection
+                                    import_file_name, remaster, checkpoint, created_at, updated_at)
+         SELECT $1, connection.id, $3, $4, $5, 'queued', $6, $7, $10, $9, '{"phase":"pull"}', $8, $8 FROM connection
          RETURNING *`,
         [
           run.id,
@@ -77,6 +78,7 @@ export class SqlSyncRunRepository extends SyncRunRepository {
           run.importFile,
           run.createdAt,
           run.remaster,
+          run.importFileName ?? null,
         ],
       );
       if (!row) throw new ConnectionDisabledError(run.connectionId);
@@ -404,6 +406,7 @@ function toRun(row: RunRow): SyncRun {
     sourceDescription: row.source_description,
     deltaSince: optionalDate(row.delta_since),
     importFile: row.import_file,
+    importFileName: row.import_file_name,
     counts: row.counts,
     preview: row.preview,
     holdReasons: row.hold_reasons,

@@ -31,7 +31,9 @@ export function renderAlertEmail(alert: SyncAlert): { subject: string; text: str
       lines.push(
         reason.kind === 'threshold'
           ? `  - ${reason.entity}: ${reason.count} to ${reason.action} (limit ${reason.limit})`
-          : `  - ${reason.entity}: ${reason.count} records change SIS id (id remap)`,
+          : reason.kind === 'rejected'
+            ? `  - ${reason.entity}: ${reason.count} of ${reason.pulled} records rejected, ${reason.percent}% (limit ${reason.limit})`
+            : `  - ${reason.entity}: ${reason.count} records change SIS id (id remap)`,
       );
     }
     lines.push('', 'Preview (create / update / restore / deactivate / unchanged, active before):');

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { csvImportConnectionSettings } from '../../domain/connection-defaults.js';
 import { ConnectionNotFoundError } from '../../domain/sis-sync.errors.js';
 import { NotACsvConnectionError } from '../../domain/sync-run.errors.js';
-import type { SyncRun } from '../../domain/sync-run.js';
+import { uploadedFileName, type SyncRun } from '../../domain/sync-run.js';
 import { ImportFileStore } from '../ports/import-file.store.js';
 import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
 import { StartSyncRunCommand } from './start-sync-run.command.js';
@@ -19,14 +19,17 @@ export class ImportOneRosterCsvCommand extends Command<SyncRun> {
     readonly dryRun: boolean,
     /** Mirror under this `oneroster-csv` connection (its sourcedIds); default: the shared CSV-upload connection. */
     readonly connectionId?: string,
+    /** The file's name as the client sent it (untrusted: sanitised before it is recorded). */
+    readonly fileName: string | null = null,
   ) {
     super();
   }
 }
 
 /**
- * Stores the uploaded zip where every worker can read it, then queues a run for it. Bulk files are complete
- * snapshots of their entity; delta files carry explicit changes and deletions.
+ * Stores the uploaded zip where every worker can read it (under a random name), then queues a run for it that
+ * records the name it was uploaded under. Bulk files are complete snapshots of their entity; delta files carry
+ * explicit changes and deletions (the run records the mode the manifest gives, see `SisSource.fixedMode`).
  */
 @CommandHandler(ImportOneRosterCsvCommand)
 export class ImportOneRosterCsvHandler implements ICommandHandler<ImportOneRosterCsvCommand, SyncRun> {
@@ -49,7 +52,16 @@ export class ImportOneRosterCsvHandler implements ICommandHandler<ImportOneRoste
     const { fileId } = await this.files.save(command.content);
     try {
       return await this.commands.execute(
-        new StartSyncRunCommand(connectionId, 'full', command.dryRun, 'import', command.requestedBy, fileId),
+        new StartSyncRunCommand(
+          connectionId,
+          'full',
+          command.dryRun,
+          'import',
+          command.requestedBy,
+          fileId,
+          false,
+          uploadedFileName(command.fileName),
+        ),
       );
     } catch (error) {
       await this.files.delete(fileId);

@@ -23,6 +23,8 @@ export class StartSyncRunCommand extends Command<SyncRun> {
     readonly importFile: string | null = null,
     /** Let SIS values replace sticky local edits (and clear them) in this run. */
     readonly remaster = false,
+    /** An import's file as it was uploaded (already sanitised), for the run's source. */
+    readonly importFileName: string | null = null,
   ) {
     super();
   }
@@ -58,6 +60,7 @@ export class StartSyncRunHandler implements ICommandHandler<StartSyncRunCommand,
       trigger: command.trigger,
       requestedBy: command.requestedBy,
       importFile: command.importFile,
+      importFileName: command.importFileName,
       remaster: command.remaster,
       createdAt: this.clock.now(),
     });

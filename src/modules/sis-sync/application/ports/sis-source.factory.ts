@@ -4,6 +4,8 @@ import type { SisSource, SisTrafficObserver } from './sis-source.port.js';
 export interface OpenSourceContext {
   /** For CSV imports: the uploaded zip, as stored by the upload. */
   importFile: string | null;
+  /** For CSV imports: the name the file was uploaded under (for the run's source), when known. */
+  importFileName?: string | null;
   observer: SisTrafficObserver;
 }
 

@@ -56,6 +56,15 @@ export abstract class SisSource {
     return true;
   }
 
+  /**
+   * The mode this source's data has whatever the run asked, or null when it pulls as asked. A CSV package's
+   * manifest decides: delta files only is a delta (changes and deletions, nothing deactivated for being absent);
+   * any bulk file a full pull (each bulk file a snapshot of its entity). The run records this mode.
+   */
+  fixedMode(): 'full' | 'delta' | null {
+    return null;
+  }
+
   /** How this source identifies itself on the run record (e.g. `OneRoster 1.2 REST https://…`). */
   abstract describe(): string;
 

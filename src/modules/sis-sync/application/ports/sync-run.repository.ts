@@ -18,6 +18,8 @@ export interface NewSyncRun {
   trigger: SyncTrigger;
   requestedBy: string | null;
   importFile: string | null;
+  /** The uploaded file's name, sanitised (`uploadedFileName`); absent or null for runs without an upload. */
+  importFileName?: string | null;
   remaster: boolean;
   createdAt: Date;
 }

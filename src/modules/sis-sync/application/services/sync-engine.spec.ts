@@ -44,6 +44,7 @@ import {
   type SisCheckResult,
   type SisEntityPull,
   type SisPullOptions,
+  type SisRecordIssue,
 } from '../ports/sis-source.port.js';
 import { SyncMetrics } from '../ports/sync-metrics.port.js';
 import {
@@ -185,6 +186,7 @@ class InMemorySyncRunRepository extends SyncRunRepository implements Transaction
       trigger: run.trigger,
       requestedBy: run.requestedBy,
       importFile: run.importFile,
+      importFileName: run.importFileName ?? null,
       createdAt: run.createdAt,
     };
     this.insert(created);
@@ -403,6 +405,7 @@ function newRunFields(): SyncRun {
     sourceDescription: null,
     deltaSince: null,
     importFile: null,
+    importFileName: null,
     remaster: false,
     restoredAt: null,
     restoredBy: null,
@@ -796,6 +799,10 @@ interface SourceScript {
   pageSize: number;
   /** Throws this error instead of yielding the given page (0-based) of the entity. */
   failAt?: { entity: RosterEntity; page: number; error: SisSourceError };
+  /** Reported through `onIssue` while the entity is pulled (records the source refused and skipped). */
+  issues?: Partial<Record<RosterEntity, SisRecordIssue[]>>;
+  /** The mode the source's data has whatever the run asked (a CSV package). */
+  fixedMode?: SyncMode;
 }
 
 /** A SIS that serves a fixed data set as complete snapshots, page by page. */
@@ -811,11 +818,13 @@ class ScriptedSisSource extends SisSource {
     return ROSTER_APPLY_ORDER.filter((entity) => this.script.data[entity] !== undefined);
   }
 
-  async pull<E extends RosterEntity>(entity: E, _options: SisPullOptions): Promise<SisEntityPull<E>> {
+  async pull<E extends RosterEntity>(entity: E, options: SisPullOptions): Promise<SisEntityPull<E>> {
     this.pulled.push(entity);
     const records: RosterRecord<E>[] = this.script.data[entity] ?? [];
     const { pageSize, failAt } = this.script;
+    const issues = this.script.issues?.[entity] ?? [];
     async function* pages(): AsyncGenerator<RosterRecord<E>[]> {
+      for (const issue of issues) options.onIssue?.(issue);
       for (let page = 0; page * pageSize < records.length; page += 1) {
         if (failAt?.entity === entity && failAt.page === page) throw failAt.error;
         yield records.slice(page * pageSize, (page + 1) * pageSize);
@@ -826,6 +835,10 @@ class ScriptedSisSource extends SisSource {
 
   checkAccess(): Promise<SisCheckResult[]> {
     return Promise.resolve([]);
+  }
+
+  override fixedMode(): SyncMode | null {
+    return this.script.fixedMode ?? null;
   }
 
   describe(): string {
@@ -840,9 +853,12 @@ class ScriptedSisSource extends SisSource {
 class ScriptedSisSourceFactory extends SisSourceFactory {
   script: SourceScript = { data: {}, pageSize: 1000 };
   readonly opened: ScriptedSisSource[] = [];
+  readonly contexts: Omit<OpenSourceContext, 'observer'>[] = [];
 
-  async open(_connection: SisConnection, _secret: string | null, _context: OpenSourceContext): Promise<SisSource> {
+  async open(_connection: SisConnection, _secret: string | null, context: OpenSourceContext): Promise<SisSource> {
     const source = new ScriptedSisSource(this.script);
+    const { observer: _observer, ...rest } = context;
+    this.contexts.push(rest);
     this.opened.push(source);
     return source;
   }
@@ -1041,16 +1057,19 @@ function world(settings: Partial<SisConnectionSettings> = {}) {
       config,
     );
 
-  const start = async (fields: { dryRun?: boolean; data?: Dataset } = {}): Promise<SyncRun> => {
+  const start = async (
+    fields: { dryRun?: boolean; data?: Dataset; importFile?: string; importFileName?: string } = {},
+  ): Promise<SyncRun> => {
     if (fields.data) sources.script = { data: fields.data, pageSize: 1000 };
     return runs.create({
       id: randomUUID(),
       connectionId: connection.id,
       mode: 'full',
       dryRun: fields.dryRun ?? false,
-      trigger: 'manual',
+      trigger: fields.importFile ? 'import' : 'manual',
       requestedBy: null,
-      importFile: null,
+      importFile: fields.importFile ?? null,
+      importFileName: fields.importFileName ?? null,
       remaster: false,
       createdAt: clock.now(),
     });
@@ -1263,6 +1282,140 @@ describe('SyncEngine', () => {
     expect(w.eventsOf(RosterRecordsChangedV1, run.id)).toMatchObject([
       { entity: 'orgs', deactivated: expect.arrayContaining([expect.any(String)]) },
     ]);
+  });
+
+  describe('records the source refused', () => {
+    /** A record the source could not normalise: reported through `onIssue` and skipped. */
+    const refused = (entity: RosterEntity, sourcedId: string | null): SisRecordIssue => ({
+      entity,
+      sourcedId,
+      field: 'roles',
+      message: `${sourcedId ?? '(no id)'}: roles[0]: role must be one of …`,
+    });
+
+    it('counts them as pulled and rejected: 10 rows of which 2 were refused are 10 pulled, 2 rejected', async () => {
+      const w = world({ thresholds: { '*': { reject: { maxPercent: 20 } } } });
+      w.sources.script = {
+        data: { orgs: orgs(1), people: Array.from({ length: 8 }, (_, index) => person(personId(index + 1))) },
+        pageSize: 3,
+        issues: { people: [refused('people', 'p-bad-1'), refused('people', null)] },
+      };
+      const run = await w.engine().execute((await w.start()).id);
+
+      // The row without a readable sourcedId also says why nothing was deactivated for being absent.
+      expect(run).toMatchObject({ state: 'succeeded_with_issues', holdReasons: [], issueCount: 3 });
+      expect(run?.counts.people).toMatchObject({ pulled: 10, rejected: 2, created: 8 });
+      expect(run?.counts.orgs).toMatchObject({ pulled: 1, rejected: 0, created: 1 });
+    });
+
+    it('neither a detail of a record nor a warning is a rejection', async () => {
+      const w = world();
+      w.sources.script = {
+        data: { orgs: orgs(2) },
+        pageSize: 1000,
+        issues: {
+          orgs: [
+            { ...refused('orgs', 'o1'), subject: 'detail' },
+            { ...refused('orgs', 'o2'), severity: 'warning' } as SisRecordIssue,
+          ],
+        },
+      };
+      const run = await w.engine().execute((await w.start()).id);
+
+      // The detail is still an error of the run; the warning is recorded as one.
+      expect(run).toMatchObject({ state: 'succeeded_with_issues', holdReasons: [], issueCount: 2 });
+      expect(run?.counts.orgs).toMatchObject({ pulled: 2, rejected: 0, created: 2 });
+      expect((await w.runs.listIssues(run!.id, 10, 0)).map((issue) => issue.severity)).toEqual(['error', 'warning']);
+    });
+
+    it('holds a run, applying nothing, when an entity’s rejected share passes 10 %; approved, it applies the rest', async () => {
+      const w = world();
+      // Every user row refused: the orgs and courses alone must not be committed as a quiet success.
+      const data: Dataset = { orgs: orgs(2), courses: [course('c1')], people: [] };
+      w.sources.script = {
+        data,
+        pageSize: 1000,
+        issues: { people: Array.from({ length: 12 }, (_, index) => refused('people', personId(index + 1))) },
+      };
+      const run = await w.start();
+      const held = await w.engine().execute(run.id);
+
+      expect(held).toMatchObject({
+        state: 'held',
+        checkpoint: { phase: 'review' },
+        holdReasons: [
+          {
+            kind: 'rejected',
+            entity: 'people',
+            count: 12,
+            pulled: 12,
+            percent: 100,
+            limit: '10% of 12 pulled records',
+          },
+        ],
+      });
+      expect(held?.counts.people).toMatchObject({ pulled: 12, rejected: 12 });
+      expect(w.mirror.applyCalls).toEqual([]);
+      expect(w.mirror.active(w.connection.id, 'orgs')).toEqual([]);
+      expect(w.eventsOf(SisSyncRunSettledV1, run.id)).toMatchObject([{ outcome: 'held' }]);
+
+      await w.runs.approve(run.id, randomUUID(), w.clock.now());
+      const applied = await w.engine().execute(run.id);
+      expect(applied).toMatchObject({ state: 'succeeded_with_issues', issueCount: 12 });
+      expect(applied?.counts).toMatchObject({
+        orgs: { created: 2, pulled: 2, rejected: 0 },
+        people: { pulled: 12, rejected: 12, created: 0 },
+      });
+      expect(w.mirror.active(w.connection.id, 'orgs')).toEqual(['o1', 'o2']);
+    });
+
+    it('a dry run reports the rejected share as a reason without holding', async () => {
+      const w = world();
+      w.sources.script = {
+        data: { orgs: orgs(4) },
+        pageSize: 1000,
+        issues: { orgs: [refused('orgs', 'o9')] },
+      };
+      const run = await w.engine().execute((await w.start({ dryRun: true })).id);
+
+      expect(run).toMatchObject({
+        state: 'succeeded_with_issues',
+        dryRun: true,
+        holdReasons: [{ kind: 'rejected', entity: 'orgs', count: 1, pulled: 5, percent: 20 }],
+      });
+      expect(w.mirror.applyCalls).toEqual([]);
+    });
+
+    it('honours the entity’s own reject rule over `*`', async () => {
+      const w = world({ thresholds: { '*': { reject: { maxPercent: 10 } }, orgs: { reject: { maxCount: 5 } } } });
+      w.sources.script = {
+        data: { orgs: orgs(4) },
+        pageSize: 1000,
+        issues: { orgs: [refused('orgs', 'o8'), refused('orgs', 'o9')] },
+      };
+      const run = await w.engine().execute((await w.start()).id);
+      expect(run).toMatchObject({ state: 'succeeded_with_issues', holdReasons: [] });
+      expect(run?.counts.orgs).toMatchObject({ pulled: 6, rejected: 2, created: 4 });
+    });
+  });
+
+  describe('what the run records about its source', () => {
+    it('records the mode the source’s data has (a package of delta files is a delta), without a watermark', async () => {
+      const w = world();
+      w.sources.script = { data: { orgs: orgs(2) }, pageSize: 1000, fixedMode: 'delta' };
+      const run = await w.engine().execute((await w.start()).id);
+      expect(run).toMatchObject({ state: 'succeeded', mode: 'delta', deltaSince: null });
+      expect(run?.sourceDescription).toBe('Scripted SIS (test)');
+    });
+
+    it('hands the source the uploaded file and the name it was uploaded under', async () => {
+      const w = world();
+      w.sources.script = { data: { orgs: orgs(1) }, pageSize: 1000 };
+      const fileId = randomUUID();
+      const run = await w.start({ importFile: fileId, importFileName: 'Spring roster.zip' });
+      expect(await w.engine().execute(run.id)).toMatchObject({ state: 'succeeded' });
+      expect(w.sources.contexts).toEqual([{ importFile: `/tmp/${fileId}.zip`, importFileName: 'Spring roster.zip' }]);
+    });
   });
 
   describe('resuming after a crash', () => {
@@ -1507,7 +1660,9 @@ describe('SyncEngine', () => {
       state: 'running',
       attempt: MAX_RUN_ATTEMPTS,
       checkpoint: { phase: 'apply', entity: 'orgs', after: null, remapped: false },
-      counts: { orgs: { created: 0, updated: 0, restored: 0, deactivated: 0, unchanged: 0, skipped: 0, pulled: 2 } },
+      counts: {
+        orgs: { created: 0, updated: 0, restored: 0, deactivated: 0, unchanged: 0, skipped: 0, pulled: 2, rejected: 0 },
+      },
       startedAt: w.clock.now(),
     };
     w.runs.insert(stalled, { owner: 'dead-worker', expiresAt: new Date(w.clock.now().getTime() - 1) });

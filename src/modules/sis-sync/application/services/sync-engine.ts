@@ -24,6 +24,7 @@ import { SisTokenObtainedEvent } from '../../domain/connection-health.js';
 import type { SisConnection } from '../../domain/sis-connection.js';
 import {
   emptyEntityCounts,
+  exceededRejectLimits,
   exceededThresholds,
   type EntityCounts,
   type HoldReason,
@@ -309,6 +310,7 @@ export class SyncEngine {
       const holdReasons: HoldReason[] = [
         ...(remapped > 0 ? [{ kind: 'id_remap', entity: 'people', count: remapped } as const] : []),
         ...exceededThresholds(preview, connection.settings.thresholds),
+        ...exceededRejectLimits(counts, connection.settings.thresholds),
       ];
       if (current.dryRun) {
         await this.fenced(run.id, () => this.mirror.discardStaged(run.id));
@@ -362,6 +364,7 @@ export class SyncEngine {
     try {
       source = await this.sources.open(connection, secret, {
         importFile: importPath,
+        importFileName: run.importFileName,
         observer: {
           onRequest: (event) => this.metrics.sisRequest(provider, event.status, event.retry),
           // Recorded for the connection's health view (RecordTokenExpiryHandler).
@@ -377,7 +380,13 @@ export class SyncEngine {
     try {
       let note =
         run.mode === 'delta' && mode === 'full' ? ' (delta requested; no earlier successful run: full pull)' : '';
-      if (mode === 'delta' && !source.supportsDelta()) {
+      const fixed = source.fixedMode();
+      if (fixed) {
+        // The data decides (a CSV package's manifest), not the request: recorded as what it is.
+        mode = fixed;
+        since = undefined;
+        note = '';
+      } else if (mode === 'delta' && !source.supportsDelta()) {
         mode = 'full';
         since = undefined;
         note = ' (delta requested; this SIS has no changed-since query: full pull diffed against the mirror)';
@@ -397,7 +406,7 @@ export class SyncEngine {
             await this.runs.recordPull(run.id, { entity, complete: false, snapshot: false, records: 0, pages: 0 });
           }
         });
-        const pulled = await this.pullEntity(run, source, key, entity, mode, since, lease);
+        const { rejected, ...pulled } = await this.pullEntity(run, source, key, entity, mode, since, lease);
         const rule = connection.settings.personMergeRule;
         const merged =
           entity === 'people' && connection.settings.version === '1.1' && rule !== 'none'
@@ -405,7 +414,8 @@ export class SyncEngine {
             : 0;
         counts[entity] = {
           ...(counts[entity] ?? emptyEntityCounts()),
-          pulled: pulled.records,
+          pulled: pulled.records + rejected,
+          rejected,
           ...(merged > 0 ? { merged } : {}),
         };
         await this.fenced(run.id, async () => {
@@ -427,20 +437,24 @@ export class SyncEngine {
     mode: SyncMode,
     since: Date | undefined,
     lease: RunLease,
-  ): Promise<EntityPull> {
+  ): Promise<EntityPull & { rejected: number }> {
     const issues: RunIssue[] = [];
     // A record the listing holds but that could not be read is present all the same: it is staged as such, so it
     // never counts as absent. One without a readable sourcedId leaves the listing not known to be complete.
     let unreadable: string[] = [];
     let unidentified = 0;
+    /** Records of the listing the source refused (reported and skipped): a warning or a detail is no rejection. */
+    let rejected = 0;
     const aliases =
       entity === 'enrollments' || entity === 'demographics'
         ? await this.mirror.personAliases(key)
         : new Map<string, string>();
     const onIssue = (issue: SisRecordIssue): void => {
-      issues.push({ ...issue, severity: issue.severity ?? 'error' });
-      // A warning skipped nothing: the record was read and staged.
-      if (issue.severity === 'warning' || issue.subject === 'detail' || issue.entity !== entity) return;
+      // A warning kept its record: it is neither rejected nor unreadable.
+      const warning = issue.severity === 'warning';
+      issues.push({ ...issue, severity: warning ? 'warning' : 'error' });
+      if (warning || issue.subject === 'detail' || issue.entity !== entity) return;
+      rejected += 1;
       if (issue.sourcedId === null) unidentified += 1;
       else
         unreadable.push(
@@ -491,7 +505,7 @@ export class SyncEngine {
       });
     }
     if (issues.length > 0) await this.runs.addIssues(run.id, issues.splice(0));
-    return { entity, complete: true, snapshot: pull.snapshot && unidentified === 0, records, pages };
+    return { entity, complete: true, snapshot: pull.snapshot && unidentified === 0, records, pages, rejected };
   }
 
   private async apply(

@@ -52,7 +52,12 @@ export function printSyncRunSummary(run: SyncRun): void {
 }
 
 export function describeHoldReason(reason: SyncRun['holdReasons'][number]): string {
-  return reason.kind === 'id_remap'
-    ? `${reason.count} people changed SIS ids (id remap)`
-    : `${reason.entity} ${reason.action}: ${reason.count} exceeds ${reason.limit}`;
+  switch (reason.kind) {
+    case 'id_remap':
+      return `${reason.count} people changed SIS ids (id remap)`;
+    case 'rejected':
+      return `${reason.entity} rejected: ${reason.count} of ${reason.pulled} pulled (${reason.percent}%) exceeds ${reason.limit}`;
+    case 'threshold':
+      return `${reason.entity} ${reason.action}: ${reason.count} exceeds ${reason.limit}`;
+  }
 }

@@ -5,6 +5,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, CommandRunner, Help, Option, SubCommand } from 'nest-commander';
 import { createReadStream, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ImportOneRosterCsvCommand } from '../../application/commands/import-oneroster-csv.command.js';
 import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
 import { GetSyncRunQuery } from '../../application/queries/sync-run.queries.js';
@@ -90,7 +91,9 @@ export class SyncImportCliCommand extends RunningSyncCommand {
     if (!zip || !existsSync(zip)) throw new Error(`No such file: ${zip ?? '(none given)'}`);
     const dryRun = this.flag(options, 'dryRun');
     const run = await RequestContext.create(this.orm.em, () =>
-      this.commands.execute(new ImportOneRosterCsvCommand(createReadStream(zip), null, dryRun, options.connection)),
+      this.commands.execute(
+        new ImportOneRosterCsvCommand(createReadStream(zip), null, dryRun, options.connection, basename(zip)),
+      ),
     );
     await this.follow(run, this.flag(options, 'json'));
   }

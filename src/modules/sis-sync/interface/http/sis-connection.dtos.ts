@@ -185,7 +185,8 @@ export class ThresholdRuleDto {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: 100,
-    description: "Hold when more than this % of the entity's records change",
+    description:
+      "Hold when more than this % of the entity's active records change (reject: of the records pulled are rejected)",
   })
   @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -215,6 +216,18 @@ export class ActionThresholdsDto {
   @ValidateNested()
   @Type(() => ThresholdRuleDto)
   deactivate?: ThresholdRuleDto;
+
+  @ApiPropertyOptional({
+    type: ThresholdRuleDto,
+    description:
+      'Records the source refused (unreadable or invalid, skipped): maxPercent counts against the records pulled. ' +
+      'Default for `*`: 10 %',
+  })
+  @Optional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ThresholdRuleDto)
+  reject?: ThresholdRuleDto;
 }
 
 /** Per roster entity, or `*` for all; `{}` as a rule switches a default hold off. */
@@ -417,7 +430,8 @@ export class CreateSisConnectionDto {
   @ApiPropertyOptional({
     type: ThresholdsDto,
     description:
-      'Mass-change holds. Defaults kept unless overridden: * deactivate maxPercent 10, * update maxPercent 50',
+      'Mass-change and rejected-record holds. Defaults kept unless overridden: * deactivate maxPercent 10, ' +
+      '* update maxPercent 50, * reject maxPercent 10',
   })
   @Optional()
   @IsObject()

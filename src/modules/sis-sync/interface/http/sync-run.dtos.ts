@@ -14,16 +14,34 @@ import {
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
-/** A `HoldReason`: a mass-change threshold that tripped, or people whose ids the SIS remapped. */
+/**
+ * A `HoldReason`: a mass-change threshold that tripped, people whose ids the SIS remapped, or an entity whose
+ * share of rejected records passed the `reject` limit.
+ */
 const HOLD_REASON_SCHEMA = {
   type: 'object',
   required: ['kind', 'entity', 'count'],
   properties: {
-    kind: { type: 'string', enum: ['threshold', 'id_remap'] },
+    kind: { type: 'string', enum: ['threshold', 'id_remap', 'rejected'] },
     entity: { type: 'string', example: 'people' },
     action: { type: 'string', enum: ['create', 'update', 'deactivate'], description: 'Threshold holds only' },
-    count: { type: 'integer', minimum: 0 },
-    limit: { type: 'string', example: '10%', description: 'Threshold holds only: the limit that was passed' },
+    count: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Records to change (threshold), re-keyed (id_remap) or rejected (rejected)',
+    },
+    pulled: { type: 'integer', minimum: 0, description: 'Rejected holds only: the records pulled, rejected included' },
+    percent: {
+      type: 'number',
+      minimum: 0,
+      maximum: 100,
+      description: 'Rejected holds only: the rejected share of the pulled records, one decimal',
+    },
+    limit: {
+      type: 'string',
+      example: '10% of 250 active records',
+      description: 'Threshold and rejected holds: the limit that was passed',
+    },
   },
 };
 
@@ -113,16 +131,31 @@ export class RunAcceptedDto {
 export class SyncRunDto {
   @ApiProperty() id!: string;
   @ApiProperty() connectionId!: string;
-  @ApiProperty({ enum: ['full', 'delta'] }) mode!: string;
+  @ApiProperty({
+    enum: ['full', 'delta'],
+    description:
+      'As pulled: a delta run asked of a SIS without a changed-since query is full; a CSV package of delta files ' +
+      'only is delta, one with any bulk file full',
+  })
+  mode!: string;
   @ApiProperty() dryRun!: boolean;
   @ApiProperty({ enum: ['manual', 'schedule', 'import', 'cli'] }) trigger!: string;
   @ApiProperty({ enum: SYNC_RUN_STATES }) state!: SyncRunState;
   @ApiProperty({ nullable: true, type: String }) requestedBy!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Which source and protocol the run read' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Which source and protocol the run read; a CSV import names the file as it was uploaded',
+  })
   source!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Delta runs: records modified since this instant' })
   deltaSince!: string | null;
-  @ApiProperty({ description: 'Per entity: pulled, created, updated, restored, deactivated, unchanged, skipped' })
+  @ApiProperty({
+    description:
+      'Per entity: pulled (records the source listed, rejected included), rejected (of them, refused by the source: ' +
+      'unreadable or invalid, skipped and reported as issues), created, updated, restored, deactivated, unchanged, ' +
+      'skipped (not applied: a reference is not an active record)',
+  })
   counts!: Record<string, Record<string, number>>;
   @ApiProperty({
     nullable: true,

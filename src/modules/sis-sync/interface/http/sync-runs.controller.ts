@@ -189,7 +189,14 @@ export class SyncRunsController {
     422: ['SIS_SYNC.NOT_A_CSV_CONNECTION'],
     503: ['QUEUE.UNAVAILABLE'],
   })
-  @UseInterceptors(FileInterceptor('file', { dest: tmpdir(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1 } }))
+  // Browsers send the file name as raw UTF-8 without a charset: read it as such (multer's default is latin1).
+  @UseInterceptors(
+    FileInterceptor('file', {
+      dest: tmpdir(),
+      defParamCharset: 'utf8',
+      limits: { fileSize: MAX_IMPORT_BYTES, files: 1 },
+    }),
+  )
   async import(
     @CurrentUser() user: AuthenticatedUser,
     @UploadedFile() file: Express.Multer.File | undefined,
@@ -201,7 +208,13 @@ export class SyncRunsController {
         throw new ImportFileInvalidError('The file is not a zip archive (a OneRoster CSV package is a .zip)');
       }
       const run = await this.commands.execute(
-        new ImportOneRosterCsvCommand(createReadStream(file.path), user.id, body.dryRun ?? false, body.connectionId),
+        new ImportOneRosterCsvCommand(
+          createReadStream(file.path),
+          user.id,
+          body.dryRun ?? false,
+          body.connectionId,
+          file.originalname,
+        ),
       );
       return { runId: run.id, state: run.state };
     } finally {
