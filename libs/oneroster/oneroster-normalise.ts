@@ -1,15 +1,19 @@
 import {
+  ACADEMIC_SESSION_TYPES,
+  CLASS_TYPES,
+  ENROLLMENT_ROLES,
+  isExtensionValue,
+  ORG_TYPES,
   PERSON_ROLES,
   ROSTER_APPLY_ORDER,
   type AcademicSessionRecord,
-  type AcademicSessionType,
   type ClassRecord,
   type CourseRecord,
   type DemographicsRecord,
   type EnrollmentRecord,
-  type EnrollmentRole,
+  type ExtensionValue,
+  type ExtensionVocabulary,
   type OrgRecord,
-  type OrgType,
   type PersonRecord,
   type PersonRole,
   type PersonRoleMembership,
@@ -20,6 +24,7 @@ import {
 } from '@app/contracts';
 import type { OneRosterVersion } from './oneroster-version.js';
 import { booleanOf, calendarDateOf, instantOf, listOf, schoolYearOf, textOf, userIdsOf } from './oneroster-values.js';
+import type { OneRosterVocabulary } from './oneroster-vocabulary.js';
 
 /** A record that cannot be normalised: the caller reports it and skips the record. Never carries values. */
 export interface OneRosterRecordIssue {
@@ -38,9 +43,6 @@ export interface OneRosterCsvRole {
   membership: PersonRoleMembership;
 }
 
-const ORG_TYPES: readonly OrgType[] = ['district', 'school', 'department', 'local', 'state', 'national'];
-const SESSION_TYPES: readonly AcademicSessionType[] = ['schoolYear', 'term', 'semester', 'gradingPeriod'];
-const CLASS_TYPES = ['homeroom', 'scheduled'] as const;
 const ROLES_1_1: readonly PersonRole[] = [
   'administrator',
   'aide',
@@ -50,14 +52,6 @@ const ROLES_1_1: readonly PersonRole[] = [
   'relative',
   'student',
   'teacher',
-];
-const ENROLLMENT_ROLES: readonly EnrollmentRole[] = [
-  'student',
-  'teacher',
-  'administrator',
-  'proctor',
-  'aide',
-  'guardian',
 ];
 const SEXES = ['male', 'female', 'unspecified', 'other'] as const;
 const ROLE_TYPES = ['primary', 'secondary'] as const;
@@ -179,9 +173,24 @@ class RecordProblem extends Error {
   }
 }
 
+/** Where a record is read: its entity, version and the run's extension vocabulary (if any). */
+interface ReadContext {
+  entity: RosterEntity;
+  version: OneRosterVersion;
+  vocabulary?: OneRosterVocabulary;
+}
+
 /** Typed, validating reads over a record flattened to CSV names. */
 class FlatFields {
-  constructor(private readonly values: Readonly<Record<string, unknown>>) {}
+  /** Extension values read so far, as given, by field. */
+  readonly extensionValues: Record<string, ExtensionValue> = {};
+  /** The mappable vocabulary of each of them (null: stored as given, nothing derived). */
+  readonly extensionVocabularies: Record<string, ExtensionVocabulary | null> = {};
+
+  constructor(
+    private readonly values: Readonly<Record<string, unknown>>,
+    private readonly context?: ReadContext,
+  ) {}
 
   has(name: string): boolean {
     return this.values[name] !== undefined;
@@ -247,6 +256,46 @@ class FlatFields {
     return this.required(name, this.oneOf(name, allowed));
   }
 
+  /**
+   * A value of an extensible vocabulary: a core value (any case), or under OneRoster 1.2 an extension value
+   * `ext:[a-zA-Z0-9.\-_]+`, which is kept as given (`extensionValues`) and read as the meaning the connection maps
+   * it to (or as itself, which no product rule takes for a core value). 1.1 has no extensions.
+   */
+  extensible<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    vocabulary: ExtensionVocabulary | null,
+  ): T | ExtensionValue | null {
+    const text = this.text(name);
+    if (text === null) return null;
+    const core = (allowed as readonly string[]).includes(text)
+      ? (text as T)
+      : allowed.find((value) => value.toLowerCase() === text.toLowerCase());
+    if (core !== undefined) return core;
+    const context = this.context;
+    if (context?.version === '1.2' && isExtensionValue(text)) {
+      this.extensionValues[name] = text;
+      this.extensionVocabularies[name] = vocabulary;
+      const meaning = context.vocabulary && vocabulary !== null ? context.vocabulary.meaning(vocabulary, text) : text;
+      return meaning as T | ExtensionValue;
+    }
+    const extension =
+      context?.version === '1.2'
+        ? ', or an extension value ext: followed by letters, digits, ".", "-" or "_"'
+        : text.startsWith('ext:')
+          ? ' (OneRoster 1.1 has no extension values)'
+          : '';
+    throw new RecordProblem(name, `${name} must be one of ${allowed.join(', ')}${extension}`);
+  }
+
+  requiredExtensible<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    vocabulary: ExtensionVocabulary,
+  ): T | ExtensionValue {
+    return this.required(name, this.extensible(name, allowed, vocabulary));
+  }
+
   private read<T>(name: string, parse: (value: unknown) => T | null | undefined, problem: string): T | null {
     const parsed = parse(this.values[name]);
     if (parsed === undefined) throw new RecordProblem(name, `${name} ${problem}`);
@@ -261,6 +310,7 @@ class FlatFields {
 
 interface BuildContext {
   version: OneRosterVersion;
+  vocabulary?: OneRosterVocabulary;
   binding: 'rest' | 'csv';
   /** 1.2 role memberships (REST `roles[]`, or joined from roles.csv); undefined for the 1.1 `role` + `orgs` shape. */
   memberships?: PersonRoleMembership[];
@@ -275,13 +325,13 @@ type Builder<E extends RosterEntity> = (
 const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
   orgs: (f): Omit<OrgRecord, keyof SourceRecordBase> => ({
     name: f.requiredText('name'),
-    type: f.requiredOneOf('type', ORG_TYPES),
+    type: f.requiredExtensible('type', ORG_TYPES, 'orgType'),
     identifier: f.text('identifier'),
     parentSourcedId: f.text('parentSourcedId'),
   }),
   academicSessions: (f): Omit<AcademicSessionRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
-    type: f.requiredOneOf('type', SESSION_TYPES),
+    type: f.requiredExtensible('type', ACADEMIC_SESSION_TYPES, 'sessionType'),
     startDate: f.requiredCalendarDate('startDate'),
     endDate: f.requiredCalendarDate('endDate'),
     schoolYear: f.requiredSchoolYear('schoolYear'),
@@ -296,10 +346,14 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     orgSourcedId: f.requiredText('orgSourcedId'),
     schoolYearSourcedId: f.text('schoolYearSourcedId'),
   }),
-  classes: (f): Omit<ClassRecord, keyof SourceRecordBase> => ({
+  classes: (f, context): Omit<ClassRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     classCode: f.text('classCode'),
-    classType: f.requiredOneOf('classType', CLASS_TYPES),
+    // Required by the CSV binding and 1.1; optional in the 1.2 REST binding (ClassDType).
+    classType:
+      context.version === '1.2' && context.binding === 'rest'
+        ? f.extensible('classType', CLASS_TYPES, 'classType')
+        : f.requiredExtensible('classType', CLASS_TYPES, 'classType'),
     location: f.text('location'),
     grades: f.list('grades'),
     subjects: f.list('subjects'),
@@ -352,7 +406,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
   },
   demographics: (f): Omit<DemographicsRecord, keyof SourceRecordBase> => ({
     birthDate: f.calendarDate('birthDate'),
-    sex: f.oneOf('sex', SEXES),
+    sex: demographicsSex(f),
     race: {
       americanIndianOrAlaskaNative: f.boolean('americanIndianOrAlaskaNative'),
       asian: f.boolean('asian'),
@@ -371,7 +425,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     classSourcedId: f.requiredText('classSourcedId'),
     schoolSourcedId: f.requiredText('schoolSourcedId'),
     userSourcedId: f.requiredText('userSourcedId'),
-    role: f.requiredOneOf('role', ENROLLMENT_ROLES),
+    role: f.requiredExtensible('role', ENROLLMENT_ROLES, 'enrollmentRole'),
     primary: f.boolean('primary') ?? false,
     beginDate: f.calendarDate('beginDate'),
     endDate: f.calendarDate('endDate'),
@@ -386,6 +440,7 @@ export function normaliseRestRecord<E extends RosterEntity>(
   entity: E,
   raw: unknown,
   version: OneRosterVersion,
+  vocabulary?: OneRosterVocabulary,
 ): NormaliseResult<RosterRecord<E>> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, issue: { entity, sourcedId: null, field: null, message: 'The record is not a JSON object' } };
@@ -411,9 +466,14 @@ export function normaliseRestRecord<E extends RosterEntity>(
     if (isPlainObject(source.metadata)) Object.assign(metadata, source.metadata);
     let memberships: PersonRoleMembership[] | undefined;
     if (entity === 'people' && (Array.isArray(source.roles) || (source.role === undefined && version === '1.2'))) {
-      memberships = restMemberships(source.roles);
+      memberships = restMemberships(source.roles, { entity, version, vocabulary });
     }
-    return build(entity, new FlatFields(flat), metadata, { version, binding: 'rest', memberships });
+    return build(entity, new FlatFields(flat, { entity, version, vocabulary }), metadata, {
+      version,
+      binding: 'rest',
+      memberships,
+      vocabulary,
+    });
   });
 }
 
@@ -424,7 +484,7 @@ export function normaliseRestRecord<E extends RosterEntity>(
 export function normaliseCsvRow<E extends RosterEntity>(
   entity: E,
   values: Readonly<Record<string, string>>,
-  context: { version: OneRosterVersion; memberships?: PersonRoleMembership[] },
+  context: { version: OneRosterVersion; memberships?: PersonRoleMembership[]; vocabulary?: OneRosterVocabulary },
 ): NormaliseResult<RosterRecord<E>> {
   const sourcedId = textOf(values.sourcedId) ?? null;
   return attempt(entity, sourcedId, () => {
@@ -434,28 +494,49 @@ export function normaliseCsvRow<E extends RosterEntity>(
         metadata[column.slice(METADATA_PREFIX.length)] = value;
     }
     const memberships = entity === 'people' && context.version === '1.2' ? (context.memberships ?? []) : undefined;
-    return build(entity, new FlatFields(values), metadata, { version: context.version, binding: 'csv', memberships });
+    const { version, vocabulary } = context;
+    return build(entity, new FlatFields(values, { entity, version, vocabulary }), metadata, {
+      version,
+      binding: 'csv',
+      memberships,
+      vocabulary,
+    });
   });
 }
 
-/** A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`. */
-export function normaliseCsvRole(values: Readonly<Record<string, string>>): NormaliseResult<OneRosterCsvRole> {
+/**
+ * A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`; so are its
+ * notices (an unmapped extension role, an `inactive` status).
+ */
+export function normaliseCsvRole(
+  values: Readonly<Record<string, string>>,
+  vocabulary?: OneRosterVocabulary,
+): NormaliseResult<OneRosterCsvRole> {
   const sourcedId = textOf(values.sourcedId) ?? null;
   return attempt('people', sourcedId, () => {
-    const f = new FlatFields(values);
+    const f = new FlatFields(values, { entity: 'people', version: '1.2', vocabulary });
     f.requiredText('sourcedId');
     return {
       userSourcedId: f.requiredText('userSourcedId'),
-      status: statusOf(f),
-      membership: {
-        role: f.requiredOneOf('role', PERSON_ROLES),
-        roleType: f.requiredOneOf('roleType', ROLE_TYPES),
-        orgSourcedId: f.requiredText('orgSourcedId'),
-        beginDate: f.calendarDate('beginDate'),
-        endDate: f.calendarDate('endDate'),
-      },
+      status: statusOf(f, { entity: 'people', vocabulary }),
+      membership: membershipOf(f),
     };
   });
+}
+
+/** A 1.2 role membership from its flat fields; an extension role keeps its source value in `sourceRole`. */
+function membershipOf(f: FlatFields): PersonRoleMembership {
+  const role = f.requiredExtensible('role', PERSON_ROLES, 'role');
+  const membership: PersonRoleMembership = {
+    role,
+    roleType: f.requiredOneOf('roleType', ROLE_TYPES),
+    orgSourcedId: f.requiredText('orgSourcedId'),
+    beginDate: f.calendarDate('beginDate'),
+    endDate: f.calendarDate('endDate'),
+  };
+  const given = f.extensionValues.role;
+  if (given !== undefined) membership.sourceRole = given;
+  return membership;
 }
 
 function build<E extends RosterEntity>(
@@ -472,13 +553,32 @@ function build<E extends RosterEntity>(
   }
   const base: SourceRecordBase = {
     sourcedId: fields.requiredText('sourcedId'),
-    status: statusOf(fields),
+    status: statusOf(fields, { entity, vocabulary: context.vocabulary }),
     dateLastModified: fields.instant('dateLastModified'),
     metadata,
   };
   // Joined with Object.assign: an object spread of `base` into each builder's literal cost V8 more than the
   // rest of normalising a record (measured: 18 µs → 7 µs per enrollment).
-  return Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
+  const record = Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
+  let given = false;
+  for (const field in fields.extensionValues) {
+    given = true;
+    // Counted once the record is read: a refused record's extension values are not the run's vocabulary.
+    const vocabulary = fields.extensionVocabularies[field];
+    const value = fields.extensionValues[field];
+    if (vocabulary !== null && (record as unknown as Record<string, unknown>)[field] === value) {
+      context.vocabulary?.noteUnmapped(vocabulary, entity, field, value);
+    }
+  }
+  if (given) record.extensionValues = fields.extensionValues;
+  if (entity === 'people') {
+    for (const membership of (record as PersonRecord).roles) {
+      if (membership.sourceRole !== undefined && membership.role === membership.sourceRole) {
+        context.vocabulary?.noteUnmapped('role', entity, 'roles.role', membership.sourceRole);
+      }
+    }
+  }
+  return record;
 }
 
 function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T): NormaliseResult<T> {
@@ -490,10 +590,22 @@ function attempt<T>(entity: RosterEntity, sourcedId: string | null, run: () => T
   }
 }
 
-/** Blank (bulk CSV) is active; OneRoster 1.0's `inactive` is treated as a deletion. */
-function statusOf(fields: FlatFields): SourceStatus {
+/**
+ * Blank (bulk CSV) is active. OneRoster 1.0's `inactive` was removed in 1.1, and the 1.1 and 1.2 specifications say
+ * such records are to be read as `tobedeleted`: so they are, and the run says so once (`noteInactive`).
+ */
+function statusOf(
+  fields: FlatFields,
+  context: { entity: RosterEntity; vocabulary?: OneRosterVocabulary },
+): SourceStatus {
   const status = fields.oneOf('status', SOURCE_STATUSES);
+  if (status === 'inactive') context.vocabulary?.noteInactive(context.entity);
   return status === 'tobedeleted' || status === 'inactive' ? 'tobedeleted' : 'active';
+}
+
+/** Demographics `sex`: a core value, or a 1.2 extension value stored as given (nothing is derived from it). */
+function demographicsSex(fields: FlatFields): DemographicsRecord['sex'] {
+  return fields.extensible('sex', SEXES, null);
 }
 
 function readUserIds(fields: FlatFields): { type: string; identifier: string }[] {
@@ -521,12 +633,12 @@ function referencedId(field: string, value: unknown): string | null {
   throw new RecordProblem(field, `${field} is not a reference ({ sourcedId })`);
 }
 
-function restMemberships(value: unknown): PersonRoleMembership[] {
+function restMemberships(value: unknown, context: ReadContext): PersonRoleMembership[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new RecordProblem('roles', 'roles is not a list');
   return value.map((item, index) => {
     try {
-      return restMembership(item);
+      return restMembership(item, context);
     } catch (error) {
       if (!(error instanceof RecordProblem)) throw error;
       const field = error.field === null ? `roles[${index}]` : `roles[${index}].${error.field}`;
@@ -535,22 +647,19 @@ function restMemberships(value: unknown): PersonRoleMembership[] {
   });
 }
 
-function restMembership(item: unknown): PersonRoleMembership {
+function restMembership(item: unknown, context: ReadContext): PersonRoleMembership {
   if (!isPlainObject(item)) throw new RecordProblem(null, 'the role is not an object');
-  const f = new FlatFields({
-    role: item.role,
-    roleType: item.roleType,
-    orgSourcedId: referencedId('org', item.org),
-    beginDate: item.beginDate,
-    endDate: item.endDate,
-  });
-  return {
-    role: f.requiredOneOf('role', PERSON_ROLES),
-    roleType: f.requiredOneOf('roleType', ROLE_TYPES),
-    orgSourcedId: f.requiredText('orgSourcedId'),
-    beginDate: f.calendarDate('beginDate'),
-    endDate: f.calendarDate('endDate'),
-  };
+  const f = new FlatFields(
+    {
+      role: item.role,
+      roleType: item.roleType,
+      orgSourcedId: referencedId('org', item.org),
+      beginDate: item.beginDate,
+      endDate: item.endDate,
+    },
+    context,
+  );
+  return membershipOf(f);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
