@@ -105,4 +105,10 @@ export interface SisRecordIssue {
    * `detail`: a part of a record (a roles.csv row of a user); the record itself was read or is reported on its own.
    */
   subject?: 'record' | 'detail';
+  /**
+   * `error` (the default): the record (or detail) was skipped. `warning`: nothing was skipped, the run only says how
+   * something was read (an unmapped OneRoster extension value, a status `inactive`); reported once per run, not per
+   * record, and never counted as an error of the run.
+   */
+  severity?: 'error' | 'warning';
 }

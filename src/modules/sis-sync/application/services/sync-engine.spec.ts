@@ -44,6 +44,7 @@ import {
   type SisCheckResult,
   type SisEntityPull,
   type SisPullOptions,
+  type SisRecordIssue,
 } from '../ports/sis-source.port.js';
 import { SyncMetrics } from '../ports/sync-metrics.port.js';
 import {
@@ -787,6 +788,8 @@ interface SourceScript {
   pageSize: number;
   /** Throws this error instead of yielding the given page (0-based) of the entity. */
   failAt?: { entity: RosterEntity; page: number; error: SisSourceError };
+  /** Reported through `onIssue` once the entity's pages are read. */
+  issues?: Partial<Record<RosterEntity, SisRecordIssue[]>>;
 }
 
 /** A SIS that serves a fixed data set as complete snapshots, page by page. */
@@ -802,15 +805,17 @@ class ScriptedSisSource extends SisSource {
     return ROSTER_APPLY_ORDER.filter((entity) => this.script.data[entity] !== undefined);
   }
 
-  async pull<E extends RosterEntity>(entity: E, _options: SisPullOptions): Promise<SisEntityPull<E>> {
+  async pull<E extends RosterEntity>(entity: E, options: SisPullOptions): Promise<SisEntityPull<E>> {
     this.pulled.push(entity);
     const records: RosterRecord<E>[] = this.script.data[entity] ?? [];
     const { pageSize, failAt } = this.script;
+    const issues = this.script.issues?.[entity] ?? [];
     async function* pages(): AsyncGenerator<RosterRecord<E>[]> {
       for (let page = 0; page * pageSize < records.length; page += 1) {
         if (failAt?.entity === entity && failAt.page === page) throw failAt.error;
         yield records.slice(page * pageSize, (page + 1) * pageSize);
       }
+      for (const issue of issues) options.onIssue?.(issue);
     }
     return { snapshot: true, pages: pages() };
   }
@@ -1116,6 +1121,34 @@ describe('SyncEngine', () => {
     expect(w.mirror.stagedIds(run.id)).toBe(0);
     expect(w.eventsOf(SisSyncRunSettledV1)).toMatchObject([{ runId: run.id, outcome: 'succeeded', dryRun: false }]);
     expect(w.metrics.settled).toEqual([{ provider: w.connection.provider, outcome: 'succeeded' }]);
+  });
+
+  it('records a source warning with its own severity: the run still succeeds and the record is not unreadable', async () => {
+    const w = world();
+    await w.sync({ orgs: orgs(2) });
+    w.sources.script = {
+      data: { orgs: orgs(2) },
+      pageSize: 1000,
+      issues: {
+        orgs: [
+          { entity: 'orgs', sourcedId: 'o1', field: 'status', message: 'taken as tobedeleted', severity: 'warning' },
+        ],
+      },
+    };
+    const run = await w.start();
+    const settled = (await w.engine().execute(run.id))!;
+    expect(settled).toMatchObject({ state: 'succeeded', issueCount: 1 });
+    expect(await w.runs.listIssues(run.id, 10, 0)).toMatchObject([
+      { entity: 'orgs', sourcedId: 'o1', field: 'status', severity: 'warning' },
+    ]);
+    // An error from the source is still an error (the default severity).
+    w.sources.script = {
+      data: { orgs: orgs(2) },
+      pageSize: 1000,
+      issues: { orgs: [{ entity: 'orgs', sourcedId: null, field: 'type', message: 'type must be one of …' }] },
+    };
+    const second = (await w.engine().execute((await w.start()).id))!;
+    expect(second).toMatchObject({ state: 'succeeded_with_issues' });
   });
 
   it('fails the run and applies nothing when the SIS fails mid-pull', async () => {

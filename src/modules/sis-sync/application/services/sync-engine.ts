@@ -434,8 +434,9 @@ export class SyncEngine {
         ? await this.mirror.personAliases(key)
         : new Map<string, string>();
     const onIssue = (issue: SisRecordIssue): void => {
-      issues.push({ ...issue, severity: 'error' });
-      if (issue.subject === 'detail' || issue.entity !== entity) return;
+      issues.push({ ...issue, severity: issue.severity ?? 'error' });
+      // A warning skipped nothing: the records it speaks of were read.
+      if (issue.severity === 'warning' || issue.subject === 'detail' || issue.entity !== entity) return;
       if (issue.sourcedId === null) unidentified += 1;
       else
         unreadable.push(
