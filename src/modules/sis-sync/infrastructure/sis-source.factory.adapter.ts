@@ -25,6 +25,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
         zipPath: context.importFile,
         schoolScope: connection.settings.schoolScope,
         batchSize: CSV_PAGE,
+        extensionMappings: connection.settings.extensionMappings,
       });
     }
     switch (connection.provider) {
