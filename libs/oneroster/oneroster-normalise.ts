@@ -338,12 +338,14 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     parentSourcedId: f.text('parentSourcedId'),
     orgSourcedId: f.text('orgSourcedId'),
   }),
-  courses: (f): Omit<CourseRecord, keyof SourceRecordBase> => ({
+  courses: (f, context): Omit<CourseRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     courseCode: f.text('courseCode'),
     grades: f.list('grades'),
     subjects: f.list('subjects'),
-    orgSourcedId: f.requiredText('orgSourcedId'),
+    // Required by the CSV binding and 1.1; optional in the 1.2 REST binding (CourseDType).
+    orgSourcedId:
+      context.version === '1.2' && context.binding === 'rest' ? f.text('orgSourcedId') : f.requiredText('orgSourcedId'),
     schoolYearSourcedId: f.text('schoolYearSourcedId'),
   }),
   classes: (f, context): Omit<ClassRecord, keyof SourceRecordBase> => ({

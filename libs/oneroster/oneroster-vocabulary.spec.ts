@@ -307,3 +307,11 @@ describe('OneRoster 1.2 extension vocabularies (CSV)', () => {
     ).toBe('role');
   });
 });
+
+describe('optional 1.2 REST fields', () => {
+  it('a 1.2 REST course may leave out org (CourseDType does not require it); 1.1 and CSV still require it', () => {
+    const course = { sourcedId: 'co-1', status: 'active', dateLastModified: '2026-01-05T10:00:00Z', title: 'Art' };
+    expect(ok(normaliseRestRecord('courses', { ...course, courseCode: 'ART' }, '1.2')).orgSourcedId).toBeNull();
+    expect(refused(normaliseRestRecord('courses', course, '1.1')).field).toBe('orgSourcedId');
+  });
+});
