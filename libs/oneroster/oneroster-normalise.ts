@@ -369,7 +369,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
       roles = context.memberships;
       if (roles.length === 0) throw new RecordProblem('roles', 'The user has no role');
     } else {
-      const role = f.requiredOneOf('role', ROLES_1_1);
+      const role = f.requiredExtensible('role', ROLES_1_1, 'role');
       roles = f.requiredList('orgSourcedIds').map((orgSourcedId) => ({
         role,
         roleType: 'primary' as const,

@@ -145,6 +145,7 @@ describe('OneRoster 1.2 extension vocabularies (REST)', () => {
       ),
     );
     expect(legacy.field).toBe('role');
+    expect(legacy.message).toContain('OneRoster 1.1 has no extension values');
   });
 
   it('classType may be left out of a 1.2 REST class, as ClassDType allows; 1.1 still requires it', () => {
