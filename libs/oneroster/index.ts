@@ -10,4 +10,5 @@ export * from './oneroster-rest.client.js';
 export * from './oneroster-school-scope.js';
 export * from './oneroster-values.js';
 export * from './oneroster-version.js';
+export * from './oneroster-vocabulary.js';
 export * from './retry-backoff.js';

@@ -1,15 +1,19 @@
 import {
+  ACADEMIC_SESSION_TYPES,
+  CLASS_TYPES,
+  ENROLLMENT_ROLES,
+  isExtensionValue,
+  ORG_TYPES,
   PERSON_ROLES,
   ROSTER_APPLY_ORDER,
   type AcademicSessionRecord,
-  type AcademicSessionType,
   type ClassRecord,
   type CourseRecord,
   type DemographicsRecord,
   type EnrollmentRecord,
-  type EnrollmentRole,
+  type ExtensionValue,
+  type ExtensionVocabulary,
   type OrgRecord,
-  type OrgType,
   type PersonRecord,
   type PersonRole,
   type PersonRoleMembership,
@@ -21,6 +25,7 @@ import {
 import { shapeOf, type OneRosterIgnoredValue } from './oneroster-ignored-values.js';
 import type { OneRosterVersion } from './oneroster-version.js';
 import { booleanOf, calendarDateOf, instantOf, listOf, schoolYearOf, textOf, userIdsOf } from './oneroster-values.js';
+import type { OneRosterVocabulary } from './oneroster-vocabulary.js';
 
 /** A record that cannot be normalised: the caller reports it and skips the record. Never carries values. */
 export interface OneRosterRecordIssue {
@@ -44,9 +49,6 @@ export interface OneRosterCsvRole {
   membership: PersonRoleMembership;
 }
 
-const ORG_TYPES: readonly OrgType[] = ['district', 'school', 'department', 'local', 'state', 'national'];
-const SESSION_TYPES: readonly AcademicSessionType[] = ['schoolYear', 'term', 'semester', 'gradingPeriod'];
-const CLASS_TYPES = ['homeroom', 'scheduled'] as const;
 const ROLES_1_1: readonly PersonRole[] = [
   'administrator',
   'aide',
@@ -56,14 +58,6 @@ const ROLES_1_1: readonly PersonRole[] = [
   'relative',
   'student',
   'teacher',
-];
-const ENROLLMENT_ROLES: readonly EnrollmentRole[] = [
-  'student',
-  'teacher',
-  'administrator',
-  'proctor',
-  'aide',
-  'guardian',
 ];
 const SEXES = ['male', 'female', 'unspecified', 'other'] as const;
 const ROLE_TYPES = ['primary', 'secondary'] as const;
@@ -185,9 +179,25 @@ class RecordProblem extends Error {
   }
 }
 
+/** Where a record is read: its entity, version and the run's extension vocabulary (if any). */
+interface ReadContext {
+  entity: RosterEntity;
+  version: OneRosterVersion;
+  vocabulary?: OneRosterVocabulary;
+}
+
 /** Typed, validating reads over a record flattened to CSV names. */
 class FlatFields {
-  constructor(private readonly values: Readonly<Record<string, unknown>>) {}
+  /** Extension values read so far, as given, by field. */
+  // Allocated on the first extension value only: most records carry none, and normalising is a hot path.
+  extensionValues: Record<string, ExtensionValue> | null = null;
+  /** The mappable vocabulary of each of them (null: stored as given, nothing derived). */
+  extensionVocabularies: Record<string, ExtensionVocabulary | null> | null = null;
+
+  constructor(
+    private readonly values: Readonly<Record<string, unknown>>,
+    private readonly context?: ReadContext,
+  ) {}
 
   has(name: string): boolean {
     return this.values[name] !== undefined;
@@ -253,6 +263,46 @@ class FlatFields {
     return this.required(name, this.oneOf(name, allowed));
   }
 
+  /**
+   * A value of an extensible vocabulary: a core value (any case), or under OneRoster 1.2 an extension value
+   * `ext:[a-zA-Z0-9.\-_]+`, which is kept as given (`extensionValues`) and read as the meaning the connection maps
+   * it to (or as itself, which no product rule takes for a core value). 1.1 has no extensions.
+   */
+  extensible<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    vocabulary: ExtensionVocabulary | null,
+  ): T | ExtensionValue | null {
+    const text = this.text(name);
+    if (text === null) return null;
+    const core = (allowed as readonly string[]).includes(text)
+      ? (text as T)
+      : allowed.find((value) => value.toLowerCase() === text.toLowerCase());
+    if (core !== undefined) return core;
+    const context = this.context;
+    if (context?.version === '1.2' && isExtensionValue(text)) {
+      (this.extensionValues ??= {})[name] = text;
+      (this.extensionVocabularies ??= {})[name] = vocabulary;
+      const meaning = context.vocabulary && vocabulary !== null ? context.vocabulary.meaning(vocabulary, text) : text;
+      return meaning as T | ExtensionValue;
+    }
+    const extension =
+      context?.version === '1.2'
+        ? ', or an extension value ext: followed by letters, digits, ".", "-" or "_"'
+        : text.startsWith('ext:')
+          ? ' (OneRoster 1.1 has no extension values)'
+          : '';
+    throw new RecordProblem(name, `${name} must be one of ${allowed.join(', ')}${extension}`);
+  }
+
+  requiredExtensible<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    vocabulary: ExtensionVocabulary,
+  ): T | ExtensionValue {
+    return this.required(name, this.extensible(name, allowed, vocabulary));
+  }
+
   private read<T>(name: string, parse: (value: unknown) => T | null | undefined, problem: string): T | null {
     const parsed = parse(this.values[name]);
     if (parsed === undefined) throw new RecordProblem(name, `${name} ${problem}`);
@@ -265,8 +315,7 @@ class FlatFields {
   }
 }
 
-interface BuildContext {
-  version: OneRosterVersion;
+interface BuildContext extends ReadContext {
   binding: 'rest' | 'csv';
   /** 1.2 role memberships (REST `roles[]`, or joined from roles.csv); undefined for the 1.1 `role` + `orgs` shape. */
   memberships?: PersonRoleMembership[];
@@ -283,31 +332,37 @@ type Builder<E extends RosterEntity> = (
 const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
   orgs: (f): Omit<OrgRecord, keyof SourceRecordBase> => ({
     name: f.requiredText('name'),
-    type: f.requiredOneOf('type', ORG_TYPES),
+    type: f.requiredExtensible('type', ORG_TYPES, 'orgType'),
     identifier: f.text('identifier'),
     parentSourcedId: f.text('parentSourcedId'),
   }),
   academicSessions: (f): Omit<AcademicSessionRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
-    type: f.requiredOneOf('type', SESSION_TYPES),
+    type: f.requiredExtensible('type', ACADEMIC_SESSION_TYPES, 'sessionType'),
     startDate: f.requiredCalendarDate('startDate'),
     endDate: f.requiredCalendarDate('endDate'),
     schoolYear: f.requiredSchoolYear('schoolYear'),
     parentSourcedId: f.text('parentSourcedId'),
     orgSourcedId: f.text('orgSourcedId'),
   }),
-  courses: (f): Omit<CourseRecord, keyof SourceRecordBase> => ({
+  courses: (f, context): Omit<CourseRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     courseCode: f.text('courseCode'),
     grades: f.list('grades'),
     subjects: f.list('subjects'),
-    orgSourcedId: f.requiredText('orgSourcedId'),
+    // Required by the CSV binding and 1.1; optional in the 1.2 REST binding (CourseDType).
+    orgSourcedId:
+      context.version === '1.2' && context.binding === 'rest' ? f.text('orgSourcedId') : f.requiredText('orgSourcedId'),
     schoolYearSourcedId: f.text('schoolYearSourcedId'),
   }),
-  classes: (f): Omit<ClassRecord, keyof SourceRecordBase> => ({
+  classes: (f, context): Omit<ClassRecord, keyof SourceRecordBase> => ({
     title: f.requiredText('title'),
     classCode: f.text('classCode'),
-    classType: f.requiredOneOf('classType', CLASS_TYPES),
+    // Required by the CSV binding and 1.1; optional in the 1.2 REST binding (ClassDType).
+    classType:
+      context.version === '1.2' && context.binding === 'rest'
+        ? f.extensible('classType', CLASS_TYPES, 'classType')
+        : f.requiredExtensible('classType', CLASS_TYPES, 'classType'),
     location: f.text('location'),
     grades: f.list('grades'),
     subjects: f.list('subjects'),
@@ -322,7 +377,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
       roles = context.memberships;
       if (roles.length === 0) throw new RecordProblem('roles', 'The user has no role');
     } else {
-      const role = f.requiredOneOf('role', ROLES_1_1);
+      const role = f.requiredExtensible('role', ROLES_1_1, 'role');
       roles = f.requiredList('orgSourcedIds').map((orgSourcedId) => ({
         role,
         roleType: 'primary' as const,
@@ -360,7 +415,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
   },
   demographics: (f): Omit<DemographicsRecord, keyof SourceRecordBase> => ({
     birthDate: f.calendarDate('birthDate'),
-    sex: f.oneOf('sex', SEXES),
+    sex: demographicsSex(f),
     race: {
       americanIndianOrAlaskaNative: f.boolean('americanIndianOrAlaskaNative'),
       asian: f.boolean('asian'),
@@ -379,7 +434,7 @@ const BUILDERS: { [E in RosterEntity]: Builder<E> } = {
     classSourcedId: f.requiredText('classSourcedId'),
     schoolSourcedId: f.requiredText('schoolSourcedId'),
     userSourcedId: f.requiredText('userSourcedId'),
-    role: f.requiredOneOf('role', ENROLLMENT_ROLES),
+    role: f.requiredExtensible('role', ENROLLMENT_ROLES, 'enrollmentRole'),
     primary: f.boolean('primary') ?? false,
     beginDate: f.calendarDate('beginDate'),
     endDate: f.calendarDate('endDate'),
@@ -394,6 +449,7 @@ export function normaliseRestRecord<E extends RosterEntity>(
   entity: E,
   raw: unknown,
   version: OneRosterVersion,
+  vocabulary?: OneRosterVocabulary,
 ): NormaliseResult<RosterRecord<E>> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, issue: { entity, sourcedId: null, field: null, message: 'The record is not a JSON object' } };
@@ -401,7 +457,8 @@ export function normaliseRestRecord<E extends RosterEntity>(
   const source = raw as Record<string, unknown>;
   const sourcedId =
     typeof source.sourcedId === 'string' && source.sourcedId.trim() !== '' ? source.sourcedId.trim() : null;
-  const context: BuildContext = { version, binding: 'rest' };
+  // One context object for the fields and the builder: allocations per record show in the sync's throughput.
+  const context: BuildContext = { entity, version, vocabulary, binding: 'rest' };
   return attempt(entity, sourcedId, context, () => {
     const references = REST_REFERENCES[entity];
     const renames: Readonly<Record<string, string>> = REST_RENAMES[entity] ?? {};
@@ -419,9 +476,9 @@ export function normaliseRestRecord<E extends RosterEntity>(
     }
     if (isPlainObject(source.metadata)) Object.assign(metadata, source.metadata);
     if (entity === 'people' && (Array.isArray(source.roles) || (source.role === undefined && version === '1.2'))) {
-      context.memberships = restMemberships(source.roles);
+      context.memberships = restMemberships(source.roles, context);
     }
-    return build(entity, new FlatFields(flat), metadata, context);
+    return build(entity, new FlatFields(flat, context), metadata, context);
   });
 }
 
@@ -432,10 +489,15 @@ export function normaliseRestRecord<E extends RosterEntity>(
 export function normaliseCsvRow<E extends RosterEntity>(
   entity: E,
   values: Readonly<Record<string, string>>,
-  context: { version: OneRosterVersion; memberships?: PersonRoleMembership[] },
+  context: { version: OneRosterVersion; memberships?: PersonRoleMembership[]; vocabulary?: OneRosterVocabulary },
 ): NormaliseResult<RosterRecord<E>> {
   const sourcedId = textOf(values.sourcedId) ?? null;
-  const buildContext: BuildContext = { version: context.version, binding: 'csv' };
+  const buildContext: BuildContext = {
+    entity,
+    version: context.version,
+    vocabulary: context.vocabulary,
+    binding: 'csv',
+  };
   return attempt(entity, sourcedId, buildContext, () => {
     const metadata: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(values)) {
@@ -443,28 +505,43 @@ export function normaliseCsvRow<E extends RosterEntity>(
         metadata[column.slice(METADATA_PREFIX.length)] = value;
     }
     if (entity === 'people' && context.version === '1.2') buildContext.memberships = context.memberships ?? [];
-    return build(entity, new FlatFields(values), metadata, buildContext);
+    return build(entity, new FlatFields(values, buildContext), metadata, buildContext);
   });
 }
 
-/** A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`. */
-export function normaliseCsvRole(values: Readonly<Record<string, string>>): NormaliseResult<OneRosterCsvRole> {
+/**
+ * A 1.2 roles.csv row, to be joined onto users by `userSourcedId`. Issues are reported on `people`; so are its
+ * notices (an unmapped extension role, an `inactive` status).
+ */
+export function normaliseCsvRole(
+  values: Readonly<Record<string, string>>,
+  vocabulary?: OneRosterVocabulary,
+): NormaliseResult<OneRosterCsvRole> {
   const sourcedId = textOf(values.sourcedId) ?? null;
   return attempt('people', sourcedId, undefined, () => {
-    const f = new FlatFields(values);
+    const f = new FlatFields(values, { entity: 'people', version: '1.2', vocabulary });
     f.requiredText('sourcedId');
     return {
       userSourcedId: f.requiredText('userSourcedId'),
-      status: statusOf(f),
-      membership: {
-        role: f.requiredOneOf('role', PERSON_ROLES),
-        roleType: f.requiredOneOf('roleType', ROLE_TYPES),
-        orgSourcedId: f.requiredText('orgSourcedId'),
-        beginDate: f.calendarDate('beginDate'),
-        endDate: f.calendarDate('endDate'),
-      },
+      status: statusOf(f, 'people', vocabulary),
+      membership: membershipOf(f),
     };
   });
+}
+
+/** A 1.2 role membership from its flat fields; an extension role keeps its source value in `sourceRole`. */
+function membershipOf(f: FlatFields): PersonRoleMembership {
+  const role = f.requiredExtensible('role', PERSON_ROLES, 'role');
+  const membership: PersonRoleMembership = {
+    role,
+    roleType: f.requiredOneOf('roleType', ROLE_TYPES),
+    orgSourcedId: f.requiredText('orgSourcedId'),
+    beginDate: f.calendarDate('beginDate'),
+    endDate: f.calendarDate('endDate'),
+  };
+  const given = f.extensionValues?.role;
+  if (given !== undefined) membership.sourceRole = given;
+  return membership;
 }
 
 function build<E extends RosterEntity>(
@@ -481,13 +558,32 @@ function build<E extends RosterEntity>(
   }
   const base: SourceRecordBase = {
     sourcedId: fields.requiredText('sourcedId'),
-    status: statusOf(fields),
+    status: statusOf(fields, entity, context.vocabulary),
     dateLastModified: lenientInstant(fields, 'dateLastModified', context),
     metadata,
   };
   // Joined with Object.assign: an object spread of `base` into each builder's literal cost V8 more than the
   // rest of normalising a record (measured: 18 µs → 7 µs per enrollment).
-  return Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
+  const record = Object.assign(base, (BUILDERS[entity] as Builder<E>)(fields, context)) as RosterRecord<E>;
+  const given = fields.extensionValues;
+  if (given !== null) {
+    record.extensionValues = given;
+    for (const field in given) {
+      // Counted once the record is read: a refused record's extension values are not the run's vocabulary.
+      const vocabulary = fields.extensionVocabularies?.[field] ?? null;
+      if (vocabulary !== null && (record as unknown as Record<string, unknown>)[field] === given[field]) {
+        context.vocabulary?.noteUnmapped(vocabulary, entity, field, given[field]);
+      }
+    }
+  }
+  if (entity === 'people' && context.vocabulary !== undefined) {
+    for (const membership of (record as PersonRecord).roles) {
+      if (membership.sourceRole !== undefined && membership.role === membership.sourceRole) {
+        context.vocabulary?.noteUnmapped('role', entity, 'roles.role', membership.sourceRole);
+      }
+    }
+  }
+  return record;
 }
 
 function attempt<T>(
@@ -517,10 +613,19 @@ function lenientInstant(fields: FlatFields, name: string, context: BuildContext)
   return null;
 }
 
-/** Blank (bulk CSV) is active; OneRoster 1.0's `inactive` is treated as a deletion. */
-function statusOf(fields: FlatFields): SourceStatus {
+/**
+ * Blank (bulk CSV) is active. OneRoster 1.0's `inactive` was removed in 1.1, and the 1.1 and 1.2 specifications say
+ * such records are to be read as `tobedeleted`: so they are, and the run says so once (`noteInactive`).
+ */
+function statusOf(fields: FlatFields, entity: RosterEntity, vocabulary: OneRosterVocabulary | undefined): SourceStatus {
   const status = fields.oneOf('status', SOURCE_STATUSES);
+  if (status === 'inactive') vocabulary?.noteInactive(entity);
   return status === 'tobedeleted' || status === 'inactive' ? 'tobedeleted' : 'active';
+}
+
+/** Demographics `sex`: a core value, or a 1.2 extension value stored as given (nothing is derived from it). */
+function demographicsSex(fields: FlatFields): DemographicsRecord['sex'] {
+  return fields.extensible('sex', SEXES, null);
 }
 
 function readUserIds(fields: FlatFields): { type: string; identifier: string }[] {
@@ -548,12 +653,12 @@ function referencedId(field: string, value: unknown): string | null {
   throw new RecordProblem(field, `${field} is not a reference ({ sourcedId })`);
 }
 
-function restMemberships(value: unknown): PersonRoleMembership[] {
+function restMemberships(value: unknown, context: ReadContext): PersonRoleMembership[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new RecordProblem('roles', 'roles is not a list');
   return value.map((item, index) => {
     try {
-      return restMembership(item);
+      return restMembership(item, context);
     } catch (error) {
       if (!(error instanceof RecordProblem)) throw error;
       const field = error.field === null ? `roles[${index}]` : `roles[${index}].${error.field}`;
@@ -562,22 +667,19 @@ function restMemberships(value: unknown): PersonRoleMembership[] {
   });
 }
 
-function restMembership(item: unknown): PersonRoleMembership {
+function restMembership(item: unknown, context: ReadContext): PersonRoleMembership {
   if (!isPlainObject(item)) throw new RecordProblem(null, 'the role is not an object');
-  const f = new FlatFields({
-    role: item.role,
-    roleType: item.roleType,
-    orgSourcedId: referencedId('org', item.org),
-    beginDate: item.beginDate,
-    endDate: item.endDate,
-  });
-  return {
-    role: f.requiredOneOf('role', PERSON_ROLES),
-    roleType: f.requiredOneOf('roleType', ROLE_TYPES),
-    orgSourcedId: f.requiredText('orgSourcedId'),
-    beginDate: f.calendarDate('beginDate'),
-    endDate: f.calendarDate('endDate'),
-  };
+  const f = new FlatFields(
+    {
+      role: item.role,
+      roleType: item.roleType,
+      orgSourcedId: referencedId('org', item.org),
+      beginDate: item.beginDate,
+      endDate: item.endDate,
+    },
+    context,
+  );
+  return membershipOf(f);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

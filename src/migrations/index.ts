@@ -15,6 +15,7 @@ import { Migration20261207050000_login_failures } from './Migration2026120705000
 import { Migration20261207080000_school_scope_local_ids } from './Migration20261207080000_school_scope_local_ids.js';
 import { Migration20261208030000_job_queue } from './Migration20261208030000_job_queue.js';
 import { Migration20261208050000_audit_verifications } from './Migration20261208050000_audit_verifications.js';
+import { Migration20261209010000_extension_values } from './Migration20261209010000_extension_values.js';
 import { Migration20261209020000_org_schools } from './Migration20261209020000_org_schools.js';
 import { Migration20261209040000_run_upload_name_reject_hold } from './Migration20261209040000_run_upload_name_reject_hold.js';
 import { Migration20261209050000_csv_upload_default } from './Migration20261209050000_csv_upload_default.js';
@@ -45,6 +46,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207080000_school_scope_local_ids', class: Migration20261207080000_school_scope_local_ids },
   { name: 'Migration20261208030000_job_queue', class: Migration20261208030000_job_queue },
   { name: 'Migration20261208050000_audit_verifications', class: Migration20261208050000_audit_verifications },
+  { name: 'Migration20261209010000_extension_values', class: Migration20261209010000_extension_values },
   { name: 'Migration20261209020000_org_schools', class: Migration20261209020000_org_schools },
   {
     name: 'Migration20261209040000_run_upload_name_reject_hold',

@@ -126,6 +126,7 @@ describe('SIS connections', () => {
         phone: 'sticky',
         sms: 'sticky',
       },
+      extensionMappings: {},
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -5,6 +5,7 @@ import {
   OneRoster11IdResolver,
   sortedBySourcedId,
   type OneRoster11Options,
+  type OneRoster11Role,
   type OneRosterDataset,
   type OneRosterRecordBase,
 } from './oneroster-dataset.js';
@@ -393,7 +394,9 @@ export function buildOneRosterCsvFiles(dataset: OneRosterDataset, options: OneRo
           ...stamp(enrollment),
           enrollment.classSourcedId,
           enrollment.schoolSourcedId,
-          version === '1.1' ? ids.userId(enrollment.userSourcedId, enrollment.role) : enrollment.userSourcedId,
+          version === '1.1'
+            ? ids.userId(enrollment.userSourcedId, enrollment.role as OneRoster11Role)
+            : enrollment.userSourcedId,
           enrollment.role,
           enrollment.primary,
           enrollment.beginDate,

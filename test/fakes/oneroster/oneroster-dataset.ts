@@ -6,7 +6,24 @@ import { createHash } from 'node:crypto';
  * render 1.1 or 1.2 wire shapes from these. A user is a person (1.2 style, `roles[]`); the 1.1 projection
  * splits a person with several roles into several users.
  */
-export type OneRosterStatus = 'active' | 'tobedeleted';
+/** `inactive` is OneRoster 1.0's, removed in 1.1: served only to see how a consumer takes it. */
+export type OneRosterStatus = 'active' | 'tobedeleted' | 'inactive';
+
+/**
+ * A OneRoster 1.2 extension value (`(ext:)[a-zA-Z0-9.\-_]+`), which the official 1.2 rostering OpenAPI allows in
+ * org `type`, academic session `type`, `classType`, user `roles[].role`, enrollment `role` and demographics `sex`.
+ */
+export type OneRosterExtension = `ext:${string}`;
+
+/** A user profile (1.2 `userProfiles[]`, UserProfileDType) with its credentials. */
+export interface OneRosterUserProfile {
+  profileId: string;
+  profileType: string;
+  vendorId: string;
+  applicationId?: string;
+  description?: string;
+  credentials?: { type: string; username: string; password?: string }[];
+}
 
 export interface OneRosterRecordBase {
   sourcedId: string;
@@ -20,7 +37,7 @@ export type OneRosterOrgType = 'district' | 'school' | 'department' | 'local' | 
 
 export interface OneRosterOrg extends OneRosterRecordBase {
   name: string;
-  type: OneRosterOrgType;
+  type: OneRosterOrgType | OneRosterExtension;
   identifier: string | null;
   parentSourcedId: string | null;
 }
@@ -29,7 +46,7 @@ export type OneRosterSessionType = 'schoolYear' | 'term' | 'semester' | 'grading
 
 export interface OneRosterAcademicSession extends OneRosterRecordBase {
   title: string;
-  type: OneRosterSessionType;
+  type: OneRosterSessionType | OneRosterExtension;
   /** `YYYY-MM-DD`. */
   startDate: string;
   endDate: string;
@@ -46,14 +63,18 @@ export interface OneRosterCourse extends OneRosterRecordBase {
   grades: string[];
   subjects: string[];
   subjectCodes: string[];
-  orgSourcedId: string;
+  /** Null: the 1.2 REST course has no `org` (CourseDType does not require it). */
+  orgSourcedId: string | null;
   schoolYearSourcedId: string | null;
+  /** 1.2 REST `resources[]` (ResourceGUIDRefs). */
+  resourceSourcedIds?: string[];
 }
 
 export interface OneRosterClass extends OneRosterRecordBase {
   title: string;
   classCode: string | null;
-  classType: 'homeroom' | 'scheduled';
+  /** Null: left out (1.2 REST ClassDType does not require it). */
+  classType: 'homeroom' | 'scheduled' | OneRosterExtension | null;
   location: string | null;
   grades: string[];
   subjects: string[];
@@ -62,6 +83,8 @@ export interface OneRosterClass extends OneRosterRecordBase {
   courseSourcedId: string;
   schoolSourcedId: string;
   termSourcedIds: string[];
+  /** 1.2 REST `resources[]` (ResourceGUIDRefs). */
+  resourceSourcedIds?: string[];
 }
 
 /** OneRoster 1.2 user roles. */
@@ -85,8 +108,10 @@ export type OneRoster11Role =
 
 export interface OneRosterUserRole {
   roleType: 'primary' | 'secondary';
-  role: OneRosterRole;
+  role: OneRosterRole | OneRosterExtension;
   orgSourcedId: string;
+  /** 1.2 `roles[].userProfile`: the profileId (a URI) of one of the user's `userProfiles`. */
+  userProfile?: string;
   beginDate: string | null;
   endDate: string | null;
 }
@@ -115,6 +140,10 @@ export interface OneRosterUser extends OneRosterRecordBase {
   grades: string[];
   /** Set by `remapUserIds`: the id this person had before (Infinite Campus `metadata.ic.legacysourceId`). */
   legacySourcedId: string | null;
+  /** 1.2 REST `userProfiles[]`; empty when absent. */
+  userProfiles?: OneRosterUserProfile[];
+  /** 1.2 REST `resources[]` (ResourceGUIDRefs). */
+  resourceSourcedIds?: string[];
 }
 
 export type OneRosterEnrollmentRole = 'administrator' | 'proctor' | 'student' | 'teacher' | 'aide';
@@ -124,7 +153,7 @@ export interface OneRosterEnrollment extends OneRosterRecordBase {
   schoolSourcedId: string;
   /** A person sourcedId; the 1.1 projection maps it to the per-role user id. */
   userSourcedId: string;
-  role: OneRosterEnrollmentRole;
+  role: OneRosterEnrollmentRole | OneRosterExtension;
   primary: boolean;
   beginDate: string | null;
   endDate: string | null;
@@ -132,7 +161,7 @@ export interface OneRosterEnrollment extends OneRosterRecordBase {
 
 export interface OneRosterDemographics extends OneRosterRecordBase {
   birthDate: string | null;
-  sex: 'male' | 'female' | 'unspecified' | 'other' | null;
+  sex: 'male' | 'female' | 'unspecified' | 'other' | OneRosterExtension | null;
   americanIndianOrAlaskaNative: boolean | null;
   asian: boolean | null;
   blackOrAfricanAmerican: boolean | null;
@@ -234,7 +263,9 @@ export interface OneRoster11User {
 export function oneRoster11RoleGroups(person: OneRosterUser): { role: OneRoster11Role; orgSourcedIds: string[] }[] {
   const groups: { role: OneRoster11Role; orgSourcedIds: string[] }[] = [];
   for (const membership of person.roles) {
-    const role = ONEROSTER_11_ROLE_OF[membership.role];
+    // 1.1 has no extension values: an ext: role is rendered as it is (a server that does not conform).
+    const role =
+      ONEROSTER_11_ROLE_OF[membership.role as OneRosterRole] ?? (membership.role as unknown as OneRoster11Role);
     let group = groups.find((candidate) => candidate.role === role);
     if (!group) {
       group = { role, orgSourcedIds: [] };

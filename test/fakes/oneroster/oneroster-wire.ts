@@ -9,6 +9,8 @@ import {
   type OneRosterDataset,
   type OneRosterDemographics,
   type OneRosterEnrollment,
+  type OneRosterEnrollmentRole,
+  type OneRoster11Role,
   type OneRosterOrg,
   type OneRosterUser,
 } from './oneroster-dataset.js';
@@ -400,9 +402,9 @@ export class OneRosterWireRenderer {
     this.put(wire, 'courseCode', course.courseCode);
     wire['grades'] = course.grades;
     wire['subjects'] = course.subjects;
-    wire['org'] = this.ref('orgs', 'org', course.orgSourcedId);
+    this.put(wire, 'org', course.orgSourcedId && this.ref('orgs', 'org', course.orgSourcedId));
     wire['subjectCodes'] = course.subjectCodes;
-    wire['resources'] = [];
+    wire['resources'] = this.resources(course.resourceSourcedIds);
     return wire;
   }
 
@@ -410,7 +412,7 @@ export class OneRosterWireRenderer {
     const wire = this.base(schoolClass);
     wire['title'] = schoolClass.title;
     this.put(wire, 'classCode', schoolClass.classCode);
-    wire['classType'] = schoolClass.classType;
+    this.put(wire, 'classType', schoolClass.classType);
     this.put(wire, 'location', schoolClass.location);
     wire['grades'] = schoolClass.grades;
     wire['subjects'] = schoolClass.subjects;
@@ -419,7 +421,7 @@ export class OneRosterWireRenderer {
     wire['terms'] = schoolClass.termSourcedIds.map((id) => this.ref('academicSessions', 'academicSession', id));
     wire['subjectCodes'] = schoolClass.subjectCodes;
     wire['periods'] = schoolClass.periods;
-    wire['resources'] = [];
+    wire['resources'] = this.resources(schoolClass.resourceSourcedIds);
     return wire;
   }
 
@@ -465,11 +467,12 @@ export class OneRosterWireRenderer {
         role: membership.role,
         org: this.ref('orgs', 'org', membership.orgSourcedId),
       };
+      this.put(role, 'userProfile', membership.userProfile);
       this.put(role, 'beginDate', membership.beginDate);
       this.put(role, 'endDate', membership.endDate);
       return role;
     });
-    wire['userProfiles'] = [];
+    wire['userProfiles'] = person.userProfiles ?? [];
     this.put(wire, 'primaryOrg', person.primaryOrgSourcedId && this.ref('orgs', 'org', person.primaryOrgSourcedId));
     this.put(wire, 'identifier', person.identifier);
     this.put(wire, 'email', person.email);
@@ -477,7 +480,7 @@ export class OneRosterWireRenderer {
     this.put(wire, 'phone', person.phone);
     wire['agents'] = person.agentSourcedIds.map((id) => this.ref('users', 'user', id));
     wire['grades'] = person.grades;
-    wire['resources'] = [];
+    wire['resources'] = this.resources(person.resourceSourcedIds);
     return wire;
   }
 
@@ -485,7 +488,11 @@ export class OneRosterWireRenderer {
     const wire = this.base(enrollment);
     const userId =
       this.version === '1.1'
-        ? this.ids.userId(enrollment.userSourcedId, ONEROSTER_11_ROLE_OF_ENROLLMENT[enrollment.role])
+        ? this.ids.userId(
+            enrollment.userSourcedId,
+            ONEROSTER_11_ROLE_OF_ENROLLMENT[enrollment.role as OneRosterEnrollmentRole] ??
+              (enrollment.role as unknown as OneRoster11Role),
+          )
         : enrollment.userSourcedId;
     wire['user'] = this.ref('users', 'user', userId);
     wire['class'] = this.ref('classes', 'class', enrollment.classSourcedId);
@@ -531,6 +538,10 @@ export class OneRosterWireRenderer {
     };
     if (metadata && Object.keys(metadata).length > 0) wire['metadata'] = metadata;
     return wire;
+  }
+
+  private resources(sourcedIds: readonly string[] | undefined): WireObject[] {
+    return (sourcedIds ?? []).map((id) => this.ref('resources', 'resource', id));
   }
 
   private ref(path: string, type: string, sourcedId: string): WireObject {

@@ -1,4 +1,4 @@
-import type { EnrollmentRole, PersonRole } from '@app/contracts';
+import type { EnrollmentRole, ExtensionValue, PersonRole } from '@app/contracts';
 import type { ClassAccessFacts, StaffAccessFacts, StudentAccessFacts } from './roster-access-scope.js';
 
 /** What every mirrored record shows of its source: the local id is the only id used in URLs. */
@@ -85,7 +85,8 @@ export interface StaffView extends PersonNameView {
 
 export interface ClassMemberView {
   enrollment: SourcedView;
-  role: EnrollmentRole;
+  /** An unmapped OneRoster 1.2 extension value is shown as given: it is no core role. */
+  role: EnrollmentRole | ExtensionValue;
   primary: boolean;
   beginDate: string | null;
   endDate: string | null;
@@ -94,7 +95,8 @@ export interface ClassMemberView {
 
 export interface StudentEnrollmentView {
   enrollment: SourcedView;
-  role: EnrollmentRole;
+  /** An unmapped OneRoster 1.2 extension value is shown as given: it is no core role. */
+  role: EnrollmentRole | ExtensionValue;
   primary: boolean;
   beginDate: string | null;
   endDate: string | null;
@@ -102,8 +104,8 @@ export interface StudentEnrollmentView {
 }
 
 export interface GuardianView extends PersonNameView {
-  /** The linked person's primary role, e.g. guardian, parent or relative. */
-  role: PersonRole;
+  /** The linked person's primary role, e.g. guardian, parent or relative (or an unmapped extension value). */
+  role: PersonRole | ExtensionValue;
   email: string | null;
   phone: string | null;
   sms: string | null;

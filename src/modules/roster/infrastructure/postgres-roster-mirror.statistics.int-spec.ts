@@ -1,4 +1,4 @@
-import type { ClassRecord, CourseRecord } from '@app/contracts';
+import type { ClassRecord, CourseRecord, OrgRecord } from '@app/contracts';
 import { applyPendingMigrations, buildOrmOptions, runSql } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -17,6 +17,16 @@ import { MIRROR_TABLES } from './roster-mirror.tables.js';
 const base = { status: 'active' as const, dateLastModified: '2026-09-01T12:00:00.000Z', metadata: {} };
 const CLASSES = 3000;
 const CHUNK = 1000;
+
+// The classes' schools: a class's school is a required reference (the apply skips a class without it).
+const schools: OrgRecord[] = Array.from({ length: 5 }, (_, index) => ({
+  ...base,
+  sourcedId: `school-${index}`,
+  name: `School ${index}`,
+  type: 'school',
+  identifier: null,
+  parentSourcedId: null,
+}));
 
 const course: CourseRecord = {
   ...base,
@@ -75,9 +85,10 @@ describe('PostgresRosterMirror statistics (PostgreSQL)', () => {
 
   const mirror = (): PostgresRosterMirror => new PostgresRosterMirror(orm.em.fork());
 
-  /** Stages the course and the classes for a new change set of the connection. */
+  /** Stages the schools, the course and the classes for a new change set of the connection. */
   async function stageDistrict(connectionId: string): Promise<ChangeSetKey> {
     const key = { changeSetId: randomUUID(), connectionId };
+    await mirror().stage(key, 'orgs', schools);
     await mirror().stage(key, 'courses', [course]);
     await mirror().stage(key, 'classes', classes);
     await mirror().refreshStagedStatistics();
@@ -85,12 +96,13 @@ describe('PostgresRosterMirror statistics (PostgreSQL)', () => {
   }
 
   /**
-   * Applies the courses and then the classes as the sync engine does: statistics checked before each entity, then
+   * Applies the schools, the course and then the classes as the sync engine does: statistics checked before each entity, then
    * after 1, 2, 4… chunks; `stopAfter` chunks of classes stops there, as a crash would (before the refresh).
    */
   async function applyAsEngine(key: ChangeSetKey, stopAfter = Infinity): Promise<string | null> {
     let after: string | null = null;
     for (const [entity, total] of [
+      ['orgs', schools.length],
       ['courses', 1],
       ['classes', CLASSES],
     ] as const) {

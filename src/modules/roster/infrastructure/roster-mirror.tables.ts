@@ -54,6 +54,11 @@ export interface MirrorTable {
 const text = (field: string): string => `p->>'${field}'`;
 const date = (field: string): string => `(p->>'${field}')::date`;
 const list = (field: string): string => `coalesce(p->'${field}', '[]'::jsonb)`;
+/** OneRoster 1.2 extension values as given, by field; the typed columns hold their meaning. */
+const EXTENSION_VALUES: ColumnMapping = {
+  column: 'extension_values',
+  from: `coalesce(p->'extensionValues', '{}'::jsonb)`,
+};
 
 const REFERENCED: Readonly<Record<'orgs' | 'academicSessions' | 'courses' | 'classes' | 'people', string>> = {
   orgs: 'roster_orgs',
@@ -91,6 +96,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'type', from: text('type') },
       { column: 'identifier', from: text('identifier') },
       { column: 'parent_sourced_id', from: text('parentSourcedId') },
+      EXTENSION_VALUES,
     ],
     references: [reference('parentSourcedId', 'orgs', false)],
     parents: [],
@@ -106,6 +112,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'school_year', from: `(p->>'schoolYear')::integer` },
       { column: 'parent_sourced_id', from: text('parentSourcedId') },
       { column: 'org_sourced_id', from: text('orgSourcedId') },
+      EXTENSION_VALUES,
     ],
     references: [reference('parentSourcedId', 'academicSessions', false), reference('orgSourcedId', 'orgs', false)],
     parents: [],
@@ -138,6 +145,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'course_sourced_id', from: text('courseSourcedId') },
       { column: 'school_sourced_id', from: text('schoolSourcedId') },
       { column: 'term_sourced_ids', from: list('termSourcedIds') },
+      EXTENSION_VALUES,
     ],
     references: [
       reference('courseSourcedId', 'courses', true),
@@ -192,6 +200,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'state_of_birth', from: text('stateOfBirth') },
       { column: 'city_of_birth', from: text('cityOfBirth') },
       { column: 'public_school_residence_status', from: text('publicSchoolResidenceStatus') },
+      EXTENSION_VALUES,
     ],
     references: [reference('sourcedId', 'people', true)],
     parents: [{ column: 'sourced_id', table: 'roster_people' }],
@@ -208,6 +217,7 @@ export const MIRROR_TABLES: Readonly<Record<RosterEntity, MirrorTable>> = {
       { column: 'is_primary', from: `coalesce((p->>'primary')::boolean, false)` },
       { column: 'begin_date', from: date('beginDate') },
       { column: 'end_date', from: date('endDate') },
+      EXTENSION_VALUES,
     ],
     references: [
       reference('classSourcedId', 'classes', true),

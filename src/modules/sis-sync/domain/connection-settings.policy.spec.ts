@@ -88,8 +88,59 @@ describe('connection settings policy', () => {
         fullReconciliationDays: 7,
         personMergeRule: 'none',
         fieldPolicies: {},
+        extensionMappings: {},
       });
       expect(JSON.stringify(settings)).not.toContain('s3cret-value');
+    });
+
+    it('accepts OneRoster 1.2 extension mappings from ext: values to core values, and keeps them on an update', () => {
+      const extensionMappings = {
+        orgType: { 'ext:campus': 'school' as const },
+        role: { 'ext:coTeacher': 'teacher' as const, 'ext:grandparent': 'relative' as const },
+        classType: { 'ext:advisory': 'homeroom' as const },
+        sessionType: { 'ext:trimester': 'term' as const },
+        enrollmentRole: { 'ext:coTeacher': 'teacher' as const },
+      };
+      const { settings } = resolveNewConnectionSettings('oneroster', input({ extensionMappings }), production);
+      expect(settings.extensionMappings).toEqual(extensionMappings);
+      const revised = resolveRevisedConnectionSettings(
+        'oneroster',
+        { settings, hasSecret: true },
+        { pageSize: 500 },
+        production,
+      );
+      expect(revised.settings.extensionMappings).toEqual(extensionMappings);
+    });
+
+    it('refuses extension mappings whose keys are not ext: values, whose values are not core values, or on 1.1', () => {
+      const issues = issuesOf(() =>
+        resolveNewConnectionSettings(
+          'oneroster',
+          input({
+            extensionMappings: {
+              orgType: { campus: 'school', 'ext:annex': 'building' },
+              colour: { 'ext:x': 'y' },
+            } as never,
+          }),
+          production,
+        ),
+      );
+      expect(issues.map((issue) => issue.field)).toEqual([
+        'extensionMappings.orgType',
+        'extensionMappings.orgType.ext:annex',
+        'extensionMappings.colour',
+      ]);
+      expect(issues[0].message).toContain('ext: followed by letters');
+      expect(issues[1].message).toContain('must be one of district, school');
+      expect(
+        fieldsOf(() =>
+          resolveNewConnectionSettings(
+            'oneroster',
+            input({ version: '1.1', extensionMappings: { orgType: { 'ext:campus': 'school' } } }),
+            production,
+          ),
+        ),
+      ).toEqual(['extensionMappings']);
     });
 
     it('accepts field policies for locally editable fields only', () => {

@@ -1,4 +1,10 @@
-import { ROSTER_ENTITIES } from '@app/contracts';
+import {
+  EXTENSION_VOCABULARY_VALUES,
+  isExtensionValue,
+  ROSTER_ENTITIES,
+  type ExtensionMappings,
+  type ExtensionVocabulary,
+} from '@app/contracts';
 import { CronTime } from 'cron';
 import {
   csvImportConnectionSettings,
@@ -71,6 +77,8 @@ export interface ConnectionSettingsInput {
   fullReconciliationDays?: number;
   personMergeRule?: PersonMergeRule;
   fieldPolicies?: FieldPolicies;
+  /** OneRoster 1.2 extension values → core values, per vocabulary; replaces the stored mappings whole. */
+  extensionMappings?: ExtensionMappings;
   /** PowerSchool only; `null` on an update goes back to one request per section. */
   enrollmentPowerQuery?: string | null;
 }
@@ -233,6 +241,10 @@ function resolve(
     fullReconciliationDays: pick('fullReconciliationDays'),
     personMergeRule: pick('personMergeRule'),
     fieldPolicies: input.fieldPolicies !== undefined ? { ...input.fieldPolicies } : (previous?.fieldPolicies ?? {}),
+    extensionMappings:
+      input.extensionMappings !== undefined
+        ? copyExtensionMappings(input.extensionMappings)
+        : (previous?.extensionMappings ?? {}),
   };
   if (provider === 'powerschool') {
     resolvePowerSchool(settings, previous, input);
@@ -548,6 +560,7 @@ function validate(
       issue(`fieldPolicies.${field}`, `A field policy is one of: ${FIELD_POLICIES.join(', ')}`);
     }
   }
+  checkExtensionMappings(provider, settings, issues);
   if (!PERSON_MERGE_RULES.includes(settings.personMergeRule)) {
     issue('personMergeRule', `personMergeRule must be one of: ${PERSON_MERGE_RULES.join(', ')}`);
   } else if (settings.personMergeRule === 'ic-role-prefix' && settings.version !== '1.1') {
@@ -557,6 +570,74 @@ function validate(
 
 /** How data reaches a CSV connection, for its refusals. */
 const CSV_FEED = 'its data arrives as uploaded OneRoster CSV packages (POST /api/v1/sis/imports with its connectionId)';
+
+/** At most this many mapped extension values per vocabulary. */
+const MAX_EXTENSION_MAPPINGS = 200;
+
+/** Plain objects of plain objects, whatever shape (class instance, nulls) the request gave; checked by `validate`. */
+function copyExtensionMappings(input: ExtensionMappings): ExtensionMappings {
+  const copy: Record<string, Record<string, string>> = {};
+  if (typeof input !== 'object' || input === null) return input;
+  for (const [vocabulary, mapping] of Object.entries(input as Record<string, unknown>)) {
+    if (mapping === undefined) continue;
+    copy[vocabulary] =
+      typeof mapping === 'object' && mapping !== null && !Array.isArray(mapping)
+        ? { ...(mapping as Record<string, string>) }
+        : (mapping as Record<string, string>);
+  }
+  return copy;
+}
+
+/**
+ * Extension mappings: known vocabularies only, keys that are OneRoster 1.2 extension values, values that are core
+ * values of the vocabulary. OneRoster connections only, and not 1.1 (which has no extension values).
+ */
+function checkExtensionMappings(provider: SisProvider, settings: SisConnectionSettings, issues: SettingIssue[]): void {
+  const mappings = settings.extensionMappings ?? {};
+  if (typeof mappings !== 'object' || mappings === null || Array.isArray(mappings)) {
+    issues.push({ field: 'extensionMappings', message: 'extensionMappings must be an object of vocabularies' });
+    return;
+  }
+  const vocabularies = Object.keys(EXTENSION_VOCABULARY_VALUES) as ExtensionVocabulary[];
+  let mapped = 0;
+  for (const [vocabulary, mapping] of Object.entries(mappings as Record<string, unknown>)) {
+    const at = `extensionMappings.${vocabulary}`;
+    if (!(vocabularies as string[]).includes(vocabulary)) {
+      issues.push({ field: at, message: `extensionMappings vocabularies are: ${vocabularies.join(', ')}` });
+      continue;
+    }
+    if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
+      issues.push({ field: at, message: `${at} must be an object of extension value → core value` });
+      continue;
+    }
+    const entries = Object.entries(mapping as Record<string, unknown>);
+    if (entries.length > MAX_EXTENSION_MAPPINGS) {
+      issues.push({ field: at, message: `${at} may map at most ${MAX_EXTENSION_MAPPINGS} extension values` });
+      continue;
+    }
+    const core = EXTENSION_VOCABULARY_VALUES[vocabulary as ExtensionVocabulary];
+    for (const [key, value] of entries) {
+      mapped += 1;
+      if (!isExtensionValue(key)) {
+        issues.push({
+          field: at,
+          message: `${at} keys must be OneRoster extension values: ext: followed by letters, digits, ".", "-" or "_" (got "${key.slice(0, 50)}")`,
+        });
+      } else if (typeof value !== 'string' || !core.includes(value)) {
+        issues.push({ field: `${at}.${key}`, message: `${at}.${key} must be one of ${core.join(', ')}` });
+      }
+    }
+  }
+  if (mapped === 0) return;
+  if (provider === 'powerschool') {
+    issues.push({ field: 'extensionMappings', message: 'extensionMappings apply to OneRoster connections only' });
+  } else if (settings.version === '1.1') {
+    issues.push({
+      field: 'extensionMappings',
+      message: 'extensionMappings apply to OneRoster 1.2 only (OneRoster 1.1 has no extension values)',
+    });
+  }
+}
 
 /** A named PowerQuery as plugins declare them (`com.pearson.core.teachers.sectionEnrollments`). */
 const POWERQUERY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;

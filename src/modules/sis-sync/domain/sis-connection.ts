@@ -1,4 +1,4 @@
-import type { RosterEntity } from '@app/contracts';
+import type { ExtensionMappings, RosterEntity } from '@app/contracts';
 
 export const SIS_PROVIDERS = ['oneroster', 'oneroster-csv', 'powerschool'] as const;
 export type SisProvider = (typeof SIS_PROVIDERS)[number];
@@ -120,6 +120,12 @@ export interface SisConnectionSettings {
   enrollmentPowerQuery?: string | null;
   /** Per-field ownership of locally editable person fields; absent fields are `sticky`. */
   fieldPolicies?: FieldPolicies;
+  /**
+   * OneRoster 1.2 only: the core meaning of extension values (`ext:…`) per vocabulary, e.g.
+   * `{ orgType: { "ext:campus": "school" } }`. An extension value not listed keeps no core meaning (an org type is
+   * no school, a role grants nothing) and is reported once per run as a warning. Absent: `{}`.
+   */
+  extensionMappings?: ExtensionMappings;
 }
 
 /**

@@ -66,6 +66,62 @@ const person = (sourcedId: string, extra: Record<string, string> = {}) => ({
 });
 
 describe('OneRosterCsvSisSource', () => {
+  it('maps 1.2 extension values with the connection mappings and warns once per unmapped value and for inactive', async () => {
+    const path = await buildZip({
+      'manifest.csv': manifest('1.2', { orgs: 'bulk', users: 'bulk', roles: 'bulk' }),
+      'orgs.csv': csv('1.2', 'orgs', [
+        { sourcedId: 'sch-1', name: 'North', type: 'ext:campus' },
+        { sourcedId: 'ann-1', name: 'Annex', type: 'ext:annex' },
+        { sourcedId: 'ann-2', name: 'Annex 2', type: 'ext:annex' },
+        { sourcedId: 'old-1', status: 'inactive', name: 'Closed', type: 'school' },
+      ]),
+      'users.csv': csv('1.2', 'users', [person('u-1'), person('u-2'), person('u-3')]),
+      'roles.csv': csv('1.2', 'roles', [
+        { sourcedId: 'r-1', userSourcedId: 'u-1', roleType: 'primary', role: 'ext:coTeacher', orgSourcedId: 'sch-1' },
+        { sourcedId: 'r-2', userSourcedId: 'u-2', roleType: 'primary', role: 'ext:coach', orgSourcedId: 'sch-1' },
+        { sourcedId: 'r-3', userSourcedId: 'u-3', roleType: 'primary', role: 'ext:coach', orgSourcedId: 'sch-1' },
+      ]),
+    });
+    const source = await OneRosterCsvSisSource.open({
+      zipPath: path,
+      extensionMappings: { orgType: { 'ext:campus': 'school' }, role: { 'ext:coTeacher': 'teacher' } },
+    });
+    const orgs = await pullAll(source, 'orgs');
+    expect(orgs.records.map((org) => [org.sourcedId, org.status, org.type])).toEqual([
+      ['sch-1', 'active', 'school'],
+      ['ann-1', 'active', 'ext:annex'],
+      ['ann-2', 'active', 'ext:annex'],
+      ['old-1', 'tobedeleted', 'school'],
+    ]);
+    expect(orgs.issues.map(({ field, severity, sourcedId }) => ({ field, severity, sourcedId }))).toEqual([
+      { field: 'status', severity: 'warning', sourcedId: null },
+      { field: 'type', severity: 'warning', sourcedId: null },
+    ]);
+    expect(orgs.issues[1].message).toMatch(/^2 orgs records carried the extension value "ext:annex" in type/);
+    const people = await pullAll(source, 'people');
+    expect(people.records.map((record) => [record.sourcedId, record.primaryRole])).toEqual([
+      ['u-1', 'teacher'],
+      ['u-2', 'ext:coach'],
+      ['u-3', 'ext:coach'],
+    ]);
+    expect(people.issues).toMatchObject([{ entity: 'people', field: 'roles.role', severity: 'warning' }]);
+    expect(people.issues[0].message).toMatch(/^2 people records carried the extension value "ext:coach"/);
+    await source.close();
+
+    const legacy = await OneRosterCsvSisSource.open({
+      zipPath: await buildZip({
+        'manifest.csv': manifest('1.1', { orgs: 'bulk' }),
+        'orgs.csv': csv('1.1', 'orgs', [{ sourcedId: 'sch-1', name: 'North', type: 'ext:campus' }]),
+      }),
+      extensionMappings: { orgType: { 'ext:campus': 'school' } },
+    });
+    const refused = await pullAll(legacy, 'orgs');
+    expect(refused.records).toEqual([]);
+    expect(refused.issues).toMatchObject([{ field: 'type', sourcedId: 'sch-1' }]);
+    expect(refused.issues[0].message).toContain('OneRoster 1.1 has no extension values');
+    await legacy.close();
+  });
+
   it('offers the files the manifest supplies, a bulk file as a snapshot and a delta file as changes', async () => {
     const path = await buildZip({
       'manifest.csv': manifest('1.1', { orgs: 'bulk', users: 'absent', enrollments: 'delta' }),

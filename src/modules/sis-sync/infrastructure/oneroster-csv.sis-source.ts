@@ -1,10 +1,17 @@
 import { basename } from 'node:path';
-import { ROSTER_ENTITIES, type PersonRoleMembership, type RosterEntity, type RosterRecord } from '@app/contracts';
+import {
+  ROSTER_ENTITIES,
+  type ExtensionMappings,
+  type PersonRoleMembership,
+  type RosterEntity,
+  type RosterRecord,
+} from '@app/contracts';
 import {
   IgnoredValueTally,
   ONEROSTER_CSV_FILES_BY_ENTITY,
   OneRosterError,
   OneRosterSchoolScope,
+  OneRosterVocabulary,
   normaliseCsvRole,
   normaliseCsvRow,
   openOneRosterCsvZip,
@@ -20,6 +27,7 @@ import {
   type SisPullOptions,
   type SisRecordIssue,
 } from '../application/ports/sis-source.port.js';
+import { noticeIssue } from './oneroster-notices.js';
 
 export interface OneRosterCsvSisSourceOptions {
   zipPath: string;
@@ -30,6 +38,8 @@ export interface OneRosterCsvSisSourceOptions {
   schoolScope?: readonly string[];
   /** Records per page. */
   batchSize?: number;
+  /** The connection's OneRoster 1.2 extension mappings (`ext:…` → core value per vocabulary). */
+  extensionMappings?: ExtensionMappings;
 }
 
 /**
@@ -43,6 +53,8 @@ export interface OneRosterCsvSisSourceOptions {
 export class OneRosterCsvSisSource extends SisSource {
   private readonly scope: OneRosterSchoolScope;
   private readonly batchSize: number;
+  /** The connection's extension mappings and this run's tally of unmapped values and `inactive` statuses. */
+  private readonly vocabulary: OneRosterVocabulary;
   private rolesByUser?: Promise<RolesByUser>;
   private orgsSeen = false;
 
@@ -54,6 +66,7 @@ export class OneRosterCsvSisSource extends SisSource {
     super();
     this.scope = new OneRosterSchoolScope(options.schoolScope ?? []);
     this.batchSize = options.batchSize ?? 500;
+    this.vocabulary = new OneRosterVocabulary(options.extensionMappings);
   }
 
   /** Opens and validates the package; fails with `SIS_SYNC.CSV_INVALID` when its structure is wrong. */
@@ -137,7 +150,7 @@ export class OneRosterCsvSisSource extends SisSource {
           if (!memberships && row.values.status?.trim() === 'tobedeleted') {
             memberships = rolesByUser?.deleted.get(userSourcedId);
           }
-          const result = normaliseCsvRow(entity, row.values, { version, memberships });
+          const result = normaliseCsvRow(entity, row.values, { version, memberships, vocabulary: this.vocabulary });
           if (!result.ok) {
             const reason =
               result.issue.field === 'roles' ? 'no active role for this user in roles.csv' : result.issue.message;
@@ -153,6 +166,7 @@ export class OneRosterCsvSisSource extends SisSource {
       for (const { field, message } of ignored.summaries([`${file}.csv row`, `${file}.csv rows`])) {
         report({ entity, sourcedId: null, field, message, severity: 'warning' });
       }
+      for (const notice of this.vocabulary.drain(entity)) report(noticeIssue(notice));
       if (entity === 'orgs') this.orgsSeen = true;
     } catch (error) {
       throw toSisSourceError(error, entity);
@@ -178,7 +192,7 @@ export class OneRosterCsvSisSource extends SisSource {
     });
     for await (const batch of rows) {
       for (const row of batch) {
-        const result = normaliseCsvRole(row.values);
+        const result = normaliseCsvRole(row.values, this.vocabulary);
         if (!result.ok) {
           report({
             ...result.issue,
@@ -199,9 +213,10 @@ export class OneRosterCsvSisSource extends SisSource {
   /** Reads orgs.csv once so the scope knows which orgs are district-level (courses often belong to the district). */
   private async learnOrgs(): Promise<void> {
     if (this.csvPackage.files.orgs !== 'absent') {
+      const vocabulary = this.vocabulary.silent();
       for await (const batch of this.csvPackage.rows('orgs', { batchSize: this.batchSize })) {
         for (const row of batch) {
-          const result = normaliseCsvRow('orgs', row.values, { version: this.csvPackage.version });
+          const result = normaliseCsvRow('orgs', row.values, { version: this.csvPackage.version, vocabulary });
           if (result.ok) this.scope.rememberOrg(result.record);
         }
       }

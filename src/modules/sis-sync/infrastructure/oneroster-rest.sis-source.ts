@@ -5,6 +5,7 @@ import {
   OneRosterError,
   OneRosterRestClient,
   OneRosterSchoolScope,
+  OneRosterVocabulary,
   dateLastModifiedSinceFilter,
   normaliseRestRecord,
   type OneRosterAuth,
@@ -20,6 +21,7 @@ import {
   type SisTrafficObserver,
 } from '../application/ports/sis-source.port.js';
 import type { SisConnectionSettings } from '../domain/sis-connection.js';
+import { noticeIssue } from './oneroster-notices.js';
 
 export interface OneRosterRestSisSourceOptions {
   settings: SisConnectionSettings;
@@ -43,6 +45,8 @@ export class OneRosterRestSisSource extends SisSource {
   private readonly version: OneRosterVersion;
   private readonly settings: SisConnectionSettings;
   private readonly scope: OneRosterSchoolScope;
+  /** The connection's extension mappings and this run's tally of unmapped values and `inactive` statuses. */
+  private readonly vocabulary: OneRosterVocabulary;
   private readonly now: () => Date;
   private readonly options: OneRosterRestSisSourceOptions;
   /** Whether every org has been seen, so courses owned by the district can be told apart from other schools'. */
@@ -58,6 +62,7 @@ export class OneRosterRestSisSource extends SisSource {
     this.options = options;
     this.version = settings.version ?? versionFromBaseUrl(settings.baseUrl);
     this.scope = new OneRosterSchoolScope(settings.schoolScope);
+    this.vocabulary = new OneRosterVocabulary(settings.extensionMappings);
     this.now = options.now ?? (() => new Date());
     try {
       this.client = new OneRosterRestClient({
@@ -173,7 +178,7 @@ export class OneRosterRestSisSource extends SisSource {
       for await (const page of pages) {
         const records: RosterRecord<E>[] = [];
         for (const raw of page) {
-          const result = normaliseRestRecord(entity, raw, this.version);
+          const result = normaliseRestRecord(entity, raw, this.version, this.vocabulary);
           if (!result.ok) {
             options.onIssue?.(result.issue);
             continue;
@@ -187,6 +192,7 @@ export class OneRosterRestSisSource extends SisSource {
       for (const { field, message } of ignored.summaries([`${collection} record`, `${collection} records`])) {
         options.onIssue?.({ entity, sourcedId: null, field, message, severity: 'warning' });
       }
+      for (const notice of this.vocabulary.drain(entity)) options.onIssue?.(noticeIssue(notice));
       if (entity === 'orgs' && filter === undefined) this.orgsSeenInFull = true;
     } catch (error) {
       throw toSisSourceError(error, entity);
@@ -195,9 +201,10 @@ export class OneRosterRestSisSource extends SisSource {
 
   /** Reads every org once so the scope knows which orgs are district-level (a delta run may not list them). */
   private async learnOrgs(concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+    const vocabulary = this.vocabulary.silent();
     for await (const page of this.client.listPages(ONEROSTER_REST_COLLECTIONS.orgs, { concurrency, signal })) {
       for (const raw of page) {
-        const result = normaliseRestRecord('orgs', raw, this.version);
+        const result = normaliseRestRecord('orgs', raw, this.version, vocabulary);
         if (result.ok) this.scope.rememberOrg(result.record);
       }
     }

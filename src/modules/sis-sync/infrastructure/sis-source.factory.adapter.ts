@@ -26,6 +26,7 @@ export class ProviderSisSourceFactory extends SisSourceFactory {
         displayName: context.importFileName ?? null,
         schoolScope: connection.settings.schoolScope,
         batchSize: CSV_PAGE,
+        extensionMappings: connection.settings.extensionMappings,
       });
     }
     switch (connection.provider) {

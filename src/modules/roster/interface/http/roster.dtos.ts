@@ -1,4 +1,4 @@
-import { PERSON_ROLES, type EnrollmentRole, type PersonRole } from '@app/contracts';
+import { PERSON_ROLES, type EnrollmentRole, type ExtensionValue, type PersonRole } from '@app/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -231,7 +231,14 @@ export class ClassMemberPersonDto extends SourcedDto {
 /** What an enrollment says, whichever side (class or student) it is listed from. */
 export abstract class EnrollmentTermsDto {
   @ApiProperty({ type: EnrollmentDto }) enrollment!: EnrollmentDto;
-  @ApiProperty({ enum: ENROLLMENT_ROLES }) role!: EnrollmentRole;
+  @ApiProperty({
+    type: String,
+    example: 'teacher',
+    description:
+      `One of ${ENROLLMENT_ROLES.join(', ')}; from a OneRoster 1.2 source, possibly an extension value (ext:…) ` +
+      "the connection's extensionMappings give no core meaning (neither a student nor a teacher of the class)",
+  })
+  role!: EnrollmentRole | ExtensionValue;
   @ApiProperty() primary!: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date' }) beginDate!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date' }) endDate!: string | null;
@@ -395,8 +402,14 @@ export class GuardianDto extends SourcedDto {
   @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
   @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
   @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
-  @ApiProperty({ enum: PERSON_ROLES, description: "The linked person's primary role (guardian, parent, relative…)" })
-  role!: PersonRole;
+  @ApiProperty({
+    type: String,
+    example: 'guardian',
+    description:
+      `The linked person's primary role: one of ${PERSON_ROLES.join(', ')}, or from a OneRoster 1.2 source an ` +
+      "extension value (ext:…) the connection's extensionMappings give no core meaning",
+  })
+  role!: PersonRole | ExtensionValue;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
   @ApiProperty({ nullable: true, type: String }) phone!: string | null;
   @ApiProperty({ nullable: true, type: String }) sms!: string | null;

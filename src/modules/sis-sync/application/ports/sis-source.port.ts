@@ -124,8 +124,10 @@ export interface SisRecordIssue {
    */
   subject?: 'record' | 'detail';
   /**
-   * `error` (the default): the record (or detail) was skipped. `warning`: nothing was skipped, something was
-   * tolerated (an ignored bad timestamp, empty trailing fields); a warning never makes a run `succeeded_with_issues`.
+   * `error` (the default): the record (or detail) was skipped. `warning`: nothing was skipped, the run only says how
+   * something was read or what was tolerated (an unmapped OneRoster extension value, a status `inactive`, an ignored
+   * bad timestamp, empty trailing fields); reported once per run, not per record, and never counted as an error of
+   * the run.
    */
   severity?: 'error' | 'warning';
 }

@@ -1146,6 +1146,34 @@ describe('SyncEngine', () => {
     expect(w.metrics.settled).toEqual([{ provider: w.connection.provider, outcome: 'succeeded' }]);
   });
 
+  it('records a source warning with its own severity: the run still succeeds and the record is not unreadable', async () => {
+    const w = world();
+    await w.sync({ orgs: orgs(2) });
+    w.sources.script = {
+      data: { orgs: orgs(2) },
+      pageSize: 1000,
+      issues: {
+        orgs: [
+          { entity: 'orgs', sourcedId: 'o1', field: 'status', message: 'taken as tobedeleted', severity: 'warning' },
+        ],
+      },
+    };
+    const run = await w.start();
+    const settled = (await w.engine().execute(run.id))!;
+    expect(settled).toMatchObject({ state: 'succeeded', issueCount: 1 });
+    expect(await w.runs.listIssues(run.id, 10, 0)).toMatchObject([
+      { entity: 'orgs', sourcedId: 'o1', field: 'status', severity: 'warning' },
+    ]);
+    // An error from the source is still an error (the default severity); one in 20 stays under the rejected hold.
+    w.sources.script = {
+      data: { orgs: orgs(20) },
+      pageSize: 1000,
+      issues: { orgs: [{ entity: 'orgs', sourcedId: null, field: 'type', message: 'type must be one of …' }] },
+    };
+    const second = (await w.engine().execute((await w.start()).id))!;
+    expect(second).toMatchObject({ state: 'succeeded_with_issues' });
+  });
+
   it('fails the run and applies nothing when the SIS fails mid-pull', async () => {
     const w = world();
     await w.sync({ orgs: orgs(3), people: [person('p1'), person('p2')] });

@@ -26,6 +26,19 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import {
+  ACADEMIC_SESSION_TYPES,
+  CLASS_TYPES,
+  ENROLLMENT_ROLES,
+  ORG_TYPES,
+  PERSON_ROLES,
+  type AcademicSessionType,
+  type ClassType,
+  type EnrollmentRole,
+  type ExtensionMappings,
+  type OrgType,
+  type PersonRole,
+} from '@app/contracts';
 import { SETTING_LIMITS } from '../../domain/connection-defaults.js';
 import {
   DEFAULT_FIELD_POLICY,
@@ -58,6 +71,35 @@ export class FieldPoliciesDto {
   @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) pronouns?: FieldPolicy;
   @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) phone?: FieldPolicy;
   @ApiPropertyOptional({ enum: FIELD_POLICIES }) @Optional() @IsIn(FIELD_POLICIES) sms?: FieldPolicy;
+}
+
+const extensionMapping = (core: readonly string[], example: Record<string, string>) =>
+  ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', enum: [...core] },
+    example,
+    description: 'OneRoster 1.2 extension value (ext:…) → the core value it means',
+  });
+
+/** Keys and values are checked by the connection policy (ext: pattern, core values). */
+export class ExtensionMappingsDto {
+  @extensionMapping(ORG_TYPES, { 'ext:campus': 'school' }) @Optional() @IsObject() orgType?: Record<string, OrgType>;
+  @extensionMapping(ACADEMIC_SESSION_TYPES, { 'ext:trimester': 'term' })
+  @Optional()
+  @IsObject()
+  sessionType?: Record<string, AcademicSessionType>;
+  @extensionMapping(CLASS_TYPES, { 'ext:advisory': 'homeroom' })
+  @Optional()
+  @IsObject()
+  classType?: Record<string, ClassType>;
+  @extensionMapping(PERSON_ROLES, { 'ext:coTeacher': 'teacher' }) @Optional() @IsObject() role?: Record<
+    string,
+    PersonRole
+  >;
+  @extensionMapping(ENROLLMENT_ROLES, { 'ext:coTeacher': 'teacher' })
+  @Optional()
+  @IsObject()
+  enrollmentRole?: Record<string, EnrollmentRole>;
 }
 
 export class SisAuthDto {
@@ -471,6 +513,18 @@ export class CreateSisConnectionDto {
   fieldPolicies?: FieldPoliciesDto;
 
   @ApiPropertyOptional({
+    type: () => ExtensionMappingsDto,
+    description:
+      'OneRoster 1.2: what extension values (ext:…) of each vocabulary mean, e.g. {"orgType": {"ext:campus": "school"}}. ' +
+      'An unmapped extension value is stored as given with no core meaning (an org type is no school, a role grants ' +
+      'nothing) and reported once per run as a warning. Replaces the stored mappings whole; default {}',
+  })
+  @Optional()
+  @ValidateNested()
+  @Type(() => ExtensionMappingsDto)
+  extensionMappings?: ExtensionMappingsDto;
+
+  @ApiPropertyOptional({
     nullable: true,
     type: String,
     description:
@@ -533,6 +587,8 @@ export class SisConnectionDto {
   @ApiProperty() fullReconciliationDays!: number;
   @ApiProperty({ enum: PERSON_MERGE_RULES }) personMergeRule!: PersonMergeRule;
   @ApiProperty({ type: () => FieldPoliciesDto }) fieldPolicies!: FieldPolicies;
+  @ApiPropertyOptional({ type: () => ExtensionMappingsDto, description: 'OneRoster connections only' })
+  extensionMappings?: ExtensionMappings;
   @ApiPropertyOptional({ nullable: true, type: String, description: 'PowerSchool connections only' })
   enrollmentPowerQuery?: string | null;
   @ApiProperty() createdAt!: string;
@@ -583,7 +639,9 @@ export class SisConnectionDto {
       fieldPolicies: Object.fromEntries(
         LOCALLY_EDITABLE_FIELDS.map((field) => [field, settings.fieldPolicies?.[field] ?? DEFAULT_FIELD_POLICY]),
       ),
-      ...(connection.provider === 'powerschool' ? { enrollmentPowerQuery: settings.enrollmentPowerQuery ?? null } : {}),
+      ...(connection.provider === 'powerschool'
+        ? { enrollmentPowerQuery: settings.enrollmentPowerQuery ?? null }
+        : { extensionMappings: settings.extensionMappings ?? {} }),
       createdAt: connection.createdAt.toISOString(),
       updatedAt: connection.updatedAt.toISOString(),
     };
