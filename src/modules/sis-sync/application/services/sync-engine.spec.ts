@@ -1344,7 +1344,7 @@ describe('SyncEngine', () => {
         issues: {
           orgs: [
             { ...refused('orgs', 'o1'), subject: 'detail' },
-            { ...refused('orgs', 'o2'), severity: 'warning' } as SisRecordIssue,
+            { ...refused('orgs', 'o2'), severity: 'warning' },
           ],
         },
       };
