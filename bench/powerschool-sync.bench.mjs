@@ -104,7 +104,7 @@ function createBenchConnection(api, server) {
     peakHours: null,
     enrollmentPowerQuery: POWERQUERY ? server.powerQueryName : null,
     // Rules without bounds switch the holds off (see roster-sync.bench.mjs); the 1% delta renames people.
-    thresholds: { '*': { create: {}, update: {}, deactivate: {} } },
+    thresholds: { '*': { create: {}, update: {}, deactivate: {}, reject: {} } },
   });
 }
 

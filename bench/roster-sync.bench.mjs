@@ -122,7 +122,7 @@ async function createBenchConnection(api, server, name) {
     peakHours: null,
     // Rules without bounds switch the holds off: `withDefaultHolds` (connection-settings.policy.ts) adds the
     // default `*` rules only for actions left unsaid, and `exceededThresholds` never trips on an empty rule.
-    thresholds: { '*': { deactivate: {}, update: {} } },
+    thresholds: { '*': { deactivate: {}, update: {}, reject: {} } },
   });
   return connection.id;
 }
