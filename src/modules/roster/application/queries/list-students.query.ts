@@ -3,18 +3,9 @@ import { RosterReadModel } from '../ports/roster-read-model.port.js';
 import { rosterAccessScope, type RosterViewer } from '../roster-access-scope.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../roster-page-cursor.js';
 import type { Page, StudentView } from '../roster-views.js';
-import { PersonPages } from './person-pages.js';
+import { PersonPages, type PersonListOptions } from './person-pages.js';
 
-export interface ListStudentsOptions {
-  /** Free text over names, identifier, username and email; tolerant of typos and accents. */
-  search?: string;
-  /** Local id of a school; a school outside the viewer's scope simply yields nothing. */
-  schoolId?: string;
-  /** Id of a SIS connection; an unknown one simply yields nothing. */
-  connectionId?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type ListStudentsOptions = PersonListOptions;
 
 /** Active people holding the student role that the viewer may see: by name, or best matches first when searching. */
 export class ListStudentsQuery extends Query<Page<StudentView>> {

@@ -4,6 +4,18 @@ import type { RankedStudentPosition, StudentPosition } from '../ports/roster-rea
 import { CURSOR_FIELD_PATTERNS, PageCursorCodec, toPage } from '../roster-page-cursor.js';
 import type { Page, PersonNameView } from '../roster-views.js';
 
+/** What a list of students or of staff takes. */
+export interface PersonListOptions {
+  /** Free text over names, identifier, username and email; tolerant of typos and accents. */
+  search?: string;
+  /** Local id of a school; a school outside the viewer's scope simply yields nothing. */
+  schoolId?: string;
+  /** Id of a SIS connection; an unknown one simply yields nothing. */
+  connectionId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
 /** How one kind of person (students, staff) is read: a page by name, or a page of best matches for a search. */
 export interface PersonPageReads<View extends PersonNameView, Ranked extends { score: string }> {
   byName(after: StudentPosition | null, limit: number): Promise<View[]>;
