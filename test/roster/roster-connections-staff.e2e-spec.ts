@@ -2,9 +2,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
+import { createUserToken, walkPages } from './roster-client.js';
 import { seedRoster, type RosterSeed, type SeededRoster } from './seed-roster.js';
 
-const PASSWORD = 'a-long-enough-password';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 type Caller = 'admin' | 'springfieldAdmin' | 'shelbyvilleAdmin' | 'tess' | 'teacherElsewhere';
@@ -78,27 +78,10 @@ describe('reads that tell connections apart, and the staff list', () => {
   const people = (items: Person[]) =>
     items.map((person) => `${person.givenName} ${person.familyName} (${person.source.connectionName})`).sort();
 
-  async function createUser(email: string, roles: string[], schoolIds: string[] = []): Promise<string> {
-    await request(url)
-      .post('/api/v1/users')
-      .set(bearer(tokens.admin))
-      .send({ email, displayName: email, password: PASSWORD, roles, schoolIds })
-      .expect(201);
-    return (await login(url, email, PASSWORD)).accessToken;
-  }
+  const createUser = (email: string, roles: string[], schoolIds: string[] = []): Promise<string> =>
+    createUserToken(url, tokens.admin, email, roles, schoolIds);
 
-  async function walk<T>(caller: Caller, path: string): Promise<T[]> {
-    const items: T[] = [];
-    let cursor: string | null = null;
-    for (let pageCount = 0; pageCount < 100; pageCount += 1) {
-      const separator = path.includes('?') ? '&' : '?';
-      const response = await get(caller, cursor ? `${path}${separator}cursor=${cursor}` : path).expect(200);
-      items.push(...(response.body.items as T[]));
-      cursor = response.body.nextCursor as string | null;
-      if (!cursor) return items;
-    }
-    throw new Error('the cursor never ended');
-  }
+  const walk = <T>(caller: Caller, path: string): Promise<T[]> => walkPages<T>((page) => get(caller, page), path);
 
   beforeAll(async () => {
     testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });

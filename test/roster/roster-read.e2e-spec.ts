@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
+import { createUserToken, walkPages } from './roster-client.js';
 import { seedRoster, type SeededRoster } from './seed-roster.js';
 
 const PASSWORD = 'a-long-enough-password';
@@ -31,28 +32,12 @@ describe('roster read side', () => {
   const student = (sourcedId: string) => district.id('people', sourcedId);
   const cls = (sourcedId: string) => district.id('classes', sourcedId);
 
-  async function createUser(email: string, roles: string[], schoolIds: string[] = []): Promise<string> {
-    await request(url)
-      .post('/api/v1/users')
-      .set(bearer(tokens.admin))
-      .send({ email, displayName: email, password: PASSWORD, roles, schoolIds })
-      .expect(201);
-    return (await login(url, email, PASSWORD)).accessToken;
-  }
+  const createUser = (email: string, roles: string[], schoolIds: string[] = []): Promise<string> =>
+    createUserToken(url, tokens.admin, email, roles, schoolIds);
 
   /** Follows `nextCursor` to the end and returns every item in order. */
-  async function walk<T extends { id: string }>(caller: Caller, path: string): Promise<T[]> {
-    const items: T[] = [];
-    let cursor: string | null = null;
-    for (let pageCount = 0; pageCount < 100; pageCount += 1) {
-      const separator = path.includes('?') ? '&' : '?';
-      const response = await get(caller, cursor ? `${path}${separator}cursor=${cursor}` : path).expect(200);
-      items.push(...(response.body.items as T[]));
-      cursor = response.body.nextCursor as string | null;
-      if (!cursor) return items;
-    }
-    throw new Error('the cursor never ended');
-  }
+  const walk = <T extends { id: string }>(caller: Caller, path: string): Promise<T[]> =>
+    walkPages<T>((page) => get(caller, page), path);
 
   beforeAll(async () => {
     testApp = await bootTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });

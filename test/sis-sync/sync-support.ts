@@ -20,31 +20,30 @@ export interface RunView {
 
 const SETTLED = new Set(['held', 'succeeded', 'succeeded_with_issues', 'failed', 'cancelled']);
 
-export async function createOneRosterConnection(
-  url: string,
-  token: string,
-  fields: Record<string, unknown>,
-): Promise<string> {
-  const response = await request(url)
-    .post('/api/v1/sis/connections')
-    .set(bearer(token))
-    .send({ provider: 'oneroster', version: '1.2', vendor: 'generic', requestTimeoutMs: 2000, ...fields });
+/** Creates a connection from `body` (expects 201) and returns its id. */
+async function createConnection(url: string, token: string, body: Record<string, unknown>): Promise<string> {
+  const response = await request(url).post('/api/v1/sis/connections').set(bearer(token)).send(body);
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return (response.body as { id: string }).id;
 }
 
-/** A `oneroster-csv` connection: a feed of uploaded packages (no base URL, credentials or schedule). */
-export async function createCsvConnection(
+export function createOneRosterConnection(
   url: string,
   token: string,
   fields: Record<string, unknown>,
 ): Promise<string> {
-  const response = await request(url)
-    .post('/api/v1/sis/connections')
-    .set(bearer(token))
-    .send({ provider: 'oneroster-csv', ...fields });
-  expect(response.status, JSON.stringify(response.body)).toBe(201);
-  return (response.body as { id: string }).id;
+  return createConnection(url, token, {
+    provider: 'oneroster',
+    version: '1.2',
+    vendor: 'generic',
+    requestTimeoutMs: 2000,
+    ...fields,
+  });
+}
+
+/** A `oneroster-csv` connection: a feed of uploaded packages (no base URL, credentials or schedule). */
+export function createCsvConnection(url: string, token: string, fields: Record<string, unknown>): Promise<string> {
+  return createConnection(url, token, { provider: 'oneroster-csv', ...fields });
 }
 
 export async function startRun(

@@ -191,17 +191,7 @@ function coverageCtes(
            AND (EXISTS (SELECT 1 FROM ${orgsCte} cs
                          WHERE cs.connection_id = c.connection_id AND cs.sourced_id = c.school_sourced_id)
                 ${taught}))`,
-      sql`${new SqlFragment(`${prefix}_students`, [])} AS (
-        SELECT p.id FROM ${orgsCte} cs
-          JOIN roster_people p ON p.connection_id = cs.connection_id
-                              AND p.org_sourced_ids @> jsonb_build_array(cs.sourced_id)
-         WHERE p.status = 'active'
-        UNION
-        SELECT p.id FROM ${classesCte} cc
-          JOIN roster_enrollments e ON e.connection_id = cc.connection_id AND e.class_sourced_id = cc.sourced_id
-                                   AND e.role = 'student' AND ${currentEnrollment('e', 'cc', window)}
-          JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
-                              AND p.status = 'active')`,
+      membersCte(`${prefix}_students`, orgsCte, classesCte, sql`= 'student'`, window),
     ],
     ',\n',
   );
@@ -229,15 +219,30 @@ function filterSchool(schoolId: string): SqlFragment {
 function staffCte(prefix: 'scope' | 'filter', window: AccessWindow, self?: SqlFragment): SqlFragment {
   const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
   const classesCte = new SqlFragment(`${prefix}_classes`, []);
-  return sql`${new SqlFragment(`${prefix}_staff`, [])} AS (
-        SELECT p.id FROM ${schoolsCte} cs
+  return membersCte(`${prefix}_staff`, schoolsCte, classesCte, STAFF_ENROLLMENT, window, self);
+}
+
+/**
+ * CTE `name`: the active people listed in an org of `orgsCte` or currently enrolled, with an enrollment role
+ * matching `enrollmentRole` (`= 'student'`, `IN (…)`), in a class of `classesCte`; plus the people `self` selects.
+ */
+function membersCte(
+  name: string,
+  orgsCte: SqlFragment,
+  classesCte: SqlFragment,
+  enrollmentRole: SqlFragment,
+  window: AccessWindow,
+  self?: SqlFragment,
+): SqlFragment {
+  return sql`${new SqlFragment(name, [])} AS (
+        SELECT p.id FROM ${orgsCte} cs
           JOIN roster_people p ON p.connection_id = cs.connection_id
                               AND p.org_sourced_ids @> jsonb_build_array(cs.sourced_id)
          WHERE p.status = 'active'
         UNION
         SELECT p.id FROM ${classesCte} cc
           JOIN roster_enrollments e ON e.connection_id = cc.connection_id AND e.class_sourced_id = cc.sourced_id
-                                   AND e.role ${STAFF_ENROLLMENT} AND ${currentEnrollment('e', 'cc', window)}
+                                   AND e.role ${enrollmentRole} AND ${currentEnrollment('e', 'cc', window)}
           JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
                               AND p.status = 'active'
         ${self ? sql`UNION ${self}` : SqlFragment.empty})`;
@@ -303,6 +308,37 @@ function connectionCondition(t: 'p' | 'c', connectionId: string | undefined): Sq
   return connectionId === undefined
     ? SqlFragment.empty
     : sql`${new SqlFragment(`${t}.connection_id`, [])} = ${connectionId}::uuid`;
+}
+
+/** Which people (alias `p`) a student or staff list reads: its CTEs, the columns it selects, its conditions. */
+interface PersonSelection {
+  ctes: SqlFragment;
+  columns: SqlFragment;
+  conditions: SqlFragment[];
+}
+
+/**
+ * Active people that `who` picks, kept by `filter` and visible to `scope`: `filter_<members>` and `scope_<members>`
+ * are the CTEs of the filter school and of the scope (`students` or `staff`). `extra` sits after the connection.
+ */
+function personConditions(
+  who: SqlFragment,
+  members: 'students' | 'staff',
+  scope: RosterAccessScope,
+  filter: { schoolId?: string; connectionId?: string },
+  ...extra: SqlFragment[]
+): SqlFragment[] {
+  return [
+    sql`p.status = 'active' AND ${who}`,
+    connectionCondition('p', filter.connectionId),
+    ...extra,
+    filter.schoolId === undefined
+      ? SqlFragment.empty
+      : sql`p.id IN (SELECT id FROM ${new SqlFragment(`filter_${members}`, [])})`,
+    scope.kind === 'district'
+      ? SqlFragment.empty
+      : sql`p.id IN (SELECT id FROM ${new SqlFragment(`scope_${members}`, [])})`,
+  ];
 }
 
 @Injectable()
@@ -408,19 +444,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     limit: number,
   ): Promise<StudentView[]> {
     if (!filterIdsWellFormed(filter)) return [];
-    const window = this.window();
-    const rows = await this.query<StudentRow>(sql`
-      ${withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window))}
-      SELECT ${STUDENT_COLUMNS}
-        FROM roster_people p
-      ${where([
-        ...this.studentConditions(scope, filter),
-        after
-          ? sql`(p.family_name, p.given_name, p.id) > (${after.familyName}, ${after.givenName}, ${after.id}::uuid)`
-          : SqlFragment.empty,
-      ])}
-       ORDER BY p.family_name, p.given_name, p.id
-       LIMIT ${limit}`);
+    const rows = await this.listPeople<StudentRow>(this.students(scope, filter), after, limit);
     return rows.map(studentView);
   }
 
@@ -433,15 +457,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     limit: number,
   ): Promise<RankedStudent[]> {
     if (!filterIdsWellFormed(filter)) return [];
-    const window = this.window();
-    const rows = await this.rankedSearch<StudentRow>({
-      ctes: withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window)),
-      columns: STUDENT_COLUMNS,
-      conditions: this.studentConditions(scope, filter),
-      search,
-      after,
-      limit,
-    });
+    const rows = await this.rankedSearch<StudentRow>(this.students(scope, filter), search, after, limit);
     return rows.map((row) => ({ student: studentView(row), score: String(row.score) }));
   }
 
@@ -452,19 +468,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     limit: number,
   ): Promise<StaffView[]> {
     if (!filterIdsWellFormed(filter)) return [];
-    const window = this.window();
-    const rows = await this.query<StaffRow>(sql`
-      ${withClause(staffScopeCtes(scope, window), staffSchoolFilterCtes(filter.schoolId, window))}
-      SELECT ${STAFF_COLUMNS}
-        FROM roster_people p
-      ${where([
-        ...this.staffConditions(scope, filter),
-        after
-          ? sql`(p.family_name, p.given_name, p.id) > (${after.familyName}, ${after.givenName}, ${after.id}::uuid)`
-          : SqlFragment.empty,
-      ])}
-       ORDER BY p.family_name, p.given_name, p.id
-       LIMIT ${limit}`);
+    const rows = await this.listPeople<StaffRow>(this.staff(scope, filter), after, limit);
     return rows.map(staffView);
   }
 
@@ -476,15 +480,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
     limit: number,
   ): Promise<RankedStaff[]> {
     if (!filterIdsWellFormed(filter)) return [];
-    const window = this.window();
-    const rows = await this.rankedSearch<StaffRow>({
-      ctes: withClause(staffScopeCtes(scope, window), staffSchoolFilterCtes(filter.schoolId, window)),
-      columns: STAFF_COLUMNS,
-      conditions: this.staffConditions(scope, filter),
-      search,
-      after,
-      limit,
-    });
+    const rows = await this.rankedSearch<StaffRow>(this.staff(scope, filter), search, after, limit);
     return rows.map((row) => ({ staff: staffView(row), score: String(row.score) }));
   }
 
@@ -524,29 +520,26 @@ export class PostgresRosterReadModel extends RosterReadModel {
    * word similarity, half the whole-text similarity, and a bonus when the query starts a word (1) or merely
    * occurs (0.5), rounded so the score survives the cursor exactly.
    */
-  private async rankedSearch<Row>(query: {
-    ctes: SqlFragment;
-    columns: SqlFragment;
-    conditions: SqlFragment[];
-    search: string;
-    after: RankedStudentPosition | null;
-    limit: number;
-  }): Promise<(Row & { score: string })[]> {
-    const { search, after } = query;
+  private async rankedSearch<Row>(
+    people: PersonSelection,
+    search: string,
+    after: RankedStudentPosition | null,
+    limit: number,
+  ): Promise<(Row & { score: string })[]> {
     const escaped = escapeLike(search);
     const anywhere = `%${escaped}%`;
     const startsText = `${escaped}%`;
     const startsWord = `% ${escaped}%`;
     const statement = sql`
-      ${query.ctes}
+      ${people.ctes}
       SELECT * FROM (
-        SELECT ${query.columns},
+        SELECT ${people.columns},
                round((word_similarity(${search}, p.search_text) + similarity(${search}, p.search_text) / 2
                       + CASE WHEN p.search_text LIKE ${startsText} OR p.search_text LIKE ${startsWord} THEN 1
                              WHEN p.search_text LIKE ${anywhere} THEN 0.5
                              ELSE 0 END)::numeric, 6) AS score
           FROM roster_people p
-        ${where([...query.conditions, sql`(${search} <% p.search_text OR p.search_text LIKE ${anywhere})`])}
+        ${where([...people.conditions, sql`(${search} <% p.search_text OR p.search_text LIKE ${anywhere})`])}
       ) ranked
       ${
         after
@@ -557,7 +550,7 @@ export class PostgresRosterReadModel extends RosterReadModel {
           : SqlFragment.empty
       }
        ORDER BY ranked.score DESC, ranked.family_name, ranked.given_name, ranked.id
-       LIMIT ${query.limit}`;
+       LIMIT ${limit}`;
     return this.em.transactional(async (em) => {
       const connection = em.getConnection();
       await connection.execute(
@@ -757,25 +750,48 @@ export class PostgresRosterReadModel extends RosterReadModel {
     return schools;
   }
 
-  private studentConditions(scope: RosterAccessScope, filter: StudentFilter): SqlFragment[] {
-    return [
-      sql`p.status = 'active' AND ${IS_STUDENT}`,
-      connectionCondition('p', filter.connectionId),
-      filter.schoolId === undefined ? SqlFragment.empty : sql`p.id IN (SELECT id FROM filter_students)`,
-      scope.kind === 'district' ? SqlFragment.empty : sql`p.id IN (SELECT id FROM scope_students)`,
-    ];
+  /** The students `scope` may see that `filter` keeps. */
+  private students(scope: RosterAccessScope, filter: StudentFilter): PersonSelection {
+    const window = this.window();
+    return {
+      ctes: withClause(scopeCtes(scope, window), schoolFilterCtes(filter.schoolId, window)),
+      columns: STUDENT_COLUMNS,
+      conditions: personConditions(IS_STUDENT, 'students', scope, filter),
+    };
   }
 
-  private staffConditions(scope: RosterAccessScope, filter: StaffFilter): SqlFragment[] {
-    return [
-      sql`p.status = 'active' AND ${IS_STAFF}`,
-      connectionCondition('p', filter.connectionId),
-      filter.role === undefined
-        ? SqlFragment.empty
-        : sql`(p.primary_role = ${filter.role} OR p.roles @> jsonb_build_array(jsonb_build_object('role', ${filter.role}::text)))`,
-      filter.schoolId === undefined ? SqlFragment.empty : sql`p.id IN (SELECT id FROM filter_staff)`,
-      scope.kind === 'district' ? SqlFragment.empty : sql`p.id IN (SELECT id FROM scope_staff)`,
-    ];
+  /** The staff `scope` may see that `filter` keeps. */
+  private staff(scope: RosterAccessScope, filter: StaffFilter): PersonSelection {
+    const window = this.window();
+    return {
+      ctes: withClause(staffScopeCtes(scope, window), staffSchoolFilterCtes(filter.schoolId, window)),
+      columns: STAFF_COLUMNS,
+      conditions: personConditions(
+        IS_STAFF,
+        'staff',
+        scope,
+        filter,
+        filter.role === undefined
+          ? SqlFragment.empty
+          : sql`(p.primary_role = ${filter.role} OR p.roles @> jsonb_build_array(jsonb_build_object('role', ${filter.role}::text)))`,
+      ),
+    };
+  }
+
+  /** A page of `people` by name, after the keyset position `after`. */
+  private listPeople<Row>(people: PersonSelection, after: StudentPosition | null, limit: number): Promise<Row[]> {
+    return this.query<Row>(sql`
+      ${people.ctes}
+      SELECT ${people.columns}
+        FROM roster_people p
+      ${where([
+        ...people.conditions,
+        after
+          ? sql`(p.family_name, p.given_name, p.id) > (${after.familyName}, ${after.givenName}, ${after.id}::uuid)`
+          : SqlFragment.empty,
+      ])}
+       ORDER BY p.family_name, p.given_name, p.id
+       LIMIT ${limit}`);
   }
 
   private query<Row>(fragment: SqlFragment): Promise<Row[]> {

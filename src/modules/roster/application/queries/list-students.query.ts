@@ -1,27 +1,11 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { normaliseSearchQuery } from '../../domain/person-search-text.js';
-import { InvalidRosterCursorError } from '../../domain/roster.errors.js';
-import { RosterReadModel, type RankedStudentPosition, type StudentPosition } from '../ports/roster-read-model.port.js';
+import { RosterReadModel } from '../ports/roster-read-model.port.js';
 import { rosterAccessScope, type RosterViewer } from '../roster-access-scope.js';
-import {
-  assertPageSize,
-  CURSOR_FIELD_PATTERNS,
-  DEFAULT_PAGE_SIZE,
-  PageCursorCodec,
-  toPage,
-} from '../roster-page-cursor.js';
+import { assertPageSize, DEFAULT_PAGE_SIZE } from '../roster-page-cursor.js';
 import type { Page, StudentView } from '../roster-views.js';
+import { PersonPages, type PersonListOptions } from './person-pages.js';
 
-export interface ListStudentsOptions {
-  /** Free text over names, identifier, username and email; tolerant of typos and accents. */
-  search?: string;
-  /** Local id of a school; a school outside the viewer's scope simply yields nothing. */
-  schoolId?: string;
-  /** Id of a SIS connection; an unknown one simply yields nothing. */
-  connectionId?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type ListStudentsOptions = PersonListOptions;
 
 /** Active people holding the student role that the viewer may see: by name, or best matches first when searching. */
 export class ListStudentsQuery extends Query<Page<StudentView>> {
@@ -33,16 +17,7 @@ export class ListStudentsQuery extends Query<Page<StudentView>> {
   }
 }
 
-const byNameCursor = new PageCursorCodec<StudentPosition>('students', ['familyName', 'givenName', 'id'], {
-  id: CURSOR_FIELD_PATTERNS.id,
-});
-
-/** The search text rides along so that a cursor cannot be replayed against a different search. */
-const bySearchCursor = new PageCursorCodec<RankedStudentPosition & { search: string }>(
-  'student-search',
-  ['search', 'score', 'familyName', 'givenName', 'id'],
-  { id: CURSOR_FIELD_PATTERNS.id, score: CURSOR_FIELD_PATTERNS.score },
-);
+const pages = new PersonPages('students', 'student-search');
 
 @QueryHandler(ListStudentsQuery)
 export class ListStudentsHandler implements IQueryHandler<ListStudentsQuery> {
@@ -53,24 +28,10 @@ export class ListStudentsHandler implements IQueryHandler<ListStudentsQuery> {
     assertPageSize(limit);
     const scope = rosterAccessScope(viewer);
     const filter = { schoolId: options.schoolId, connectionId: options.connectionId };
-    const search = normaliseSearchQuery(options.search ?? '');
-    if (search === '') {
-      const after = byNameCursor.decode(options.cursor);
-      const rows = await this.roster.listStudents(scope, filter, after, limit + 1);
-      return toPage(rows, limit, ({ familyName, givenName, id }) => byNameCursor.encode({ familyName, givenName, id }));
-    }
-    const after = bySearchCursor.decode(options.cursor);
-    if (after && after.search !== search) throw new InvalidRosterCursorError();
-    const rows = await this.roster.searchStudents(scope, search, filter, after, limit + 1);
-    const page = toPage(rows, limit, ({ score, student }) =>
-      bySearchCursor.encode({
-        search,
-        score,
-        familyName: student.familyName,
-        givenName: student.givenName,
-        id: student.id,
-      }),
-    );
-    return { items: page.items.map((ranked) => ranked.student), nextCursor: page.nextCursor };
+    return pages.read(options, limit, {
+      byName: (after, size) => this.roster.listStudents(scope, filter, after, size),
+      bySearch: (search, after, size) => this.roster.searchStudents(scope, search, filter, after, size),
+      person: (ranked) => ranked.student,
+    });
   }
 }

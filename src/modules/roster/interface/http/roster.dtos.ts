@@ -1,4 +1,5 @@
 import { PERSON_ROLES, type EnrollmentRole, type ExtensionValue, type PersonRole } from '@app/contracts';
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -11,6 +12,7 @@ import type {
   CourseSummaryView,
   DemographicsView,
   GuardianView,
+  PersonNameView,
   RecordSourceView,
   SchoolSummaryView,
   SchoolView,
@@ -41,22 +43,31 @@ export class RosterPageQueryDto {
   cursor?: string;
 }
 
-const CONNECTION_FILTER_DESCRIPTION =
-  'Only the records of this SIS connection (the id of `/sis/connections`); an unknown one gives an empty page';
+/** An optional filter by the local id (a UUID) of a school or connection. */
+function IdFilter(name: 'schoolId' | 'connectionId', description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ format: 'uuid', description }),
+    IsOptional(),
+    Matches(ROSTER_ID_PATTERN, { message: `${name} must be a UUID` }),
+  );
+}
+
+const ConnectionFilter = (): PropertyDecorator =>
+  IdFilter(
+    'connectionId',
+    'Only the records of this SIS connection (the id of `/sis/connections`); an unknown one gives an empty page',
+  );
 
 export class ListClassesQueryDto extends RosterPageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only the classes of this school (its local id)' })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+  @IdFilter('schoolId', 'Only the classes of this school (its local id)')
   schoolId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  @ConnectionFilter()
   connectionId?: string;
 }
 
-export class ListStudentsQueryDto extends RosterPageQueryDto {
+/** The free-text search of the student and staff lists. */
+abstract class PersonSearchQueryDto extends RosterPageQueryDto {
   @ApiPropertyOptional({
     description: 'Names, identifier, username or email; tolerant of typos and accents. Results come best match first.',
     maxLength: 100,
@@ -65,45 +76,28 @@ export class ListStudentsQueryDto extends RosterPageQueryDto {
   @IsString()
   @MaxLength(100)
   search?: string;
+}
 
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description:
-      "Only the students of this school (its local id): listed in the school's org or enrolled in its classes",
-  })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+export class ListStudentsQueryDto extends PersonSearchQueryDto {
+  @IdFilter(
+    'schoolId',
+    "Only the students of this school (its local id): listed in the school's org or enrolled in its classes",
+  )
   schoolId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  @ConnectionFilter()
   connectionId?: string;
 }
 
-export class ListStaffQueryDto extends RosterPageQueryDto {
-  @ApiPropertyOptional({
-    description: 'Names, identifier, username or email; tolerant of typos and accents. Results come best match first.',
-    maxLength: 100,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  search?: string;
-
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description:
-      "Only the staff of this school (its local id): listed in the school's org, or teaching, assisting, " +
+export class ListStaffQueryDto extends PersonSearchQueryDto {
+  @IdFilter(
+    'schoolId',
+    "Only the staff of this school (its local id): listed in the school's org, or teaching, assisting, " +
       'proctoring or administering one of its classes',
-  })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'schoolId must be a UUID' })
+  )
   schoolId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: CONNECTION_FILTER_DESCRIPTION })
-  @IsOptional()
-  @Matches(ROSTER_ID_PATTERN, { message: 'connectionId must be a UUID' })
+  @ConnectionFilter()
   connectionId?: string;
 
   @ApiPropertyOptional({ enum: STAFF_ROLES, description: 'Only the people holding this role, primary or not' })
@@ -137,6 +131,26 @@ class SourcedDto {
       sourcedId: view.sourcedId,
       status: view.status,
       dateLastModified: view.dateLastModified,
+    };
+  }
+}
+
+/** A person's names, as every roster record of a person gives them. */
+abstract class PersonNameDto extends SourcedDto {
+  @ApiProperty() givenName!: string;
+  @ApiProperty() familyName!: string;
+  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+
+  static override fields(view: PersonNameView): PersonNameDto {
+    return {
+      ...SourcedDto.fields(view),
+      givenName: view.givenName,
+      familyName: view.familyName,
+      middleName: view.middleName,
+      preferredFirstName: view.preferredFirstName,
+      preferredLastName: view.preferredLastName,
     };
   }
 }
@@ -218,12 +232,7 @@ export class ClassPageDto {
 
 class EnrollmentDto extends SourcedDto {}
 
-export class ClassMemberPersonDto extends SourcedDto {
-  @ApiProperty() givenName!: string;
-  @ApiProperty() familyName!: string;
-  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+export class ClassMemberPersonDto extends PersonNameDto {
   @ApiProperty({ nullable: true, type: String }) identifier!: string | null;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
 }
@@ -256,12 +265,7 @@ export class ClassMemberDto extends EnrollmentTermsDto {
       beginDate: view.beginDate,
       endDate: view.endDate,
       person: {
-        ...SourcedDto.fields(person),
-        givenName: person.givenName,
-        familyName: person.familyName,
-        middleName: person.middleName,
-        preferredFirstName: person.preferredFirstName,
-        preferredLastName: person.preferredLastName,
+        ...PersonNameDto.fields(person),
         identifier: person.identifier,
         email: person.email,
       },
@@ -282,12 +286,7 @@ export class ClassRosterDto {
   }
 }
 
-export class StudentDto extends SourcedDto {
-  @ApiProperty() givenName!: string;
-  @ApiProperty() familyName!: string;
-  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+export class StudentDto extends PersonNameDto {
   @ApiProperty({ nullable: true, type: String }) pronouns!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'e.g. the student number' }) identifier!: string | null;
   @ApiProperty({ nullable: true, type: String }) username!: string | null;
@@ -300,12 +299,7 @@ export class StudentDto extends SourcedDto {
 
   static from(view: StudentView): StudentDto {
     return {
-      ...SourcedDto.fields(view),
-      givenName: view.givenName,
-      familyName: view.familyName,
-      middleName: view.middleName,
-      preferredFirstName: view.preferredFirstName,
-      preferredLastName: view.preferredLastName,
+      ...PersonNameDto.fields(view),
       pronouns: view.pronouns,
       identifier: view.identifier,
       username: view.username,
@@ -322,12 +316,7 @@ export class StudentPageDto {
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
-export class StaffDto extends SourcedDto {
-  @ApiProperty() givenName!: string;
-  @ApiProperty() familyName!: string;
-  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+export class StaffDto extends PersonNameDto {
   @ApiProperty({ nullable: true, type: String, description: 'e.g. the staff number' }) identifier!: string | null;
   @ApiProperty({ nullable: true, type: String }) username!: string | null;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
@@ -345,12 +334,7 @@ export class StaffDto extends SourcedDto {
 
   static from(view: StaffView): StaffDto {
     return {
-      ...SourcedDto.fields(view),
-      givenName: view.givenName,
-      familyName: view.familyName,
-      middleName: view.middleName,
-      preferredFirstName: view.preferredFirstName,
-      preferredLastName: view.preferredLastName,
+      ...PersonNameDto.fields(view),
       identifier: view.identifier,
       username: view.username,
       email: view.email,
@@ -396,12 +380,7 @@ export class StudentEnrollmentDto extends EnrollmentTermsDto {
   }
 }
 
-export class GuardianDto extends SourcedDto {
-  @ApiProperty() givenName!: string;
-  @ApiProperty() familyName!: string;
-  @ApiProperty({ nullable: true, type: String }) middleName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredFirstName!: string | null;
-  @ApiProperty({ nullable: true, type: String }) preferredLastName!: string | null;
+export class GuardianDto extends PersonNameDto {
   @ApiProperty({
     type: String,
     example: 'guardian',
@@ -416,12 +395,7 @@ export class GuardianDto extends SourcedDto {
 
   static from(view: GuardianView): GuardianDto {
     return {
-      ...SourcedDto.fields(view),
-      givenName: view.givenName,
-      familyName: view.familyName,
-      middleName: view.middleName,
-      preferredFirstName: view.preferredFirstName,
-      preferredLastName: view.preferredLastName,
+      ...PersonNameDto.fields(view),
       role: view.role,
       email: view.email,
       phone: view.phone,
