@@ -278,6 +278,93 @@ describe('OneRoster references', () => {
     expect(detail.status).toBe(200);
   });
 
+  it('resolves a department to its school for staff: list and single record agree', async () => {
+    const server = await district('staff-departments');
+    const [school, other] = server.dataset.orgs.filter((org) => org.type === 'school');
+    const districtOrg = server.dataset.orgs.find((org) => org.type === 'district')!;
+    server.addRecords('orgs', [
+      { sourcedId: 'dept-arts', name: 'Arts', type: 'department', identifier: null, parentSourcedId: school.sourcedId },
+    ]);
+    const template = server.dataset.users.find((user) => user.roles[0]?.role === 'teacher')!;
+    /** A new teacher listed in `org` only, teaching nothing yet. */
+    const teacher = (sourcedId: string, org: string) => ({
+      ...template,
+      sourcedId,
+      username: null,
+      userIds: [],
+      identifier: null,
+      email: `${sourcedId}@district.test`,
+      givenName: sourcedId,
+      roles: [{ ...template.roles[0], orgSourcedId: org }],
+      primaryOrgSourcedId: org,
+      agentSourcedIds: [],
+    });
+    // (a) listed only in a department of the school; (b) listed in the district only, teaching a department's class.
+    server.addRecords('users', [
+      teacher('tch-dept-listed', 'dept-arts'),
+      teacher('tch-dept-class', districtOrg.sourcedId),
+    ]);
+    addClass(server, 'cls-arts', server.dataset.courses[0].sourcedId, 'dept-arts', []);
+    server.addRecords('enrollments', [
+      {
+        sourcedId: 'cls-arts-tch-dept-class',
+        classSourcedId: 'cls-arts',
+        schoolSourcedId: 'dept-arts',
+        userSourcedId: 'tch-dept-class',
+        role: 'teacher' as const,
+        primary: true,
+        beginDate: null,
+        endDate: null,
+      },
+    ]);
+    const connectionId = await connect(server);
+    expect((await syncAndWait(app.url, token, connectionId)).state).toBe('succeeded');
+
+    const orgs = await mirrorRows(app.databaseUrl, 'roster_orgs', connectionId);
+    const orgId = (sourcedId: string) => orgs.find((org) => org['sourced_id'] === sourcedId)!['id'] as string;
+    const people = await mirrorRows(app.databaseUrl, 'roster_people', connectionId);
+    const personId = (sourcedId: string) => people.find((row) => row['sourced_id'] === sourcedId)!['id'] as string;
+    const stamp = Date.now();
+    const admin = await createUser(
+      `staff.dept.admin.${stamp}@district.test`,
+      ['school_admin'],
+      [orgId(school.sourcedId)],
+    );
+    const otherAdmin = await createUser(
+      `staff.dept.other.${stamp}@district.test`,
+      ['school_admin'],
+      [orgId(other.sourcedId)],
+    );
+    const listed = async (caller: string): Promise<string[]> => {
+      const response = await request(app.url).get('/api/v1/staff?limit=200').set(bearer(caller)).expect(200);
+      expect(response.body.nextCursor).toBeNull();
+      return (response.body.items as { sourcedId: string }[]).map((item) => item.sourcedId);
+    };
+    const mine = await listed(admin);
+    const theirs = await listed(otherAdmin);
+    for (const sourcedId of ['tch-dept-listed', 'tch-dept-class']) {
+      expect(mine).toContain(sourcedId);
+      expect(theirs).not.toContain(sourcedId);
+      await request(app.url)
+        .get(`/api/v1/staff/${personId(sourcedId)}`)
+        .set(bearer(admin))
+        .expect(200);
+      const denied = await request(app.url)
+        .get(`/api/v1/staff/${personId(sourcedId)}`)
+        .set(bearer(otherAdmin));
+      expect(denied.status).toBe(403);
+      expect(denied.body.code).toBe('ROSTER.ACCESS_DENIED');
+    }
+    // The school filter follows the same rule as the scope.
+    const filtered = await request(app.url)
+      .get(`/api/v1/staff?limit=200&connectionId=${connectionId}&schoolId=${orgId(school.sourcedId)}`)
+      .set(bearer(token))
+      .expect(200);
+    expect((filtered.body.items as { sourcedId: string }[]).map((item) => item.sourcedId)).toEqual(
+      expect.arrayContaining(['tch-dept-listed', 'tch-dept-class']),
+    );
+  });
+
   it('only parent, guardian and relative agents are guardians: a teacher among the agents is not', async () => {
     const server = await district('agents');
     const student = server.dataset.users.find(

@@ -214,12 +214,13 @@ function filterSchool(schoolId: string): SqlFragment {
 
 /**
  * `<prefix>_staff`, after `coverageCtes(prefix, …)` without taught classes: active people listed in a covered
- * school's org or currently enrolled, other than as students, in one of its classes; plus `self`.
+ * school or one of its departments, or currently enrolled, other than as students, in one of its classes (a
+ * department's included); plus `self`. The same orgs and classes as `<prefix>_students`.
  */
 function staffCte(prefix: 'scope' | 'filter', window: AccessWindow, self?: SqlFragment): SqlFragment {
-  const schoolsCte = new SqlFragment(`${prefix}_schools`, []);
+  const orgsCte = new SqlFragment(`${prefix}_orgs`, []);
   const classesCte = new SqlFragment(`${prefix}_classes`, []);
-  return membersCte(`${prefix}_staff`, schoolsCte, classesCte, STAFF_ENROLLMENT, window, self);
+  return membersCte(`${prefix}_staff`, orgsCte, classesCte, STAFF_ENROLLMENT, window, self);
 }
 
 /**
@@ -246,6 +247,33 @@ function membersCte(
           JOIN roster_people p ON p.connection_id = e.connection_id AND p.sourced_id = e.user_sourced_id
                               AND p.status = 'active'
         ${self ? sql`UNION ${self}` : SqlFragment.empty})`;
+}
+
+/**
+ * The schools of the people CTE `people` (`id`, `connection_id`, `sourced_id`, `org_sourced_ids`) by the rules of
+ * `membersCte`, one row per person and school (`person_id`, `school_id`, `school_sourced_id`): the schools of the
+ * orgs they are listed in, and of the active classes they are currently enrolled in with a role matching
+ * `enrollmentRole`; a department counts as the school it belongs to. What a single-record access check compares.
+ */
+function memberSchools(people: string, enrollmentRole: SqlFragment, window: AccessWindow): SqlFragment {
+  const peopleCte = new SqlFragment(people, []);
+  return sql`SELECT pp.id AS person_id, o.id AS school_id, o.sourced_id AS school_sourced_id
+         FROM ${peopleCte} pp
+         CROSS JOIN LATERAL jsonb_array_elements_text(pp.org_sourced_ids) AS member (sourced_id)
+         JOIN roster_orgs o ON o.connection_id = pp.connection_id
+                           AND o.sourced_id = ${schoolOf('pp.connection_id', 'member.sourced_id')}
+                           AND o.type = 'school' AND o.status = 'active'
+       UNION
+       SELECT pp.id, s.id, s.sourced_id
+         FROM ${peopleCte} pp
+         JOIN roster_enrollments e ON e.connection_id = pp.connection_id AND e.user_sourced_id = pp.sourced_id
+                                  AND e.role ${enrollmentRole}
+         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+                              AND c.status = 'active'
+         JOIN roster_orgs s ON s.connection_id = c.connection_id
+                           AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
+                           AND s.type = 'school' AND s.status = 'active'
+        WHERE ${currentEnrollment('e', 'c', window)}`;
 }
 
 /** `scopeCoversStaff` as CTEs ending in `scope_staff`; nothing for the district scope. */
@@ -491,25 +519,16 @@ export class PostgresRosterReadModel extends RosterReadModel {
         FROM roster_people p
        WHERE p.id = ${staffId}::uuid AND p.status = 'active' AND ${IS_STAFF}`);
     if (!row) return null;
-    // The same membership rules as `scope_staff`: listed in a school's org, or currently enrolled in a class.
-    const taughtSchools = await this.query<{ id: string; sourced_id: string }>(sql`
-      SELECT DISTINCT s.id, s.sourced_id
-        FROM roster_people p
-        JOIN roster_enrollments e ON e.connection_id = p.connection_id AND e.user_sourced_id = p.sourced_id
-                                 AND e.role ${STAFF_ENROLLMENT}
-        JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
-                             AND c.status = 'active'
-        JOIN roster_orgs s ON s.connection_id = c.connection_id AND s.sourced_id = c.school_sourced_id
-                          AND s.type = 'school' AND s.status = 'active'
-       WHERE p.id = ${staffId}::uuid AND ${currentEnrollment('e', 'c', this.window())}`);
+    // The same membership rules as `scope_staff` (and as `findStudentSchools` for students).
+    const schools = await this.query<{ school_id: string; school_sourced_id: string }>(sql`
+      WITH staff AS (SELECT p.id, p.connection_id, p.sourced_id, p.org_sourced_ids FROM roster_people p
+                      WHERE p.id = ${staffId}::uuid)
+      ${memberSchools('staff', STAFF_ENROLLMENT, this.window())}`);
     const staff = staffView(row);
     return {
       staff,
       access: {
-        schools: [
-          ...staff.schools.map(({ id, sourcedId }) => ({ id, sourcedId })),
-          ...taughtSchools.map((school) => ({ id: school.id, sourcedId: school.sourced_id })),
-        ],
+        schools: schools.map((school) => ({ id: school.school_id, sourcedId: school.school_sourced_id })),
         email: staff.email,
       },
     };
@@ -721,31 +740,15 @@ export class PostgresRosterReadModel extends RosterReadModel {
     const schools = new Map<string, SchoolReference[]>();
     if (candidates.length === 0) return schools;
     // The same membership rules as `scope_students`: listed in a school's org, or currently enrolled in a class.
-    const rows = await this.query<{ student_id: string; school_id: string; school_sourced_id: string }>(sql`
+    const rows = await this.query<{ person_id: string; school_id: string; school_sourced_id: string }>(sql`
       WITH students AS (
          SELECT p.id, p.connection_id, p.sourced_id, p.org_sourced_ids FROM roster_people p
           WHERE p.id = ANY(ARRAY[${candidates}]::uuid[]) AND p.status = 'active' AND ${IS_STUDENT})
-       SELECT st.id AS student_id, o.id AS school_id, o.sourced_id AS school_sourced_id
-         FROM students st
-         CROSS JOIN LATERAL jsonb_array_elements_text(st.org_sourced_ids) AS member (sourced_id)
-         JOIN roster_orgs o ON o.connection_id = st.connection_id
-                           AND o.sourced_id = ${schoolOf('st.connection_id', 'member.sourced_id')}
-                           AND o.type = 'school' AND o.status = 'active'
-       UNION
-       SELECT st.id, s.id, s.sourced_id
-         FROM students st
-         JOIN roster_enrollments e ON e.connection_id = st.connection_id AND e.user_sourced_id = st.sourced_id
-                                  AND e.role = 'student'
-         JOIN roster_classes c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
-                              AND c.status = 'active'
-         JOIN roster_orgs s ON s.connection_id = c.connection_id
-                           AND s.sourced_id = ${schoolOf('c.connection_id', 'c.school_sourced_id')}
-                           AND s.type = 'school' AND s.status = 'active'
-        WHERE ${currentEnrollment('e', 'c', this.window())}`);
+      ${memberSchools('students', sql`= 'student'`, this.window())}`);
     for (const row of rows) {
-      const list = schools.get(row.student_id) ?? [];
+      const list = schools.get(row.person_id) ?? [];
       list.push({ id: row.school_id, sourcedId: row.school_sourced_id });
-      schools.set(row.student_id, list);
+      schools.set(row.person_id, list);
     }
     return schools;
   }
