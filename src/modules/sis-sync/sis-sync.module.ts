@@ -1,11 +1,9 @@
 import { Clock, SystemClock } from '@app/ddd';
 import { MikroOrmTransactionRunner, TransactionRunner } from '@app/persistence';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import {
-  ApproveSyncRunHandler,
-  CancelSyncRunHandler,
-  DiscardSyncRunHandler,
-} from './application/commands/review-sync-run.commands.js';
+import { ApproveSyncRunHandler } from './application/commands/approve-sync-run.command.js';
+import { CancelSyncRunHandler } from './application/commands/cancel-sync-run.command.js';
+import { DiscardSyncRunHandler } from './application/commands/discard-sync-run.command.js';
 import { ImportOneRosterCsvHandler } from './application/commands/import-oneroster-csv.command.js';
 import { RestoreSyncRunHandler } from './application/commands/restore-sync-run.command.js';
 import { StartSyncRunHandler } from './application/commands/start-sync-run.command.js';
@@ -15,13 +13,11 @@ import { ScheduleTickClaims } from './application/ports/schedule-tick.claims.js'
 import { SisSourceFactory } from './application/ports/sis-source.factory.js';
 import { SyncMetrics } from './application/ports/sync-metrics.port.js';
 import { SyncRunRepository } from './application/ports/sync-run.repository.js';
-import {
-  FindStudentIdsNamedByRecordsHandler,
-  GetSyncRunHandler,
-  ListSyncRunIssuesHandler,
-  ListSyncRunStudentIdsHandler,
-  ListSyncRunsHandler,
-} from './application/queries/sync-run.queries.js';
+import { FindStudentIdsNamedByRecordsHandler } from './application/queries/find-student-ids-named-by-records.query.js';
+import { GetSyncRunHandler } from './application/queries/get-sync-run.query.js';
+import { ListSyncRunIssuesHandler } from './application/queries/list-sync-run-issues.query.js';
+import { ListSyncRunStudentIdsHandler } from './application/queries/list-sync-run-student-ids.query.js';
+import { ListSyncRunsHandler } from './application/queries/list-sync-runs.query.js';
 import { ListVendorGuidesHandler } from './application/queries/list-vendor-guides.query.js';
 import { RecoverStalledRunsJob } from './application/recover-stalled-runs.job.js';
 import { RunSyncJob } from './application/run-sync.job.js';
@@ -41,7 +37,8 @@ import { EnsureCsvImportConnectionHandler } from './application/commands/ensure-
 import { UpdateConnectionHandler } from './application/commands/update-connection.command.js';
 import { SecretCipher } from './application/ports/secret-cipher.port.js';
 import { SisConnectionRepository } from './application/ports/sis-connection.repository.js';
-import { GetConnectionHandler, ListConnectionsHandler } from './application/queries/connection.queries.js';
+import { GetConnectionHandler } from './application/queries/get-connection.query.js';
+import { ListConnectionsHandler } from './application/queries/list-connections.query.js';
 import { AesGcmSecretCipher } from './infrastructure/aes-gcm-secret-cipher.js';
 import { MikroOrmSisConnectionRepository } from './infrastructure/mikro-orm-sis-connection.repository.js';
 import { SisConnectionsController } from './interface/http/sis-connections.controller.js';

@@ -6,7 +6,8 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import type { AuthenticatedUser } from '../../application/authenticated-user.js';
 import { CreateUserCommand } from '../../application/commands/create-user.command.js';
 import { UpdateUserCommand } from '../../application/commands/update-user.command.js';
-import { GetUserQuery, ListUsersQuery } from '../../application/queries/user.queries.js';
+import { GetUserQuery } from '../../application/queries/get-user.query.js';
+import { ListUsersQuery } from '../../application/queries/list-users.query.js';
 import { CurrentUser, RequireRoles } from './auth.decorators.js';
 import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto, UserPageDto } from './identity.dtos.js';
 

@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ImportOneRosterCsvCommand } from '../../application/commands/import-oneroster-csv.command.js';
 import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
-import { GetSyncRunQuery } from '../../application/queries/sync-run.queries.js';
+import { GetSyncRunQuery } from '../../application/queries/get-sync-run.query.js';
 import { SyncEngine } from '../../application/services/sync-engine.js';
 import { ACTIVE_RUN_STATES, type SyncRun } from '../../domain/sync-run.js';
 import { printSyncRunSummary, syncRunDocument } from './sync-run-report.js';

@@ -14,7 +14,8 @@ import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../iden
 import { CreateConnectionCommand } from '../../application/commands/create-connection.command.js';
 import { DeleteConnectionCommand } from '../../application/commands/delete-connection.command.js';
 import { UpdateConnectionCommand } from '../../application/commands/update-connection.command.js';
-import { GetConnectionQuery, ListConnectionsQuery } from '../../application/queries/connection.queries.js';
+import { GetConnectionQuery } from '../../application/queries/get-connection.query.js';
+import { ListConnectionsQuery } from '../../application/queries/list-connections.query.js';
 import {
   CreateSisConnectionDto,
   SisConnectionDto,

@@ -40,21 +40,17 @@ import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { CurrentUser, RequireRoles, type AuthenticatedUser } from '../../../identity/index.js';
-import {
-  ApproveSyncRunCommand,
-  CancelSyncRunCommand,
-  DiscardSyncRunCommand,
-} from '../../application/commands/review-sync-run.commands.js';
+import { ApproveSyncRunCommand } from '../../application/commands/approve-sync-run.command.js';
+import { CancelSyncRunCommand } from '../../application/commands/cancel-sync-run.command.js';
+import { DiscardSyncRunCommand } from '../../application/commands/discard-sync-run.command.js';
 import { ImportOneRosterCsvCommand } from '../../application/commands/import-oneroster-csv.command.js';
 import { RestoreSyncRunCommand } from '../../application/commands/restore-sync-run.command.js';
 import { StartSyncRunCommand } from '../../application/commands/start-sync-run.command.js';
-import {
-  FindStudentIdsNamedByRecordsQuery,
-  GetSyncRunQuery,
-  ListSyncRunIssuesQuery,
-  ListSyncRunStudentIdsQuery,
-  ListSyncRunsQuery,
-} from '../../application/queries/sync-run.queries.js';
+import { FindStudentIdsNamedByRecordsQuery } from '../../application/queries/find-student-ids-named-by-records.query.js';
+import { GetSyncRunQuery } from '../../application/queries/get-sync-run.query.js';
+import { ListSyncRunIssuesQuery } from '../../application/queries/list-sync-run-issues.query.js';
+import { ListSyncRunStudentIdsQuery } from '../../application/queries/list-sync-run-student-ids.query.js';
+import { ListSyncRunsQuery } from '../../application/queries/list-sync-runs.query.js';
 import { ListVendorGuidesQuery } from '../../application/queries/list-vendor-guides.query.js';
 import { ImportFileInvalidError } from '../../domain/sync-run.errors.js';
 import {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import type { AuthenticatedUser } from '../../../identity/index.js';
 import { RoomPolicyProvider, type RoomEvent, type RoomPolicy } from '../../../realtime/index.js';
-import { GetSyncRunQuery } from '../../application/queries/sync-run.queries.js';
+import { GetSyncRunQuery } from '../../application/queries/get-sync-run.query.js';
 import { runStatePayload } from '../../application/services/sync-run.broadcaster.js';
 import { SyncRunNotFoundError } from '../../domain/sync-run.errors.js';
 

@@ -20,15 +20,3 @@ export class GetConnectionHandler implements IQueryHandler<GetConnectionQuery, S
     return connection;
   }
 }
-
-/** Every live connection, by name (a district has a handful; no paging). */
-export class ListConnectionsQuery extends Query<SisConnection[]> {}
-
-@QueryHandler(ListConnectionsQuery)
-export class ListConnectionsHandler implements IQueryHandler<ListConnectionsQuery, SisConnection[]> {
-  constructor(private readonly connections: SisConnectionRepository) {}
-
-  execute(): Promise<SisConnection[]> {
-    return this.connections.list();
-  }
-}

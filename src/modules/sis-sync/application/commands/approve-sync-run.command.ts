@@ -4,7 +4,6 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SyncRunNotFoundError, SyncRunStateConflictError } from '../../domain/sync-run.errors.js';
 import type { SyncRun } from '../../domain/sync-run.js';
 import { SyncRunRepository } from '../ports/sync-run.repository.js';
-import { SyncEngine } from '../services/sync-engine.js';
 import { SyncRunBroadcaster } from '../services/sync-run.broadcaster.js';
 
 export class ApproveSyncRunCommand extends Command<SyncRun> {
@@ -13,18 +12,6 @@ export class ApproveSyncRunCommand extends Command<SyncRun> {
     /** The approving user; null from the CLI, whose operator the audit trail records by OS account. */
     readonly approvedBy: string | null,
   ) {
-    super();
-  }
-}
-
-export class DiscardSyncRunCommand extends Command<SyncRun> {
-  constructor(readonly runId: string) {
-    super();
-  }
-}
-
-export class CancelSyncRunCommand extends Command<SyncRun> {
-  constructor(readonly runId: string) {
     super();
   }
 }
@@ -47,33 +34,5 @@ export class ApproveSyncRunHandler implements ICommandHandler<ApproveSyncRunComm
     await this.queue.enqueue('sis-sync.run', { runId: run.id }, { jobId: `sis-sync-run-${run.id}-approved` });
     this.broadcaster.stateChanged(approved);
     return approved;
-  }
-}
-
-@CommandHandler(DiscardSyncRunCommand)
-export class DiscardSyncRunHandler implements ICommandHandler<DiscardSyncRunCommand, SyncRun> {
-  constructor(
-    private readonly runs: SyncRunRepository,
-    private readonly engine: SyncEngine,
-  ) {}
-
-  async execute({ runId }: DiscardSyncRunCommand): Promise<SyncRun> {
-    const run = await this.runs.findById(runId);
-    if (!run) throw new SyncRunNotFoundError(runId);
-    return this.engine.discard(run);
-  }
-}
-
-@CommandHandler(CancelSyncRunCommand)
-export class CancelSyncRunHandler implements ICommandHandler<CancelSyncRunCommand, SyncRun> {
-  constructor(
-    private readonly runs: SyncRunRepository,
-    private readonly engine: SyncEngine,
-  ) {}
-
-  async execute({ runId }: CancelSyncRunCommand): Promise<SyncRun> {
-    const run = await this.runs.findById(runId);
-    if (!run) throw new SyncRunNotFoundError(runId);
-    return this.engine.cancel(run);
   }
 }
