@@ -54,7 +54,13 @@ export class DispatchScheduledRunsJob implements HandlesJob<JobPayload<'sis-sync
         now.getTime() - lastFull.startedAt.getTime() > connection.settings.fullReconciliationDays * DAY_MS;
       try {
         await this.commands.execute(
-          new StartSyncRunCommand(connection.id, reconciliationDue ? 'full' : 'delta', false, 'schedule', null),
+          new StartSyncRunCommand({
+            connectionId: connection.id,
+            mode: reconciliationDue ? 'full' : 'delta',
+            dryRun: false,
+            trigger: 'schedule',
+            requestedBy: null,
+          }),
         );
       } catch (error) {
         if (!(error instanceof RunAlreadyActiveError)) throw error;

@@ -52,16 +52,15 @@ export class ImportOneRosterCsvHandler implements ICommandHandler<ImportOneRoste
     const { fileId } = await this.files.save(command.content);
     try {
       return await this.commands.execute(
-        new StartSyncRunCommand(
+        new StartSyncRunCommand({
           connectionId,
-          'full',
-          command.dryRun,
-          'import',
-          command.requestedBy,
-          fileId,
-          false,
-          uploadedFileName(command.fileName),
-        ),
+          mode: 'full',
+          dryRun: command.dryRun,
+          trigger: 'import',
+          requestedBy: command.requestedBy,
+          importFile: fileId,
+          importFileName: uploadedFileName(command.fileName),
+        }),
       );
     } catch (error) {
       await this.files.delete(fileId);

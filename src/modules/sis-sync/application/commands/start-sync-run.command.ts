@@ -13,20 +13,41 @@ import { SisConnectionRepository } from '../ports/sis-connection.repository.js';
 import { SyncRunRepository } from '../ports/sync-run.repository.js';
 import { SyncRunBroadcaster } from '../services/sync-run.broadcaster.js';
 
+export interface StartSyncRunProps {
+  connectionId: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  trigger: SyncTrigger;
+  /** The requesting user; null for the scheduler and the CLI. */
+  requestedBy: string | null;
+  /** The stored upload a CSV connection's run reads (required for one, refused for any other). Default: none. */
+  importFile?: string | null;
+  /** Let SIS values replace sticky local edits (and clear them) in this run. Default: false. */
+  remaster?: boolean;
+  /** An import's file as it was uploaded (already sanitised), for the run's source. Default: none. */
+  importFileName?: string | null;
+}
+
 export class StartSyncRunCommand extends Command<SyncRun> {
-  constructor(
-    readonly connectionId: string,
-    readonly mode: SyncMode,
-    readonly dryRun: boolean,
-    readonly trigger: SyncTrigger,
-    readonly requestedBy: string | null,
-    readonly importFile: string | null = null,
-    /** Let SIS values replace sticky local edits (and clear them) in this run. */
-    readonly remaster = false,
-    /** An import's file as it was uploaded (already sanitised), for the run's source. */
-    readonly importFileName: string | null = null,
-  ) {
+  readonly connectionId: string;
+  readonly mode: SyncMode;
+  readonly dryRun: boolean;
+  readonly trigger: SyncTrigger;
+  readonly requestedBy: string | null;
+  readonly importFile: string | null;
+  readonly remaster: boolean;
+  readonly importFileName: string | null;
+
+  constructor(props: StartSyncRunProps) {
     super();
+    this.connectionId = props.connectionId;
+    this.mode = props.mode;
+    this.dryRun = props.dryRun;
+    this.trigger = props.trigger;
+    this.requestedBy = props.requestedBy;
+    this.importFile = props.importFile ?? null;
+    this.remaster = props.remaster ?? false;
+    this.importFileName = props.importFileName ?? null;
   }
 }
 

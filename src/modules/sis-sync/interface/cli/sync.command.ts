@@ -129,15 +129,14 @@ export class SyncCliCommand extends RunningSyncCommand {
     if (options.full && options.delta) throw new Error('Choose one of --full and --delta');
     const run = await RequestContext.create(this.orm.em, () =>
       this.commands.execute(
-        new StartSyncRunCommand(
+        new StartSyncRunCommand({
           connectionId,
-          options.full ? 'full' : 'delta',
-          options.dryRun ?? false,
-          'cli',
-          null,
-          null,
-          options.remaster ?? false,
-        ),
+          mode: options.full ? 'full' : 'delta',
+          dryRun: options.dryRun ?? false,
+          trigger: 'cli',
+          requestedBy: null,
+          remaster: options.remaster ?? false,
+        }),
       ),
     );
     await this.follow(run, options.json ?? false);

@@ -133,15 +133,14 @@ export class SyncRunsController {
     @Body() body: StartSyncRunDto,
   ): Promise<RunAcceptedDto> {
     const run = await this.commands.execute(
-      new StartSyncRunCommand(
+      new StartSyncRunCommand({
         connectionId,
-        body.mode ?? 'delta',
-        body.dryRun ?? false,
-        'manual',
-        user.id,
-        null,
-        body.remaster ?? false,
-      ),
+        mode: body.mode ?? 'delta',
+        dryRun: body.dryRun ?? false,
+        trigger: 'manual',
+        requestedBy: user.id,
+        remaster: body.remaster ?? false,
+      }),
     );
     return { runId: run.id, state: run.state };
   }
