@@ -7,3 +7,4 @@ export * from './hostile-input.guard.js';
 export * from './api-problems.decorator.js';
 export * from './openapi-contract.js';
 export * from './listening-url.js';
+export * from './streamed-response.js';

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CronTime } from 'cron';
@@ -45,11 +46,9 @@ interface Envelope {
   key?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** pg-boss ids are uuids: a caller's jobId maps to a fixed one, so a second enqueue hits the primary key. */
 function storageId(key: string): string {
-  if (UUID.test(key)) return key.toLowerCase();
+  if (isUuid(key)) return key.toLowerCase();
   const hex = createHash('sha256').update(`homeroom-job:${key}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -8,7 +8,7 @@ import {
   RUNS_SHOW_CLI,
   type CliCommandDefinition,
 } from '@app/cli-commands';
-import { isDomainError } from '@app/ddd';
+import { isDomainError, isUuid } from '@app/ddd';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -28,7 +28,6 @@ import {
   type SyncRunState,
 } from '../modules/sis-sync/index.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 200;
 const DEFAULT_LIMIT = 20;
 const MAX_REASON_LENGTH = 500;
@@ -61,7 +60,7 @@ abstract class RunsCliRunner extends CommandRunner {
   }
 
   protected runId(value: string | undefined): string {
-    if (!value || !UUID.test(value)) throw new Error(`Not a run id: ${value ?? '(none given)'} (expected a UUID)`);
+    if (!value || !isUuid(value)) throw new Error(`Not a run id: ${value ?? '(none given)'} (expected a UUID)`);
     return value;
   }
 }
@@ -103,7 +102,7 @@ export class RunsListCliCommand extends RunsCliRunner {
 
   @Option(RUNS_LIST_CLI.options.connection)
   parseConnection(value: string): string {
-    if (!UUID.test(value)) throw new Error('--connection must be a SIS connection id (a UUID)');
+    if (!isUuid(value)) throw new Error('--connection must be a SIS connection id (a UUID)');
     return value;
   }
 

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/ddd';
+import { DomainError, isUuid } from '@app/ddd';
 
 export const DEFAULT_AUDIT_PAGE = 50;
 export const MAX_AUDIT_PAGE = 200;
@@ -20,7 +20,6 @@ export class InvalidAuditPageSizeError extends DomainError {
 }
 
 const SEQ = /^[1-9]\d{0,18}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function pageSize(limit: number | undefined, max = MAX_AUDIT_PAGE): number {
   const size = limit ?? DEFAULT_AUDIT_PAGE;
@@ -38,7 +37,7 @@ export function decodeSeqCursor(cursor: string | undefined): bigint | undefined 
 /** Student-keyed pages (an actor's accesses grouped by student) continue after the last student id. */
 export function decodeIdCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
-  if (!UUID.test(cursor)) throw new InvalidAuditCursorError();
+  if (!isUuid(cursor)) throw new InvalidAuditCursorError();
   return cursor.toLowerCase();
 }
 
@@ -51,6 +50,6 @@ export function decodeTimeIdCursor(cursor: string | undefined): { at: Date; id: 
   if (cursor === undefined) return undefined;
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const time = at ? Date.parse(at) : Number.NaN;
-  if (rest.length > 0 || !id || !UUID.test(id) || Number.isNaN(time)) throw new InvalidAuditCursorError();
+  if (rest.length > 0 || !id || !isUuid(id) || Number.isNaN(time)) throw new InvalidAuditCursorError();
   return { at: new Date(time), id };
 }

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/ddd';
+import { DomainError, isUuid } from '@app/ddd';
 
 /** 99.31(a) exceptions and the other bases a disclosure can rest on; the database CHECK holds the same list. */
 export const DISCLOSURE_BASES = [
@@ -105,7 +105,6 @@ export class DisclosureIncompleteError extends DomainError {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CATEGORY = /^[a-z][a-z0-9_]{0,63}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -260,7 +259,7 @@ function checkStudentIds(value: unknown, missing: Report, invalid: Report): stri
     invalid('studentIds', `At most ${MAX_STUDENTS} students per record`);
     return null;
   }
-  if (!value.every((id): id is string => typeof id === 'string' && UUID.test(id))) {
+  if (!value.every((id): id is string => typeof id === 'string' && isUuid(id))) {
     invalid('studentIds', 'Every student id must be a UUID');
     return null;
   }

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -18,7 +19,6 @@ interface LegalHoldRow {
   released_at: string | Date | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COLUMNS = 'id, student_id, reason, placed_by, placed_at, released_by, released_at';
 
 /** `audit_legal_holds`: the retention purge reads the active ones itself. */
@@ -37,13 +37,13 @@ export class PostgresLegalHoldRepository extends LegalHoldRepository {
   }
 
   async findById(id: string): Promise<LegalHold | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const [row] = await runSql<LegalHoldRow>(this.em, `SELECT ${COLUMNS} FROM audit_legal_holds WHERE id = $1`, [id]);
     return row ? toLegalHold(row) : null;
   }
 
   async release(id: string, releasedBy: string, releasedAt: Date): Promise<LegalHold | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const [row] = await runSql<LegalHoldRow>(
       this.em,
       `UPDATE audit_legal_holds SET released_by = $2, released_at = $3

@@ -1,4 +1,4 @@
-import { KeysetCursorCodec } from '@app/ddd';
+import { KeysetCursorCodec, isUuid } from '@app/ddd';
 import { runSql } from '@app/persistence';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -22,7 +22,7 @@ export class MikroOrmUserRepository extends UserRepository {
   }
 
   findById(id: string): Promise<User | null> {
-    if (!UUID.test(id)) return Promise.resolve(null);
+    if (!isUuid(id)) return Promise.resolve(null);
     return this.em.findOne(User, { id });
   }
 
@@ -66,12 +66,12 @@ export class MikroOrmSessionRepository extends SessionRepository {
   }
 
   findById(id: string): Promise<Session | null> {
-    if (!UUID.test(id)) return Promise.resolve(null);
+    if (!isUuid(id)) return Promise.resolve(null);
     return this.em.findOne(Session, { id });
   }
 
   async findPrincipal(userId: string, sessionId: string): Promise<SessionPrincipal | null> {
-    if (!UUID.test(userId) || !UUID.test(sessionId)) return null;
+    if (!isUuid(userId) || !isUuid(sessionId)) return null;
     // Hot path (every authenticated request): one indexed join, no entity hydration.
     const rows = await this.em.getConnection().execute<PrincipalRow[]>(
       `SELECT u.id AS user_id, u.email, u.display_name, u.roles, u.school_ids, u.disabled, u.token_version,
@@ -115,7 +115,7 @@ export class MikroOrmSessionRepository extends SessionRepository {
   }
 
   async revoke(sessionId: string, reason: SessionEndReason, now: Date): Promise<boolean> {
-    if (!UUID.test(sessionId)) return false;
+    if (!isUuid(sessionId)) return false;
     const ended = await this.em.nativeUpdate(
       Session,
       { id: sessionId, revokedAt: null },
@@ -125,7 +125,7 @@ export class MikroOrmSessionRepository extends SessionRepository {
   }
 
   async revokeAllForUser(userId: string, reason: SessionEndReason, now: Date): Promise<string[]> {
-    if (!UUID.test(userId)) return [];
+    if (!isUuid(userId)) return [];
     const rows = await runSql<{ id: string }>(
       this.em,
       `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
@@ -168,5 +168,3 @@ interface PrincipalRow {
   expires_at: string | Date;
   session_revoked: boolean;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

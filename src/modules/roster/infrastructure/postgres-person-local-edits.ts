@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -10,8 +11,6 @@ import {
   type SisBackedEditableField,
 } from '../domain/local-person-fields.js';
 import { LOCALLY_EDITABLE_PERSON_COLUMNS } from './roster-mirror.tables.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface PersonRow {
   id: string;
@@ -91,7 +90,7 @@ export class PostgresPersonLocalEdits extends PersonLocalEdits {
   }
 
   private async load(id: string, forUpdate: boolean): Promise<PersonRow | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const columns = Object.entries(LOCALLY_EDITABLE_PERSON_COLUMNS)
       .map(([field, column]) => `'${field}', p.${column}`)
       .join(', ');
@@ -138,7 +137,7 @@ export class PostgresPersonLocalEdits extends PersonLocalEdits {
       `INSERT INTO roster_local_edits (person_id, field, old_value, new_value, edited_by, edited_at)
        SELECT $1, h.field, h.before, h.after, $3, $4
          FROM jsonb_to_recordset($2::jsonb) AS h(field text, before jsonb, after jsonb)`,
-      [id, JSON.stringify(history), UUID.test(by) ? by : null, at],
+      [id, JSON.stringify(history), isUuid(by) ? by : null, at],
     );
   }
 }

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { runSql } from '@app/persistence';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
@@ -30,7 +31,6 @@ interface ConnectionRow {
 const COLUMNS = 'id, name, provider, settings, secret_ciphertext, enabled, created_at, updated_at';
 const ACTIVE_RUN_STATES = "('queued', 'running', 'held')";
 const NAME_INDEX = 'sis_connections_name_unique';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `sis_connections` through plain SQL with server-side parameters (no entity: settings are one jsonb
@@ -101,7 +101,7 @@ export class MikroOrmSisConnectionRepository extends SisConnectionRepository {
   }
 
   async update(id: string, revise: (current: SisConnection) => SisConnectionRevision): Promise<SisConnection> {
-    if (!UUID.test(id)) throw new ConnectionNotFoundError(id);
+    if (!isUuid(id)) throw new ConnectionNotFoundError(id);
     try {
       return await this.em.transactional(async () => {
         const [row] = await runSql<ConnectionRow>(
@@ -134,7 +134,7 @@ export class MikroOrmSisConnectionRepository extends SisConnectionRepository {
   }
 
   async softDelete(id: string, at: Date): Promise<void> {
-    if (!UUID.test(id)) throw new ConnectionNotFoundError(id);
+    if (!isUuid(id)) throw new ConnectionNotFoundError(id);
     await this.em.transactional(async () => {
       // FOR UPDATE conflicts with the key-share lock a run insert takes on its connection (foreign key), so a
       // run being created right now either committed before this (and is seen below) or waits for this delete.
@@ -194,7 +194,7 @@ export class MikroOrmSisConnectionRepository extends SisConnectionRepository {
   }
 
   private async row(id: string): Promise<ConnectionRow | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const [row] = await runSql<ConnectionRow>(
       this.em,
       `SELECT ${COLUMNS} FROM sis_connections WHERE id = $1 AND deleted_at IS NULL`,

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { runSql } from '@app/persistence';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -9,8 +10,6 @@ interface AlertRow {
   payload: SyncAlert;
   delivered: Record<string, string>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class SqlSyncAlertRepository extends SyncAlertRepository {
@@ -38,7 +37,7 @@ export class SqlSyncAlertRepository extends SyncAlertRepository {
   }
 
   async findById(id: string): Promise<StoredSyncAlert | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const [row] = await runSql<AlertRow>(this.em, 'SELECT id, payload, delivered FROM sis_sync_alerts WHERE id = $1', [
       id,
     ]);

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import type { RosterEntity } from '@app/contracts';
 import { runSql } from '@app/persistence';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
@@ -48,8 +49,6 @@ interface RunRow {
   finished_at: Date | string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 @Injectable()
 export class SqlSyncRunRepository extends SyncRunRepository {
   constructor(private readonly em: EntityManager) {
@@ -90,7 +89,7 @@ export class SqlSyncRunRepository extends SyncRunRepository {
   }
 
   async findById(id: string): Promise<SyncRun | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const [row] = await runSql<RunRow>(this.em, 'SELECT * FROM sis_sync_runs WHERE id = $1', [id]);
     return row ? toRun(row) : null;
   }
@@ -448,8 +447,7 @@ function decodeCursor(cursor: string | undefined): { createdAt: string; id: stri
   if (!cursor) return undefined;
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (typeof createdAt === 'string' && UUID.test(id) && !Number.isNaN(Date.parse(createdAt)))
-      return { createdAt, id };
+    if (typeof createdAt === 'string' && isUuid(id) && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id };
   } catch {
     // reported below
   }

@@ -1,7 +1,6 @@
+import { isUuid } from '@app/ddd';
 import { RequestValidationError } from '@app/http';
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Student, actor and hold ids are UUIDs; anything else is a 400 with the usual validation problem. */
 @Injectable()
@@ -10,7 +9,7 @@ export class AuditIdPipe implements PipeTransform<string, string> {
   static readonly openApiFormat = 'uuid';
 
   transform(value: string, metadata: ArgumentMetadata): string {
-    if (typeof value === 'string' && UUID.test(value)) return value.toLowerCase();
+    if (typeof value === 'string' && isUuid(value)) return value.toLowerCase();
     const field = metadata.data ?? 'id';
     throw new RequestValidationError([{ field, messages: [`${field} must be a UUID`] }]);
   }

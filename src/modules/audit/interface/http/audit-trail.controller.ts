@@ -1,5 +1,5 @@
 import { Audited, AuditStreamStart, type AuditPolicy, type BeginAuditedStream } from '@app/audit-capture';
-import { ApiProblems } from '@app/http';
+import { ApiProblems, streamBody } from '@app/http';
 import { Controller, Get, Logger, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
@@ -24,7 +24,6 @@ import {
   toWindow,
 } from './audit-trail.dtos.js';
 import { csvRow } from '@app/csv';
-import { ClientGoneError, writeChunk } from './response-writer.js';
 
 /** Entries per database round trip of an export: about a megabyte of output per batch. */
 const EXPORT_BATCH = 2_000;
@@ -183,22 +182,19 @@ export class AuditTrailController {
       .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .setHeader('Content-Disposition', `attachment; filename="audit-trail-${stamp}.${csv ? 'csv' : 'jsonl'}"`)
       .setHeader('Cache-Control', 'no-store');
-    try {
-      if (csv) await writeChunk(response, csvRow(EXPORT_COLUMNS));
-      for (;;) {
-        const chunk = page.items.map(csv ? toCsvLine : toJsonLine).join('');
-        if (chunk.length > 0) await writeChunk(response, chunk);
-        if (!page.nextCursor) break;
-        page = await batch(page.nextCursor);
-      }
-      response.end();
-    } catch (error) {
-      if (!(error instanceof ClientGoneError)) {
-        this.logger.error({ err: error }, 'An audit export failed after it started');
-      }
-      // The headers are out: cutting the connection is the only way left to tell the client the file is short.
-      response.destroy();
-    }
+    await streamBody(
+      response,
+      async (write) => {
+        if (csv) await write(csvRow(EXPORT_COLUMNS));
+        for (;;) {
+          const chunk = page.items.map(csv ? toCsvLine : toJsonLine).join('');
+          if (chunk.length > 0) await write(chunk);
+          if (!page.nextCursor) break;
+          page = await batch(page.nextCursor);
+        }
+      },
+      (error) => this.logger.error({ err: error }, 'An audit export failed after it started'),
+    );
   }
 }
 

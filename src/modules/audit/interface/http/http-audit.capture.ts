@@ -1,3 +1,4 @@
+import { isUuid } from '@app/ddd';
 import { AUDIT_PURPOSE_HEADER, auditSubjectsOf, hasAuditSubjects, type AuditPolicy } from '@app/audit-capture';
 import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
@@ -17,7 +18,6 @@ export interface AuditableRequest extends Request {
   auditAttempted?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PURPOSE = 200;
 
 /** Turns one HTTP call to an audited route into one audit entry. */
@@ -98,22 +98,22 @@ function subjectsOf(request: AuditableRequest, policy: AuditPolicy, outcome: Aud
       );
     }
     return [...(outcome.studentIds ?? auditSubjectsOf(result))]
-      .filter((id) => typeof id === 'string' && UUID.test(id))
+      .filter((id) => typeof id === 'string' && isUuid(id))
       .map((id) => id.toLowerCase());
   }
   if (subjects.from === 'param') {
     const value = request.params?.[subjects.name];
-    return typeof value === 'string' && UUID.test(value) ? [value.toLowerCase()] : [];
+    return typeof value === 'string' && isUuid(value) ? [value.toLowerCase()] : [];
   }
   if (subjects.from === 'query') {
     const value = request.query?.[subjects.name];
-    return typeof value === 'string' && UUID.test(value) ? [value.toLowerCase()] : [];
+    return typeof value === 'string' && isUuid(value) ? [value.toLowerCase()] : [];
   }
   if (subjects.from === 'result') {
     if (result === undefined) return [];
     return subjects
       .select(result)
-      .filter((id) => typeof id === 'string' && UUID.test(id))
+      .filter((id) => typeof id === 'string' && isUuid(id))
       .map((id) => id.toLowerCase());
   }
   return [];

@@ -12,6 +12,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  Logger,
   Param,
   ParseUUIDPipe,
   Post,
@@ -23,7 +24,7 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiProblems } from '@app/http';
+import { ApiProblems, streamBody } from '@app/http';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -108,6 +109,8 @@ const VENDOR_PRESETS_SCHEMA = {
 @RequireRoles('district_admin', 'sis_operator')
 @Controller('sis')
 export class SyncRunsController {
+  private readonly logger = new Logger('SyncRunIssuesExport');
+
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
@@ -272,29 +275,33 @@ export class SyncRunsController {
     let page = await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, 0));
     await beginAudited(await this.queries.execute(new ListSyncRunStudentIdsQuery(id, 'issues')));
     response.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/json');
-    if (csv) {
-      response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);
-      response.write(RUN_ISSUE_CSV_HEADER);
-    } else {
-      response.write('[');
-    }
-    let first = true;
-    while (page.length > 0) {
-      const chunk = page
-        .map((issue) => {
-          const dto = RunIssueDto.from(issue);
-          if (csv) return runIssueCsvRow(dto);
-          const json = (first ? '' : ',') + JSON.stringify(dto);
-          first = false;
-          return json;
-        })
-        .join('');
-      if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', () => resolve()));
-      const lastId = page.at(-1)!.id;
-      page =
-        page.length < ISSUE_PAGE ? [] : await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, lastId));
-    }
-    response.end(csv ? '' : ']');
+    if (csv) response.setHeader('Content-Disposition', `attachment; filename="sync-run-${id}-issues.csv"`);
+    await streamBody(
+      response,
+      async (write) => {
+        await write(csv ? RUN_ISSUE_CSV_HEADER : '[');
+        let first = true;
+        while (page.length > 0) {
+          const chunk = page
+            .map((issue) => {
+              const dto = RunIssueDto.from(issue);
+              if (csv) return runIssueCsvRow(dto);
+              const json = (first ? '' : ',') + JSON.stringify(dto);
+              first = false;
+              return json;
+            })
+            .join('');
+          await write(chunk);
+          const lastId = page.at(-1)!.id;
+          page =
+            page.length < ISSUE_PAGE
+              ? []
+              : await this.queries.execute(new ListSyncRunIssuesQuery(id, ISSUE_PAGE, lastId));
+        }
+        if (!csv) await write(']');
+      },
+      (error) => this.logger.error({ err: error, runId: id }, 'A sync run issues export failed after it started'),
+    );
   }
 
   @Post('runs/:id/approve')
