@@ -847,7 +847,9 @@ describe('PostgresRosterMirror (PostgreSQL)', () => {
         100,
       );
       expect(deactivated).toEqual([(await row('classes', connectionId, 'k-b'))!.id]);
-      expect((await rows('classes', otherConnection)).every((item) => item.status === 'active')).toBe(true);
+      const others = await rows('classes', otherConnection);
+      expect(others.length).toBeGreaterThan(0);
+      expect(others.every((item) => item.status === 'active')).toBe(true);
     });
   });
 
