@@ -129,6 +129,7 @@ describe('PowerSchoolClient', () => {
     expect(tokens).toHaveLength(1);
     expect(tokens[0]!.getTime()).toBeGreaterThan(Date.now() + 20 * 24 * 3600 * 1000);
     const data = server.requests.filter((request) => request.url.pathname.startsWith('/ws/'));
+    expect(data.length).toBeGreaterThan(0);
     expect(data.every((request) => request.authorization?.startsWith('Bearer token-'))).toBe(true);
   });
 

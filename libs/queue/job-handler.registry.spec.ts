@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { JobHandler, type HandlesJob } from './job-handler.decorator.js';
 import { QueueModule } from './queue.module.js';
-import { JobQueue } from './job-queue.port.js';
+import { JobQueue, type JobOutcome } from './job-queue.port.js';
 
 const definitions = {
   'test.first': { attempts: 1, backoffMs: 10 },
@@ -93,11 +93,31 @@ async function boot(providers: (new () => HandlesJob)[], process = true, logger?
   return app;
 }
 
+/**
+ * Resolves on the queue's first `outcome` for job `name`: an event to wait on instead of a sleep. Rejects
+ * after `timeoutMs`, so a job that never gets there fails the test with a message rather than a test timeout.
+ */
+function nextOutcome(queue: JobQueue, name: string, outcome: JobOutcome, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`No ${outcome} outcome for ${name} in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    queue.onOutcome((job, happened) => {
+      if (job !== name || happened !== outcome) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 describe('job handler registry', () => {
   it('boots when every catalogued job has exactly one handler, and runs jobs in the worker role', async () => {
     const app = await boot([FirstHandler, SecondHandler]);
-    await app.get(JobQueue).enqueue('test.first', { hello: 'world' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const queue = app.get(JobQueue);
+    const completed = nextOutcome(queue, 'test.first', 'completed');
+    await queue.enqueue('test.first', { hello: 'world' });
+    await completed;
     expect(app.get(FirstHandler).seen).toEqual([{ hello: 'world' }]);
     await app.close();
   });
@@ -120,11 +140,9 @@ describe('job handler registry', () => {
     const logger = new RecordingLogger();
     const app = await boot([FirstHandler, FailingSecondHandler], true, logger);
     const queue = app.get(JobQueue);
+    const deadLettered = nextOutcome(queue, 'test.second', 'dead_lettered');
     await queue.enqueue('test.second', {}, { jobId: 'job-7' });
-    const deadline = Date.now() + 5_000;
-    while ((await queue.counts()).failed === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await deadLettered;
     const failures = logger.lines.filter((line) => line.startsWith('Job failed'));
     expect(failures).toEqual([
       'Job failed: name=test.second jobId=job-7 attempt=1/2 code=SIS_SYNC.SOURCE_UNREACHABLE next=retry',
@@ -135,10 +153,12 @@ describe('job handler registry', () => {
 
   it('does not consume jobs in the api role', async () => {
     const app = await boot([FirstHandler, SecondHandler], false);
-    await app.get(JobQueue).enqueue('test.first', {});
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const queue = app.get<JobQueue, InMemoryJobQueue>(JobQueue);
+    await queue.enqueue('test.first', {});
+    // Settles at once when nothing consumes jobs; had this role started processing, it would wait for the run.
+    await queue.whenIdle();
     expect(app.get(FirstHandler).seen).toEqual([]);
-    expect((await app.get(JobQueue).counts()).waiting).toBe(1);
+    expect((await queue.counts()).waiting).toBe(1);
     await app.close();
   });
 });

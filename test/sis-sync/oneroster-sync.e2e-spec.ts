@@ -98,6 +98,7 @@ describe('OneRoster REST sync', () => {
     expect(delta.mode).toBe('delta');
     expect(delta.deltaSince).not.toBeNull();
     const filters = server.dataRequests().map((entry) => entry.filter);
+    expect(filters.length).toBeGreaterThan(0);
     expect(filters.every((filter) => filter?.startsWith("dateLastModified>='"))).toBe(true);
     expect(delta.counts['people']?.['updated']).toBe(3);
     expect(totals(delta, 'updated')).toBe(3);

@@ -1,6 +1,7 @@
+import { SystemClock } from '@app/ddd';
 import { JobQueue } from '@app/queue';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeOneRosterServer, generateDistrict } from '../fakes/oneroster/index.js';
 import { bearer, login } from '../support/auth.js';
 import { bootTestApp, type TestApp } from '../support/test-app.js';
@@ -17,17 +18,6 @@ function chicagoDate(days: number): string {
     month: '2-digit',
     day: '2-digit',
   }).format(new Date(Date.now() + days * 86_400_000));
-}
-
-/**
- * The app's own every-minute dispatch fires at each minute boundary; a scenario that straddles one would see
- * a second, legitimate tick. Start each scenario early in a minute, with plenty of it left.
- */
-async function earlyInAMinute(): Promise<void> {
-  const second = new Date().getUTCSeconds();
-  if (second >= 1 && second <= 48) return;
-  const wait = ((61 - second) % 60) * 1000 + 500;
-  await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 describe('scheduled sync runs', () => {
@@ -51,6 +41,22 @@ describe('scheduled sync runs', () => {
     await server?.stop();
     await app?.close();
   });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /**
+   * Holds the app's clock (every `SystemClock`) still for one scenario and returns the minute tick it falls in.
+   * The app's own every-minute dispatch may still fire at a minute boundary mid-scenario, but it then reads the
+   * same instant, so the same tick, as the scenario's own dispatches: one more dispatch racing for it, never a
+   * second tick. (Instead of waiting for a scenario to start early enough in a minute to end inside it.)
+   */
+  function freezeClock(): number {
+    const at = Date.now();
+    vi.spyOn(SystemClock.prototype, 'now').mockImplementation(() => new Date(at));
+    return Math.floor(at / 60_000) * 60_000;
+  }
 
   /** A scheduled connection whose settings were last changed ten minutes ago, so the current minute's tick is due. */
   async function scheduledConnection(name: string, fields: Record<string, unknown> = {}): Promise<string> {
@@ -99,9 +105,8 @@ describe('scheduled sync runs', () => {
   }
 
   it('starts exactly one run per tick, however many dispatches race for it', async () => {
-    await earlyInAMinute();
+    const tick = freezeClock();
     const connectionId = await scheduledConnection('Scheduled district');
-    const tick = Math.floor(Date.now() / 60_000) * 60_000;
 
     await dispatch(2);
     const [first, ...others] = await runsOf(connectionId);
@@ -115,15 +120,13 @@ describe('scheduled sync runs', () => {
     await dispatch(3);
     const runs = await runsOf(connectionId);
     expect(runs.map((run) => run.id)).toEqual([first.id]);
-    expect(Math.floor(Date.now() / 60_000) * 60_000, 'the scenario ran within one minute').toBe(tick);
   });
 
   it('skips a tick inside a blackout window, and claims it so it is not retried', async () => {
-    await earlyInAMinute();
+    const tick = freezeClock();
     const connectionId = await scheduledConnection('Summer rollover district', {
       blackoutWindows: [{ from: chicagoDate(-1), to: chicagoDate(1), reason: 'summer rollover' }],
     });
-    const tick = Math.floor(Date.now() / 60_000) * 60_000;
     await dispatch(2);
     expect(await runsOf(connectionId)).toEqual([]);
     expect(await lastScheduledAt(connectionId)).toBe(tick);
@@ -139,7 +142,7 @@ describe('scheduled sync runs', () => {
   });
 
   it('leaves a connection without a schedule, or a disabled one, alone', async () => {
-    await earlyInAMinute();
+    freezeClock();
     const unscheduled = await scheduledConnection('Manual district', { schedule: null });
     const disabled = await scheduledConnection('Disabled district');
     await request(app.url)

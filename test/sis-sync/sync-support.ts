@@ -214,21 +214,8 @@ export async function importAndWait(
   return (await waitForRun(url, token, (response.body as { runId: string }).runId)) as RunDetails;
 }
 
-/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** Polls until a value comes (moved to `@app/testing`; kept here for the specs that import it from here). */
+export { eventually } from '@app/testing';
 
 /** One query against the test database. */
 export async function sql<R extends Record<string, unknown> = Record<string, unknown>>(

@@ -87,6 +87,7 @@ describe('FakePowerSchoolServer', () => {
     server.allow('staff');
     const rows = await get(`/ws/schema/query/${server.powerQueryName}?pagesize=3`, { method: 'POST', body: '{}' });
     const row = rows.body['record'][0] as Record<string, string>;
+    expect(Object.keys(row).length).toBeGreaterThan(0);
     expect(Object.values(row).every((value) => typeof value === 'string')).toBe(true);
     expect(row['cc.studentid']).not.toBe(row['students.dcid']);
     const counted = await get(`/ws/schema/query/${server.powerQueryName}/count`, { method: 'POST', body: '{}' });

@@ -64,6 +64,7 @@ describe('audit chain under concurrent writers (PostgreSQL)', () => {
       `SELECT seq::text AS seq, entry::json->>'id' AS id FROM audit_event_payloads`,
     );
     expect(idBySeq.size).toBe(total);
+    expect(stored).toHaveLength(total);
     expect(stored.every((row) => idBySeq.get(row.seq) === row.id)).toBe(true);
 
     const integrity = auditIntegrity(orm.em);

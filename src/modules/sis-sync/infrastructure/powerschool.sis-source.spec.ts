@@ -262,9 +262,11 @@ describe('PowerSchoolSisSource', () => {
     const school = server.dataset.schools[1];
     const pulled = await pullEverything(source(server, { schoolScope: [String(school.dcid)] }));
     expect(pulled.orgs.map((org) => org.sourcedId)).toEqual([pulled.orgs[0].sourcedId, String(school.dcid)]);
+    expect(pulled.classes.length).toBeGreaterThan(0);
     expect(pulled.classes.every((klass) => klass.schoolSourcedId === String(school.dcid))).toBe(true);
     const students = server.dataset.students.filter((student) => student.schoolDcid === school.dcid);
     expect(pulled.people.filter((person) => person.primaryRole === 'student')).toHaveLength(students.length);
+    expect(pulled.enrollments.length).toBeGreaterThan(0);
     expect(pulled.enrollments.every((enrollment) => enrollment.schoolSourcedId === String(school.dcid))).toBe(true);
   });
 

@@ -121,11 +121,8 @@ describe('AuditRouteRegistry', () => {
 
   it('applies a controller-wide exemption to every handler of the controller', async () => {
     const started = await boot(ProbesController);
-    expect(
-      started
-        .get(AuditRouteRegistry)
-        .routes()
-        .every((route) => route.exemptReason === 'Probes'),
-    ).toBe(true);
+    const routes = started.get(AuditRouteRegistry).routes();
+    expect(routes.length).toBeGreaterThan(0);
+    expect(routes.every((route) => route.exemptReason === 'Probes')).toBe(true);
   });
 });

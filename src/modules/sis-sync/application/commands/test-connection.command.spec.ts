@@ -151,6 +151,7 @@ describe('TestConnectionHandler', () => {
     });
     const result = await test();
     expect(result.ok).toBe(false);
+    expect(result.checks.slice(0, 2)).toHaveLength(2);
     expect(result.checks.slice(0, 2).every((check) => check.ok)).toBe(true);
     expect(result.checks.slice(2).map((check) => check.detail)).toEqual([
       "Timed out: no answer within the connection's request timeout (1000 ms)",
